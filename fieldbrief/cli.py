@@ -1,0 +1,110 @@
+"""The command line: the only place that prints messages and chooses exit codes.
+
+    python build.py [--out DIR] [--strict] [BRIEF ...]   build the site (all briefs, or those named)
+    python build.py check [--strict] [BRIEF ...]         validate without writing
+
+Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from fieldbrief import __version__
+from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
+from fieldbrief.pipeline import build, check
+from fieldbrief.project import Project
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
+         stderr: TextIO | None = None, project_root: Path | None = None) -> int:
+    """Run the command in ``argv``; return the exit status instead of exiting."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    command = "check" if argv[:1] == ["check"] else "build"
+    parser = _parser(command)
+    try:
+        args = parser.parse_args(argv[1:] if command == "check" else argv)
+    except SystemExit as exit_:
+        return EXIT_OK if exit_.code == 0 else EXIT_USAGE
+    missing = [name for name in args.briefs if not Path(name).is_file()]
+    if missing:
+        err.write(f"{parser.prog}: error: no such brief file: {', '.join(missing)}\n")
+        return EXIT_USAGE
+    project = Project(project_root or Path.cwd())
+    _route_library_logs(err)
+    try:
+        if command == "check":
+            return _check(project, [Path(name) for name in args.briefs], args.strict, out, err)
+        return _build(project, args, out, err)
+    except InvalidInput as error:
+        _print_problems(error.problems, err)
+        count = len(error.problems)
+        files = len({problem.file for problem in error.problems})
+        err.write(f"error: {count} problem{'s' * (count != 1)} in {files} "
+                  f"file{'s' * (files != 1)}; nothing was written\n")
+        return EXIT_FAILED
+    except BuildFailed as error:
+        err.write(f"error: {error}; nothing was written\n")
+        return EXIT_FAILED
+    except OSError as error:
+        err.write(f"error: {error.strerror or error}: {error.filename or ''}; nothing was written\n")
+        return EXIT_FAILED
+
+
+def _parser(command: str) -> argparse.ArgumentParser:
+    if command == "check":
+        parser = argparse.ArgumentParser(
+            prog="build.py check", description="Validate briefs without writing anything.")
+        parser.add_argument("briefs", nargs="*", metavar="BRIEF",
+                            help="brief files to check (default: every brief in briefs/)")
+    else:
+        parser = argparse.ArgumentParser(
+            prog="build.py", description="Build the HTML site and PDF reports from briefs/.",
+            epilog="Use 'build.py check [BRIEF ...]' to validate without writing.")
+        parser.add_argument("briefs", nargs="*", metavar="BRIEF",
+                            help="build only these briefs (the index still lists every brief)")
+        parser.add_argument("--out", type=Path, default=Path("site"),
+                            help="output folder (default: site)")
+        parser.add_argument("--version", action="version", version=f"fieldbrief {__version__}")
+    parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    return parser
+
+
+def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: TextIO) -> int:
+    briefs = check(files or project.brief_files(), strict)
+    _print_problems([warning for valid in briefs for warning in valid.warnings], err)
+    out.write(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid\n")
+    return EXIT_OK
+
+
+def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    report = build(project, args.out, [Path(name) for name in args.briefs], args.strict,
+                   progress=lambda line: out.write(line + "\n"))
+    _print_problems(list(report.warnings), err)
+    carried = f", {len(report.carried_over)} kept as published" if report.carried_over else ""
+    out.write(f"built {len(report.rendered)} brief{'s' * (len(report.rendered) != 1)} "
+              f"(HTML and PDF){carried} into {display_path(args.out)}/ "
+              f"in {report.seconds:.2f} s\n")
+    return EXIT_OK
+
+
+def _print_problems(problems: Sequence[Problem], err: TextIO) -> None:
+    for problem in problems:
+        err.write(f"{problem}\n")
+
+
+def _route_library_logs(err: TextIO) -> None:
+    """Show WeasyPrint's warnings (an unsupported CSS rule, a missing font) on stderr."""
+    logger = logging.getLogger("weasyprint")
+    logger.handlers = [logging.StreamHandler(err)]
+    logger.handlers[0].setFormatter(logging.Formatter("weasyprint: %(levelname)s: %(message)s"))
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False

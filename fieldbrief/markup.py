@@ -1,0 +1,40 @@
+"""Markdown in prose fields, turned into HTML that is safe to put in a page.
+
+Brief text is untrusted: Markdown's raw HTML passes through an allowlist (nh3),
+links may only use http, https or mailto, and external links get
+``rel="noopener noreferrer"``. Template syntax in brief text is never evaluated:
+the text reaches Jinja2 only as data.
+"""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
+                "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
+                "abbr", "sub", "sup", "hr"}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+LINK_SCHEMES = {"http", "https", "mailto"}
+
+_converter = markdown.Markdown(extensions=["sane_lists", "tables", "smarty"], output_format="html")
+
+
+def to_html(text: str) -> Markup:
+    """Render block Markdown (paragraphs, lists) to sanitised HTML."""
+    _converter.reset()
+    return Markup(_sanitise(_converter.convert(text)))
+
+
+def to_inline_html(text: str) -> Markup:
+    """Render a one-paragraph Markdown string without the wrapping <p>."""
+    html = str(to_html(text))
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        html = html[3:-4]
+    return Markup(html)
+
+
+def _sanitise(html: str) -> str:
+    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                     url_schemes=LINK_SCHEMES, link_rel="noopener noreferrer")

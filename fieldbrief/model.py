@@ -1,0 +1,313 @@
+"""Stage 3, model: the typed, frozen shape of a brief, and the rules of each field.
+
+These pydantic models are both the schema that ``validate`` checks a loaded YAML
+document against and the contract every later stage reads: no raw dicts travel
+past validation. Field descriptions here are the reference documentation of the
+brief format (the README's field table follows them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+import pycountry
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
+                      WithJsonSchema, model_validator)
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+
+
+def _check_id(value: str) -> str:
+    if not re.fullmatch(ID_PATTERN, value) or len(value) > 80:
+        raise ValueError(f"'{value}' is not a valid id: use lowercase letters, digits and "
+                         "single hyphens, at most 80 characters (e.g. 'mali-jnim-attacks')")
+    return value
+
+
+EXERCISE_COUNTRY = "ZZ"
+"""A code ISO 3166-1 leaves for private use; fieldbrief uses it for fictional exercise areas."""
+
+
+def _check_country(value: str) -> str:
+    known = re.fullmatch(r"[A-Z]{2}", value) and pycountry.countries.get(alpha_2=value)
+    if not known and value != EXERCISE_COUNTRY:
+        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. 'ML' "
+                         "for Mali; ZZ for a fictional exercise area)")
+    return value
+
+
+def _number_as_text(value: Any) -> Any:
+    """Let analysts write ``value: 30`` for a figure: it is kept as written."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+Id = Annotated[str, AfterValidator(_check_id), Field(json_schema_extra={"pattern": ID_PATTERN})]
+CountryCode = Annotated[str, AfterValidator(_check_country),
+                        Field(description="ISO 3166-1 alpha-2 code, e.g. ML")]
+Text = Annotated[str, Field(min_length=1)]
+Markdown = Annotated[str, Field(min_length=1, description="Markdown text")]
+LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                                   description="BCP 47 language tag, e.g. en, fr, ar")]
+
+Status = Literal["draft", "final"]
+TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+FigureStatus = Literal["confirmed", "reported", "claimed", "disputed"]
+Confidence = Literal["low", "moderate", "high"]
+Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly even chance",
+                     "likely", "very likely", "almost certain"]
+Reliability = Literal["A", "B", "C", "D", "E", "F"]
+Credibility = Literal[1, 2, 3, 4, 5, 6]
+SourceKind = Literal["news report", "official statement", "social-media claim",
+                     "press conference", "report", "interview", "dataset", "imagery", "other"]
+ActorKind = Literal["armed group", "state forces", "government", "international organisation",
+                    "foreign military", "civil society", "population", "media", "other"]
+
+RELIABILITY_MEANING = {
+    "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
+    "D": "not usually reliable", "E": "unreliable", "F": "reliability cannot be judged",
+}
+CREDIBILITY_MEANING = {
+    1: "confirmed by other sources", 2: "probably true", 3: "possibly true",
+    4: "doubtful", 5: "improbable", 6: "truth cannot be judged",
+}
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known only in part: a year, a month, a day, or a day whose year is not stated."""
+
+    year: int | None
+    month: int | None = None
+    day: int | None = None
+
+    def __str__(self) -> str:
+        parts = [str(self.day) if self.day else "", MONTHS[self.month - 1] if self.month else ""]
+        text = " ".join(part for part in parts if part)
+        if self.year is None:
+            return f"{text} (year not stated)"
+        return f"{text} {self.year}".strip()
+
+    @property
+    def iso(self) -> str:
+        """ISO 8601 form; a missing year is written with two leading hyphens (--06-02)."""
+        head = str(self.year) if self.year is not None else "-"
+        return "-".join([head] + [f"{part:02d}" for part in (self.month, self.day) if part])
+
+
+PARTIAL_DATE = re.compile(r"^(?:(\d{4})|-)(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+
+def _parse_partial_date(value: Any) -> PartialDate:
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return PartialDate(value.year, value.month, value.day)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise ValueError("must be a date written as text")
+    match = PARTIAL_DATE.match(value.strip())
+    year, month, day = match.groups() if match else (None, None, None)
+    if not match or (year is None and month is None):
+        raise ValueError(f"'{value}' is not a date: write 2025-06-02, 2025-06, 2025, "
+                         "or --06-02 when the year is not stated")
+    try:
+        date(int(year or 2000), int(month or 1), int(day or 1))
+    except ValueError as error:
+        raise ValueError(f"'{value}' is not a real date ({error})") from None
+    return PartialDate(int(year) if year else None, int(month) if month else None,
+                       int(day) if day else None)
+
+
+FuzzyDate = Annotated[
+    PartialDate, BeforeValidator(_parse_partial_date),
+    WithJsonSchema({"type": "string", "pattern": r"^(\d{4}|-)(-\d{2}(-\d{2})?)?$",
+                    "description": "2025-06-02, 2025-06, 2025, or --06-02 (year not stated)"}),
+]
+
+
+class Strict(BaseModel):
+    """Base of every part of a brief: unknown fields are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+class Dated(Strict):
+    """Something that happened at a date known in full, in part, or only in words."""
+
+    date: FuzzyDate | None = Field(None, description="ISO date, possibly partial")
+    when: Text | None = Field(None, description="the date in words as the source gives it, "
+                                                "e.g. 'early Tuesday, date not given'")
+
+    @model_validator(mode="after")
+    def _needs_a_date(self) -> Dated:
+        if self.date is None and self.when is None:
+            raise ValueError("give 'date', 'when' (the date in words), or both")
+        return self
+
+    @property
+    def display_date(self) -> str:
+        if self.date and self.when:
+            return f"{self.date} ({self.when})"
+        return self.when or str(self.date)
+
+
+class Period(Strict):
+    start: FuzzyDate | None = None
+    end: FuzzyDate | None = None
+    note: Text | None = Field(None, description="what the dates leave out, in words")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Period:
+        if self.start is None and self.end is None and self.note is None:
+            raise ValueError("give 'start', 'end' or 'note'")
+        return self
+
+
+class Revision(Strict):
+    date: date
+    change: Text
+
+
+class Figure(Strict):
+    value: Annotated[Text, BeforeValidator(_number_as_text)] = Field(
+        description="the figure as written, e.g. '80+', 'at least 30'")
+    counts: Text = Field(description="what the figure counts")
+    claimed_by: Id | None = Field(None, description="id of the actor who claims it")
+    status: FigureStatus
+    sources: list[Id] = Field(min_length=1)
+    note: Markdown | None = None
+
+
+class TimelineEntry(Dated):
+    text: Markdown
+    places: list[Id] = []
+    sources: list[Id] = Field(min_length=1)
+
+
+class Place(Strict):
+    id: Id
+    name: Text
+    country: CountryCode
+    coordinates: tuple[Annotated[float, Field(ge=-90, le=90)],
+                       Annotated[float, Field(ge=-180, le=180)]] | None = Field(
+        None, description="[latitude, longitude] in decimal degrees")
+    note: Markdown | None = None
+
+
+class Actor(Strict):
+    id: Id
+    name: Text
+    short_name: Text | None = None
+    kind: ActorKind
+    affiliation: Text | None = None
+    note: Markdown | None = None
+
+
+class Quote(Strict):
+    """Exact words. Reported speech is not a quote: put it in the summary or timeline."""
+
+    text: Text = Field(description="the exact words, in the language given by 'language'")
+    speaker: Text
+    role: Text | None = None
+    actor: Id | None = Field(None, description="id of the actor the speaker speaks for")
+    context: Markdown | None = None
+    date: FuzzyDate | None = None
+    when: Text | None = None
+    language: LanguageTag
+    translation: Text | None = None
+    source: Id
+    note: Markdown | None = None
+
+    @property
+    def display_date(self) -> str | None:
+        if self.date and self.when:
+            return f"{self.date} ({self.when})"
+        return self.when or (str(self.date) if self.date else None)
+
+
+class Statement(Strict):
+    text: Markdown
+    confidence: Confidence
+    likelihood: Likelihood | None = None
+    sources: list[Id] = []
+
+
+class Source(Strict):
+    id: Id
+    title: Text
+    publisher: Text
+    kind: SourceKind
+    author: Text | None = None
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    published: FuzzyDate | None = None
+    accessed: date | None = None
+    via: Id | None = Field(None, description="id of the source that reports this one")
+    reliability: Reliability
+    credibility: Credibility
+    notes: Markdown | None = None
+
+    @property
+    def grade(self) -> str:
+        return f"{self.reliability}{self.credibility}"
+
+    @property
+    def grade_meaning(self) -> str:
+        return (f"{RELIABILITY_MEANING[self.reliability]}; "
+                f"{CREDIBILITY_MEANING[self.credibility]}")
+
+
+class Brief(Strict):
+    """One situation brief: everything an analyst writes in one YAML file."""
+
+    id: Id = Field(description="becomes the URL and file names")
+    title: Text
+    short_title: Text | None = Field(None, description="for running headers; defaults to title")
+    subtitle: Text | None = None
+    as_of: datetime | date = Field(description="date, or date and time, the brief is current to")
+    period: Period | None = None
+    countries: list[CountryCode] = Field(min_length=1)
+    region: Text | None = None
+    tags: list[Text] = []
+    language: LanguageTag = "en"
+    authors: list[Text] = []
+    desk: Text | None = None
+    status: Status
+    tlp: TlpLabel = "TLP:CLEAR"
+    handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
+    revisions: list[Revision] = []
+    bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front")
+    summary: Markdown
+    figures: list[Figure] = []
+    timeline: list[TimelineEntry] = []
+    places: list[Place] = []
+    actors: list[Actor] = []
+    quotes: list[Quote] = []
+    assessment: list[Statement] = []
+    outlook: list[Statement] = []
+    sources: list[Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _has_an_author(self) -> Brief:
+        if not self.authors and self.desk is None:
+            raise ValueError("give 'authors', 'desk', or both")
+        return self
+
+    @property
+    def prepared_by(self) -> str:
+        return ", ".join(([self.desk] if self.desk else []) + self.authors)
+
+    @property
+    def header_title(self) -> str:
+        return self.short_title or self.title
+
+    @property
+    def as_of_date(self) -> date:
+        return self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of

@@ -1,0 +1,46 @@
+"""The project: where briefs, templates and styles live, and which briefs there are.
+
+In: the project's root folder. Out: a :class:`Project` naming every input folder,
+and the sorted list of brief files. Nothing here reads a brief.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+BRIEF_SUFFIXES = (".yaml", ".yml")
+DEFAULT_SITE_TITLE = "Situation briefs"
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    site_title: str = DEFAULT_SITE_TITLE
+
+    @property
+    def briefs_dir(self) -> Path:
+        return self.root / "briefs"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def styles_dir(self) -> Path:
+        return self.root / "styles"
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.root / "assets"
+
+    @property
+    def readable_dirs(self) -> list[Path]:
+        """The only folders a rendered document may load files from."""
+        return [self.styles_dir, self.templates_dir, self.assets_dir]
+
+    def brief_files(self) -> list[Path]:
+        if not self.briefs_dir.is_dir():
+            return []
+        return sorted(path for path in self.briefs_dir.iterdir()
+                      if path.suffix in BRIEF_SUFFIXES and path.is_file())

@@ -1,0 +1,149 @@
+"""Stage 4a, render HTML: a validated brief in, an HTML string out.
+
+One set of Jinja2 templates serves the web page and the PDF: the PDF renderer asks
+for the same page with ``for_print=True`` (no <link> tags; WeasyPrint gets the
+print stylesheets directly). Autoescape is on and undefined names are errors, so a
+template mistake fails the build instead of printing an empty string. Rendering is
+pure: no files are written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pycountry
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from fieldbrief import __version__
+from fieldbrief.markup import to_html, to_inline_html
+from fieldbrief.model import MONTHS, Brief, Period
+
+SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
+
+
+@dataclass(frozen=True)
+class Stylesheet:
+    href: str
+    media: str
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One brief as the index lists it, with links relative to the index page."""
+
+    brief: Brief
+    href: str
+    pdf_href: str
+
+
+def brief_page_path(brief_id: str) -> str:
+    """Where a brief's page lives inside the site, relative to the site root."""
+    return f"briefs/{brief_id}/index.html"
+
+
+def brief_pdf_path(brief_id: str) -> str:
+    return f"briefs/{brief_id}/{brief_id}.pdf"
+
+
+class HtmlRenderer:
+    """Holds one Jinja2 environment; renders brief pages and the index."""
+
+    def __init__(self, templates_dir: Path, site_title: str) -> None:
+        self.site_title = site_title
+        self.env = Environment(
+            loader=FileSystemLoader(str(templates_dir)),
+            autoescape=select_autoescape(default=True, default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters.update(
+            markdown=to_html,
+            inline_markdown=to_inline_html,
+            as_of=format_as_of,
+            long_date=format_long_date,
+            period=format_period,
+            country_name=country_name,
+            coordinates=format_coordinates,
+            tlp_slug=tlp_slug,
+        )
+
+    def brief_page(self, brief: Brief, *, for_print: bool = False) -> str:
+        root = "../../"
+        return self._render("brief.html", lang=brief.language, root=root,
+                            stylesheets=[] if for_print else _stylesheets(root),
+                            pdf_href=f"{brief.id}.pdf", **_lookups(brief), brief=brief)
+
+    def index_page(self, briefs: Sequence[Brief]) -> str:
+        entries = [IndexEntry(b, brief_page_path(b.id), brief_pdf_path(b.id))
+                   for b in sorted(briefs, key=_newest_first)]
+        return self._render("index.html", lang="en", root="", stylesheets=_stylesheets(""),
+                            entries=entries)
+
+    def _render(self, template: str, **context: Any) -> str:
+        return self.env.get_template(template).render(
+            site_title=self.site_title, version=__version__, **context)
+
+
+def _stylesheets(root: str) -> list[Stylesheet]:
+    return [Stylesheet(f"{root}assets/{name}", media) for name, media in SCREEN_STYLESHEETS]
+
+
+def _lookups(brief: Brief) -> dict[str, Any]:
+    """Tables the templates use to turn ids into names and citation numbers."""
+    return {
+        "source_numbers": {source.id: number for number, source in enumerate(brief.sources, 1)},
+        "sources_by_id": {source.id: source for source in brief.sources},
+        "actors_by_id": {actor.id: actor for actor in brief.actors},
+        "places_by_id": {place.id: place for place in brief.places},
+    }
+
+
+def _newest_first(brief: Brief) -> tuple[float, str]:
+    moment = brief.as_of if isinstance(brief.as_of, datetime) else datetime.combine(
+        brief.as_of, datetime.min.time())
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return (-moment.timestamp(), brief.id)
+
+
+def format_long_date(value: date) -> str:
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_as_of(value: date | datetime) -> str:
+    if not isinstance(value, datetime):
+        return format_long_date(value)
+    zone = ""
+    if value.tzinfo is not None:
+        zone = " UTC" if value.utcoffset().total_seconds() == 0 else value.strftime(" UTC%z")
+    return f"{format_long_date(value.date())}, {value:%H:%M}{zone}"
+
+
+def format_period(period: Period) -> str:
+    span = " – ".join(str(part) for part in (period.start, period.end) if part)
+    if span and period.note:
+        return f"{span} ({period.note})"
+    return span or period.note or ""
+
+
+def country_name(code: str) -> str:
+    country = pycountry.countries.get(alpha_2=code)
+    if country is None:
+        return f"Exercise area ({code})"
+    return getattr(country, "common_name", None) or country.name
+
+
+def format_coordinates(coordinates: tuple[float, float]) -> str:
+    latitude, longitude = coordinates
+    return (f"{abs(latitude):.3f}° {'N' if latitude >= 0 else 'S'}, "
+            f"{abs(longitude):.3f}° {'E' if longitude >= 0 else 'W'}")
+
+
+def tlp_slug(label: str) -> str:
+    """'TLP:AMBER+STRICT' -> 'amber-strict', for CSS classes and named pages."""
+    return label.removeprefix("TLP:").lower().replace("+", "-")

@@ -1,0 +1,215 @@
+"""Stage 2, validate: check a loaded document against the model and across its parts.
+
+In: a :class:`~fieldbrief.load.LoadedFile`. Out: a frozen :class:`~fieldbrief.model.Brief`
+and the warnings about it, or :class:`~fieldbrief.errors.InvalidInput` carrying every
+problem found, each at the line and column of the field it is about.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from fieldbrief.errors import InvalidInput, Problem, Severity
+from fieldbrief.load import FieldPath, LoadedFile, dotted
+from fieldbrief.model import Brief
+
+
+@dataclass(frozen=True)
+class ValidBrief:
+    """A brief that passed validation, with the file it came from and its warnings."""
+
+    brief: Brief
+    source_file: LoadedFile
+    warnings: tuple[Problem, ...]
+
+
+def validate(loaded: LoadedFile) -> ValidBrief:
+    """Return the brief in ``loaded``, or raise InvalidInput with all of its problems."""
+    try:
+        brief = Brief.model_validate(loaded.data)
+    except ValidationError as error:
+        raise InvalidInput([_schema_problem(loaded, item) for item in error.errors()]) from None
+    problems = list(_reference_problems(loaded, brief))
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise InvalidInput(errors)
+    return ValidBrief(brief, loaded, tuple(p for p in problems if p.severity is Severity.WARNING))
+
+
+# --- schema errors ------------------------------------------------------------------------
+
+def _schema_problem(loaded: LoadedFile, item: Any) -> Problem:
+    path = _data_path(loaded.data, item["loc"])
+    is_key = item["type"] == "extra_forbidden"
+    line, column = loaded.position_of(path, key=is_key)
+    return Problem(loaded.name, line, column, dotted(path), _message(item, path))
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> FieldPath:
+    """Keep the parts of a pydantic location that are fields or items of the data.
+
+    Pydantic adds the type it tried ('datetime', 'function-after[...]') to locations
+    inside unions; those are not fields and are dropped. A last part absent from the
+    data is a missing field and is kept.
+    """
+    path: list[str | int] = []
+    for index, part in enumerate(loc):
+        is_last = index == len(loc) - 1
+        if isinstance(data, dict) and isinstance(part, str) and (part in data or is_last):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            continue
+        path.append(part)
+    return tuple(path)
+
+
+def _message(item: Any, path: FieldPath) -> str:
+    kind, ctx, given = item["type"], item.get("ctx", {}), item.get("input")
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return _unknown_field_message(path)
+    if kind in ("literal_error", "enum"):
+        return f"{given!r} is not allowed; use one of {ctx.get('expected')}"
+    if kind == "string_type" and isinstance(given, dict):
+        return ("must be text, not a mapping; if the text contains ': ', "
+                "put it in quotes or use '>-' and write it on the next lines")
+    if kind == "string_type":
+        return f"must be text, not {_describe(given)}"
+    if kind in ("list_type", "tuple_type") and isinstance(given, (str, int, float)):
+        return f"must be a list, not a single value; write [{given}]"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list, not {_describe(given)}"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of fields, not {_describe(given)}"
+    if kind == "too_short" and isinstance(given, (list, tuple)):
+        return f"needs at least {ctx.get('min_length')} item(s), has {len(given)}"
+    if kind == "too_long" and isinstance(given, (list, tuple)):
+        return f"allows at most {ctx.get('max_length')} item(s), has {len(given)}"
+    if kind == "string_too_short":
+        return "must not be empty"
+    if kind == "string_pattern_mismatch":
+        return f"{given!r} does not have the expected form ({ctx.get('pattern')})"
+    if kind.startswith(("date", "datetime")):
+        return f"{given!r} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)"
+    if kind == "value_error":
+        return str(ctx.get("error", item["msg"]))
+    return item["msg"]
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "an empty value"
+    return f"{type(value).__name__} {value!r}"
+
+
+def _unknown_field_message(path: FieldPath) -> str:
+    key = str(path[-1])
+    allowed = sorted(_model_at(path[:-1]).model_fields)
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(allowed)}"
+    return f"unknown field '{key}'{hint}"
+
+
+def _model_at(path: FieldPath) -> type[BaseModel]:
+    """The model class that describes the mapping found at ``path`` inside a brief."""
+    annotation: Any = Brief
+    for part in path:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            annotation = typing.get_args(annotation)[0]
+        else:
+            annotation = annotation.model_fields[part].annotation
+    return _unwrap(annotation)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional[...] and Annotated[...] down to the model or list inside."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(arg for arg in typing.get_args(annotation) if arg is not type(None))
+        else:
+            return annotation
+
+
+# --- references between parts ------------------------------------------------------------
+
+def _reference_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    known = {
+        "source": [s.id for s in brief.sources],
+        "place": [p.id for p in brief.places],
+        "actor": [a.id for a in brief.actors],
+    }
+    for collection, kind in (("sources", "source"), ("places", "place"), ("actors", "actor")):
+        yield from _duplicate_ids(loaded, collection, kind, known[kind])
+    cited: set[str] = set()
+    for path, kind, ref in _references(brief):
+        if kind == "source":
+            cited.add(ref)
+        if ref not in known[kind]:
+            yield _at(loaded, path, _unknown_reference(kind, ref, known[kind]))
+    for index, source in enumerate(brief.sources):
+        if source.id not in cited:
+            yield _at(loaded, ("sources", index, "id"),
+                      f"source '{source.id}' is never cited", Severity.WARNING)
+
+
+def _references(brief: Brief) -> Iterator[tuple[FieldPath, str, str]]:
+    """Every (position, kind, id) where one part of the brief names another."""
+    def each(collection: str, items: Iterable[Any], field: str, kind: str):
+        for index, item in enumerate(items):
+            value = getattr(item, field)
+            refs = value if isinstance(value, list) else [value] if value else []
+            for ref_index, ref in enumerate(refs):
+                where = (collection, index, field) + ((ref_index,) if isinstance(value, list) else ())
+                yield where, kind, ref
+
+    yield from each("figures", brief.figures, "sources", "source")
+    yield from each("figures", brief.figures, "claimed_by", "actor")
+    yield from each("timeline", brief.timeline, "sources", "source")
+    yield from each("timeline", brief.timeline, "places", "place")
+    yield from each("quotes", brief.quotes, "source", "source")
+    yield from each("quotes", brief.quotes, "actor", "actor")
+    yield from each("assessment", brief.assessment, "sources", "source")
+    yield from each("outlook", brief.outlook, "sources", "source")
+    yield from each("sources", brief.sources, "via", "source")
+
+
+def _duplicate_ids(loaded: LoadedFile, collection: str, kind: str, ids: list[str]) -> Iterator[Problem]:
+    for index, value in enumerate(ids):
+        if value in ids[:index]:
+            yield _at(loaded, (collection, index, "id"),
+                      f"{kind} id '{value}' is used twice (first at {collection}[{ids.index(value)}])")
+
+
+def _unknown_reference(kind: str, ref: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
+    if close:
+        hint = f"; did you mean '{close[0]}'?"
+    elif known:
+        hint = f"; known {kind}s: {', '.join(dict.fromkeys(known))}"
+    else:
+        hint = f"; the brief lists no {kind}s"
+    return f"unknown {kind} '{ref}'{hint}"
+
+
+def _at(loaded: LoadedFile, path: FieldPath, message: str,
+        severity: Severity = Severity.ERROR) -> Problem:
+    line, column = loaded.position_of(path)
+    return Problem(loaded.name, line, column, dotted(path), message, severity)
