@@ -24,12 +24,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None, project_root: Path | None = None) -> int:
+         stderr: TextIO | None = None) -> int:
     """Run the command in ``argv``; return the exit status instead of exiting."""
     argv = list(sys.argv[1:] if argv is None else argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
     command = "check" if argv[:1] == ["check"] else "build"
-    parser = _parser(command)
+    parser = _parser(command, out, err)
     try:
         args = parser.parse_args(argv[1:] if command == "check" else argv)
     except SystemExit as exit_:
@@ -38,7 +38,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     if missing:
         err.write(f"{parser.prog}: error: no such brief file: {', '.join(missing)}\n")
         return EXIT_USAGE
-    project = Project(project_root or Path.cwd())
+    project = Project(Path.cwd())
     _route_library_logs(err)
     try:
         if command == "check":
@@ -59,14 +59,26 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return EXIT_FAILED
 
 
-def _parser(command: str) -> argparse.ArgumentParser:
+class _Parser(argparse.ArgumentParser):
+    """An argument parser that prints help and usage errors to the given streams."""
+
+    def __init__(self, out: TextIO, err: TextIO, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.out, self.err = out, err
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        if message:
+            (self.err if file is sys.stderr else self.out).write(message)
+
+
+def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
     if command == "check":
-        parser = argparse.ArgumentParser(
+        parser = _Parser(out, err,
             prog="build.py check", description="Validate briefs without writing anything.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="brief files to check (default: every brief in briefs/)")
     else:
-        parser = argparse.ArgumentParser(
+        parser = _Parser(out, err,
             prog="build.py", description="Build the HTML site and PDF reports from briefs/.",
             epilog="Use 'build.py check [BRIEF ...]' to validate without writing.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",

@@ -1,0 +1,80 @@
+"""Shared fixtures: a throw-away project with chosen briefs, and the CLI run in-process."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from fieldbrief.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SCENARIOS = REPO / "tests" / "briefs"
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+class TmpProject:
+    """A project folder with the real templates and styles and a chosen set of briefs."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for folder in ("templates", "styles"):
+            shutil.copytree(REPO / folder, root / folder)
+        (root / "briefs").mkdir()
+
+    def add(self, *names: str, source: Path = SCENARIOS) -> list[Path]:
+        """Copy briefs (file names in ``source``) into the project's briefs/ folder."""
+        copied = []
+        for name in names:
+            copied.append(Path(shutil.copy(source / name, self.root / "briefs" / name)))
+        return copied
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.root / "briefs" / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def run(self, *argv: str) -> Run:
+        return self.run_here(*argv)
+
+    @staticmethod
+    def run_here(*argv: str) -> Run:
+        """Run the CLI in the current folder, capturing its output."""
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(argv), stdout=out, stderr=err)
+        return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    return TmpProject(root)
+
+
+@pytest.fixture(scope="session")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository's own briefs, built once into a temporary folder."""
+    site = tmp_path_factory.mktemp("example") / "site"
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(REPO)
+        code = main(["--out", str(site)], stdout=out, stderr=err)
+    assert code == 0, err.getvalue()
+    assert err.getvalue() == "", "the example briefs build without any warning"
+    return site
+
+
+def pdf_pages_text(path: Path) -> list[str]:
+    return [page.extract_text() for page in PdfReader(path).pages]
