@@ -125,10 +125,13 @@ def format_as_of(value: date | datetime) -> str:
 
 
 def format_period(period: Period) -> str:
-    span = " – ".join(str(part) for part in (period.start, period.end) if part)
-    if span and period.note:
-        return f"{span} ({period.note})"
-    return span or period.note or ""
+    if period.start and period.end:
+        span = f"{period.start} – {period.end}"
+    elif period.start or period.end:
+        span = f"From {period.start}" if period.start else f"Until {period.end}"
+    else:
+        span = ""
+    return "; ".join(part for part in (span, period.note) if part)
 
 
 def country_name(code: str) -> str:
