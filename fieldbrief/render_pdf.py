@@ -14,7 +14,7 @@ from pathlib import Path
 
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher, URLFetchingError
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
 
@@ -53,11 +53,8 @@ class PdfRenderer:
         fetcher = LocalOnlyFetcher(self.allowed_roots)
         document = HTML(string=html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
         try:
-            pdf = document.write_pdf(stylesheets=self.stylesheets, font_config=self.font_config)
-        except BaseException as error:  # WeasyPrint's fatal fetch error is a BaseException
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise
-            raise BuildFailed(f"{label}: PDF rendering failed: {error}") from error
-        if fetcher.refused:
-            raise BuildFailed(f"{label}: refused to fetch {', '.join(fetcher.refused)}")
-        return pdf
+            return document.write_pdf(stylesheets=self.stylesheets, font_config=self.font_config)
+        except FatalURLFetchingError as error:
+            refused = ", ".join(fetcher.refused) or str(error)
+            raise BuildFailed(f"{label}: the PDF may only load files from the project's "
+                              f"styles/, templates/ and assets/ folders; refused {refused}") from None

@@ -9,6 +9,8 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO, TmpProject, pdf_pages_text
+from fieldbrief.errors import BuildFailed
+from fieldbrief.render_pdf import PdfRenderer
 
 MALI_SOURCE_TITLES = [
     "Jihadist Attacks Intensify in Mali, Spark Increasing Insecurity",
@@ -92,3 +94,23 @@ def test_red_brief_is_marked_red_on_every_page(project: TmpProject) -> None:
     for page in pdf_pages_text(project.root / "site/briefs/valid-minimal/valid-minimal.pdf"):
         assert "TLP:RED" in page and "TLP:CLEAR" not in page
         assert "Named recipients only" in page
+
+
+@pytest.mark.parametrize(("url", "resolved"), [
+    ("file:///etc/passwd", "file:///etc/passwd"),
+    ("../../../../../../../../etc/hostname", "file:///etc/hostname"),
+    ("http://127.0.0.1:9/x.png", "http://127.0.0.1:9/x.png"),
+])
+def test_pdf_renderer_refuses_resources_outside_the_project(url: str, resolved: str) -> None:
+    renderer = PdfRenderer(REPO / "styles", [REPO / "styles", REPO / "templates"])
+    with pytest.raises(BuildFailed) as error:
+        renderer.render(f'<p>x</p><img src="{url}">', "briefs/x.yaml")
+    assert str(error.value) == (
+        "briefs/x.yaml: the PDF may only load files from the project's styles/, templates/ "
+        f"and assets/ folders; refused {resolved}")
+
+
+def test_pdf_renderer_loads_project_files() -> None:
+    renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
+    pdf = renderer.render('<link rel="stylesheet" href="shared.css"><p>x</p>', "briefs/x.yaml")
+    assert pdf.startswith(b"%PDF-")
