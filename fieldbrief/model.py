@@ -140,23 +140,17 @@ class Strict(BaseModel):
 
 
 class Dated(Strict):
-    """Something that happened at a date known in full, in part, or only in words."""
+    """Something dated in full, in part, only in words, or (where allowed) not at all."""
 
     date: FuzzyDate | None = Field(None, description="ISO date, possibly partial")
     when: Text | None = Field(None, description="the date in words as the source gives it, "
                                                 "e.g. 'early Tuesday, date not given'")
 
-    @model_validator(mode="after")
-    def _needs_a_date(self) -> Dated:
-        if self.date is None and self.when is None:
-            raise ValueError("give 'date', 'when' (the date in words), or both")
-        return self
-
     @property
-    def display_date(self) -> str:
+    def display_date(self) -> str | None:
         if self.date and self.when:
             return f"{self.date} ({self.when})"
-        return self.when or str(self.date)
+        return self.when or (str(self.date) if self.date else None)
 
 
 class Period(Strict):
@@ -191,6 +185,12 @@ class TimelineEntry(Dated):
     places: list[Id] = []
     sources: list[Id] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _needs_a_date(self) -> TimelineEntry:
+        if self.date is None and self.when is None:
+            raise ValueError("give 'date', 'when' (the date in words), or both")
+        return self
+
 
 class Place(Strict):
     id: Id
@@ -211,7 +211,7 @@ class Actor(Strict):
     note: Markdown | None = None
 
 
-class Quote(Strict):
+class Quote(Dated):
     """Exact words. Reported speech is not a quote: put it in the summary or timeline."""
 
     text: Text = Field(description="the exact words, in the language given by 'language'")
@@ -219,18 +219,10 @@ class Quote(Strict):
     role: Text | None = None
     actor: Id | None = Field(None, description="id of the actor the speaker speaks for")
     context: Markdown | None = None
-    date: FuzzyDate | None = None
-    when: Text | None = None
     language: LanguageTag
     translation: Text | None = None
     source: Id
     note: Markdown | None = None
-
-    @property
-    def display_date(self) -> str | None:
-        if self.date and self.when:
-            return f"{self.date} ({self.when})"
-        return self.when or (str(self.date) if self.date else None)
 
 
 class Statement(Strict):
