@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
 from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.pipeline import build, check
+from fieldbrief.pipeline import BuildOptions, build, check, now
 from fieldbrief.project import Project
+from fieldbrief.render_pdf import PDF_VARIANTS
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -85,6 +88,11 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
                             help="build only these briefs (the index still lists every brief)")
         parser.add_argument("--out", type=Path, default=Path("site"),
                             help="output folder (default: site)")
+        parser.add_argument("--pdf-variant", choices=PDF_VARIANTS,
+                            help="archival PDF/A-3b (with the brief's YAML attached) or "
+                                 "accessible PDF/UA-1 (default: tagged PDF)")
+        parser.add_argument("--page-size", choices=("A4", "Letter"), default="A4",
+                            help="PDF page size for briefs that set none (default: A4)")
         parser.add_argument("--version", action="version", version=f"fieldbrief {__version__}")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     return parser
@@ -98,7 +106,9 @@ def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: 
 
 
 def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = build(project, args.out, [Path(name) for name in args.briefs], args.strict,
+    options = BuildOptions(strict=args.strict, pdf_variant=args.pdf_variant,
+                           page_size=args.page_size, generated_at=_build_date())
+    report = build(project, args.out, [Path(name) for name in args.briefs], options,
                    progress=lambda line: out.write(line + "\n"))
     _print_problems(list(report.warnings), err)
     carried = f", {len(report.carried_over)} kept as published" if report.carried_over else ""
@@ -106,6 +116,17 @@ def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO)
               f"(HTML and PDF){carried} into {display_path(args.out)}/ "
               f"in {report.seconds:.2f} s\n")
     return EXIT_OK
+
+
+def _build_date() -> datetime:
+    """The date written into PDFs: SOURCE_DATE_EPOCH when set, for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return now()
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        raise BuildFailed(f"SOURCE_DATE_EPOCH must be a number of seconds since 1970, not {epoch!r}")
 
 
 def _print_problems(problems: Sequence[Problem], err: TextIO) -> None:

@@ -29,6 +29,7 @@ class LoadedFile:
     """A YAML document as data plus the position of every value and key in it."""
 
     path: Path
+    raw: bytes
     data: Any
     value_positions: dict[FieldPath, Position] = field(default_factory=dict)
     key_positions: dict[FieldPath, Position] = field(default_factory=dict)
@@ -51,7 +52,8 @@ class LoadedFile:
 
 def load_file(path: Path) -> LoadedFile:
     """Read and parse one YAML file; raise InvalidInput naming the file and position."""
-    text = _decode(path, path.read_bytes())
+    raw = path.read_bytes()
+    text = _decode(path, raw)
     if not text.strip():
         raise _problem(path, (1, 1), "", "the file is empty; a brief is a YAML mapping of fields")
     loader = yaml.SafeLoader(text)
@@ -69,7 +71,7 @@ def load_file(path: Path) -> LoadedFile:
         raise _problem(path, builder.value_positions.get((), (1, 1)), "",
                        "the document must be a mapping of fields (key: value), "
                        f"not {_kind_of(data)}")
-    return LoadedFile(path, data, builder.value_positions, builder.key_positions)
+    return LoadedFile(path, raw, data, builder.value_positions, builder.key_positions)
 
 
 SYNTAX_HINTS = {

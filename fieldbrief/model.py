@@ -60,12 +60,18 @@ Status = Literal["draft", "final"]
 TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
 FigureStatus = Literal["confirmed", "reported", "claimed", "disputed"]
 Confidence = Literal["low", "moderate", "high"]
-Likelihood = Literal["almost no chance", "very unlikely", "unlikely", "roughly even chance",
-                     "likely", "very likely", "almost certain"]
+LIKELIHOOD_SCALE = {
+    "almost no chance": "1–5%", "very unlikely": "5–20%", "unlikely": "20–45%",
+    "roughly even chance": "45–55%", "likely": "55–80%", "very likely": "80–95%",
+    "almost certain": "95–99%",
+}
+"""ICD 203 likelihood terms and the probability each stands for."""
+Likelihood = Literal[tuple(LIKELIHOOD_SCALE)]  # type: ignore[valid-type]
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 Credibility = Literal[1, 2, 3, 4, 5, 6]
 SourceKind = Literal["news report", "official statement", "social-media claim",
                      "press conference", "report", "interview", "dataset", "imagery", "other"]
+PageSize = Literal["A4", "Letter"]
 ActorKind = Literal["armed group", "state forces", "government", "international organisation",
                     "foreign military", "civil society", "population", "media", "other"]
 
@@ -224,6 +230,11 @@ class Quote(Dated):
     source: Id
     note: Markdown | None = None
 
+    @property
+    def sources(self) -> list[str]:
+        """The quote's one source, in the shape other cited items have."""
+        return [self.source]
+
 
 class Statement(Strict):
     text: Markdown
@@ -274,6 +285,7 @@ class Brief(Strict):
     status: Status
     tlp: TlpLabel = "TLP:CLEAR"
     handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
+    page_size: PageSize | None = Field(None, description="PDF page size; default: the site's (A4)")
     revisions: list[Revision] = []
     bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front")
     summary: Markdown

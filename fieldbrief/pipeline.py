@@ -8,19 +8,34 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from fieldbrief.errors import InvalidInput, Problem
 from fieldbrief.load import load_file
-from fieldbrief.model import Brief
+from fieldbrief.model import Brief, PageSize
 from fieldbrief.project import Project
 from fieldbrief.publish import publish
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
-from fieldbrief.render_pdf import PdfRenderer
+from fieldbrief.render_pdf import PdfJob, PdfRenderer, PdfVariant
 from fieldbrief.validate import ValidBrief, validate
 
 Progress = Callable[[str], None]
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Choices that apply to every brief of a build."""
+
+    strict: bool = False  # warnings fail the build
+    pdf_variant: PdfVariant | None = None  # None: tagged PDF
+    page_size: PageSize = "A4"  # for briefs that do not choose one
+    generated_at: datetime = field(default_factory=now)  # the date written into PDFs
 
 
 @dataclass(frozen=True)
@@ -51,8 +66,8 @@ def check(files: Sequence[Path], strict: bool = False) -> list[ValidBrief]:
     return briefs
 
 
-def build(project: Project, out_dir: Path, only: Sequence[Path] = (), strict: bool = False,
-          progress: Progress = lambda _: None) -> BuildReport:
+def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
+          options: BuildOptions = BuildOptions(), progress: Progress = lambda _: None) -> BuildReport:
     """Build the site into ``out_dir``.
 
     With ``only``, those briefs are rendered; the other briefs of the project are
@@ -62,11 +77,11 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (), strict: bo
     started = time.perf_counter()
     named = {path.resolve() for path in only}
     files = _unique([*project.brief_files(), *only])
-    briefs = check(files, strict)
+    briefs = check(files, options.strict)
     carried = [b for b in briefs if named and b.source_file.path.resolve() not in named
                and (out_dir / brief_pdf_path(b.brief.id)).is_file()]
     to_render = [b for b in briefs if b not in carried]
-    outputs = _render_all(project, to_render, [b.brief for b in briefs], progress)
+    outputs = _render_all(project, to_render, [b.brief for b in briefs], options, progress)
     publish(out_dir, outputs, [f"briefs/{b.brief.id}" for b in carried])
     return BuildReport(
         rendered=tuple(b.brief.id for b in to_render),
@@ -77,15 +92,21 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (), strict: bo
 
 
 def _render_all(project: Project, to_render: Sequence[ValidBrief], all_briefs: Sequence[Brief],
-                progress: Progress) -> dict[str, bytes]:
+                options: BuildOptions, progress: Progress) -> dict[str, bytes]:
     html = HtmlRenderer(project.templates_dir, project.site_title)
-    pdf = PdfRenderer(project.styles_dir, project.readable_dirs)
+    pdf = PdfRenderer(project.styles_dir, project.readable_dirs, options.pdf_variant)
     outputs: dict[str, bytes] = {}
     for valid in to_render:
         brief, started = valid.brief, time.perf_counter()
         outputs[brief_page_path(brief.id)] = html.brief_page(brief).encode()
-        outputs[brief_pdf_path(brief.id)] = pdf.render(
-            html.brief_page(brief, for_print=True), valid.source_file.name)
+        outputs[brief_pdf_path(brief.id)] = pdf.render(PdfJob(
+            html=html.print_page(brief, options.generated_at),
+            label=valid.source_file.name,
+            page_size=brief.page_size or options.page_size,
+            generated_at=options.generated_at,
+            source_name=valid.source_file.path.name,
+            source=valid.source_file.raw,
+        ))
         progress(f"rendered {valid.source_file.name} ({time.perf_counter() - started:.2f} s)")
     outputs["index.html"] = html.index_page(all_briefs).encode()
     for stylesheet in sorted(project.styles_dir.glob("*.css")):

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
-from fieldbrief.model import MONTHS, Brief, Period
+from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, Period
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
 
@@ -71,18 +71,28 @@ class HtmlRenderer:
             coordinates=format_coordinates,
             tlp_slug=tlp_slug,
         )
+        self.env.globals["likelihood_scale"] = list(LIKELIHOOD_SCALE.items())
 
-    def brief_page(self, brief: Brief, *, for_print: bool = False) -> str:
+    def brief_page(self, brief: Brief) -> str:
+        """The brief's web page, linking the site's stylesheets."""
+        return self._brief(brief, for_print=False, generated_at=None)
+
+    def print_page(self, brief: Brief, generated_at: datetime) -> str:
+        """The brief as the PDF renderer reads it: no stylesheet links, dated metadata."""
+        return self._brief(brief, for_print=True, generated_at=generated_at.isoformat())
+
+    def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None) -> str:
         root = "../../"
-        return self._render("brief.html", lang=brief.language, root=root,
+        return self._render("brief.html", lang=brief.language, root=root, for_print=for_print,
                             stylesheets=[] if for_print else _stylesheets(root),
-                            pdf_href=f"{brief.id}.pdf", **_lookups(brief), brief=brief)
+                            generated_at=generated_at, pdf_href=f"{brief.id}.pdf",
+                            **_lookups(brief), brief=brief)
 
     def index_page(self, briefs: Sequence[Brief]) -> str:
         entries = [IndexEntry(b, brief_page_path(b.id), brief_pdf_path(b.id))
                    for b in sorted(briefs, key=_newest_first)]
-        return self._render("index.html", lang="en", root="", stylesheets=_stylesheets(""),
-                            entries=entries)
+        return self._render("index.html", lang="en", root="", for_print=False,
+                            stylesheets=_stylesheets(""), entries=entries)
 
     def _render(self, template: str, **context: Any) -> str:
         return self.env.get_template(template).render(
@@ -93,14 +103,42 @@ def _stylesheets(root: str) -> list[Stylesheet]:
     return [Stylesheet(f"{root}assets/{name}", media) for name, media in SCREEN_STYLESHEETS]
 
 
+CITING_PARTS = (("figures", "figure", "Key figure"), ("timeline", "timeline", "Timeline entry"),
+                ("quotes", "quote", "Quote"), ("assessment", "assessment", "Assessment"),
+                ("outlook", "outlook", "Outlook"))
+"""Parts of a brief that cite sources: field, anchor prefix, label in back-links."""
+
+
+@dataclass(frozen=True)
+class BackLink:
+    anchor: str
+    label: str
+
+
 def _lookups(brief: Brief) -> dict[str, Any]:
-    """Tables the templates use to turn ids into names and citation numbers."""
+    """Tables the templates use to turn ids into names, numbers and back-links."""
+    numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
     return {
-        "source_numbers": {source.id: number for number, source in enumerate(brief.sources, 1)},
+        "source_numbers": numbers,
         "sources_by_id": {source.id: source for source in brief.sources},
         "actors_by_id": {actor.id: actor for actor in brief.actors},
         "places_by_id": {place.id: place for place in brief.places},
+        "cited_by": _cited_by(brief, numbers),
     }
+
+
+def _cited_by(brief: Brief, numbers: dict[str, int]) -> dict[str, list[BackLink]]:
+    """For each source, the parts of the brief that cite it, in reading order."""
+    cited_by: dict[str, list[BackLink]] = {source.id: [] for source in brief.sources}
+    for field, prefix, label in CITING_PARTS:
+        for number, item in enumerate(getattr(brief, field), 1):
+            for source_id in dict.fromkeys(item.sources):
+                cited_by[source_id].append(BackLink(f"{prefix}-{number}", f"{label} {number}"))
+    for source in brief.sources:
+        if source.via:
+            cited_by[source.via].append(
+                BackLink(f"source-{source.id}", f"Source [{numbers[source.id]}]"))
+    return cited_by
 
 
 def _newest_first(brief: Brief) -> tuple[float, str]:

@@ -5,20 +5,43 @@ stage gives it a fetcher that serves only files inside the project's own style,
 template and asset folders and fails the render on anything else, so a brief can
 never pull a local file or a network address into a PDF. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
+
+Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
+brief's YAML source as an attachment; ``pdf/ua-1`` an accessible one. Dates in
+the PDF come from the caller, so a fixed date gives byte-identical files.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
-from weasyprint import CSS, HTML
+from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.model import PageSize
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
+PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
+PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/a-3b", "pdf/ua-1")
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One brief to render: its print HTML and what goes around it."""
+
+    html: str
+    label: str  # names the brief in error messages, e.g. its file
+    page_size: PageSize
+    generated_at: datetime
+    source_name: str  # file name of the attached YAML source
+    source: bytes
 
 
 class LocalOnlyFetcher(URLFetcher):
@@ -40,21 +63,37 @@ class LocalOnlyFetcher(URLFetcher):
 class PdfRenderer:
     """Renders print HTML to PDF with shared fonts and stylesheets."""
 
-    def __init__(self, styles_dir: Path, allowed_roots: Sequence[Path]) -> None:
+    def __init__(self, styles_dir: Path, allowed_roots: Sequence[Path],
+                 variant: PdfVariant | None = None) -> None:
         self.styles_dir = styles_dir
         self.allowed_roots = list(allowed_roots)
+        self.variant = variant
         self.font_config = FontConfiguration()
         fetcher = LocalOnlyFetcher(self.allowed_roots)
         self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
                                 url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
+        self.page_sizes = {size: CSS(string=f"@page {{ size: {size} }}",
+                                     font_config=self.font_config) for size in ("A4", "Letter")}
 
-    def render(self, html: str, label: str) -> bytes:
-        """PDF bytes of ``html``; ``label`` names the brief in error messages."""
+    def render(self, job: PdfJob) -> bytes:
         fetcher = LocalOnlyFetcher(self.allowed_roots)
-        document = HTML(string=html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
+        document = HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
         try:
-            return document.write_pdf(stylesheets=self.stylesheets, font_config=self.font_config)
+            return document.write_pdf(
+                stylesheets=[*self.stylesheets, self.page_sizes[job.page_size]],
+                font_config=self.font_config, **self._variant_options(job))
         except FatalURLFetchingError as error:
             refused = ", ".join(fetcher.refused) or str(error)
-            raise BuildFailed(f"{label}: the PDF may only load files from the project's "
+            raise BuildFailed(f"{job.label}: the PDF may only load files from the project's "
                               f"styles/, templates/ and assets/ folders; refused {refused}") from None
+
+    def _variant_options(self, job: PdfJob) -> dict[str, object]:
+        if self.variant is None:
+            return {"pdf_tags": True}
+        options: dict[str, object] = {"pdf_variant": self.variant}
+        if self.variant == "pdf/a-3b":
+            options["attachments"] = [Attachment(
+                file_obj=io.BytesIO(job.source), name=job.source_name,
+                description="The brief's YAML source", relationship="Source",
+                created=job.generated_at, modified=job.generated_at)]
+        return options

@@ -76,7 +76,7 @@ def test_mali_page_has_every_section(example_site: Path) -> None:
 
 def test_mali_page_marks_claims_and_cites_sources(example_site: Path) -> None:
     html = (example_site / "briefs/mali-jnim-attacks/index.html").read_text()
-    figure = re.search(r'<li class="figure figure-claimed">\s*<span class="figure-value">80\+</span>'
+    figure = re.search(r'<li class="figure figure-claimed" id="figure-1">\s*<span class="figure-value">80\+</span>'
                        r'.*?</li>', html, re.S)
     assert figure, "the 80+ figure is marked as claimed"
     assert "CLAIMED by Malian military" in figure.group(0)

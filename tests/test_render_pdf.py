@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from pypdf import PdfReader
 
 from conftest import REPO, TmpProject, pdf_pages_text
 from fieldbrief.errors import BuildFailed
-from fieldbrief.render_pdf import PdfRenderer
+from fieldbrief.render_pdf import PdfJob, PdfRenderer
 
 MALI_SOURCE_TITLES = [
     "Jihadist Attacks Intensify in Mali, Spark Increasing Insecurity",
@@ -38,8 +39,8 @@ def test_page_count_and_size(mali_pdf: Path) -> None:
 
 def test_metadata(mali_pdf: Path) -> None:
     meta = PdfReader(mali_pdf).metadata
-    assert meta.title == "Coordinated jihadist attacks on military posts in Mali — Situation briefs"
-    assert meta.author == "fieldbrief example team"
+    assert meta.title == "Coordinated jihadist attacks on military posts in Mali"
+    assert meta.author == "Sahel desk, fieldbrief example team"
     assert "jnim" in meta["/Keywords"]
 
 
@@ -104,7 +105,7 @@ def test_red_brief_is_marked_red_on_every_page(project: TmpProject) -> None:
 def test_pdf_renderer_refuses_resources_outside_the_project(url: str, resolved: str) -> None:
     renderer = PdfRenderer(REPO / "styles", [REPO / "styles", REPO / "templates"])
     with pytest.raises(BuildFailed) as error:
-        renderer.render(f'<p>x</p><img src="{url}">', "briefs/x.yaml")
+        renderer.render(_job(f'<p>x</p><img src="{url}">'))
     assert str(error.value) == (
         "briefs/x.yaml: the PDF may only load files from the project's styles/, templates/ "
         f"and assets/ folders; refused {resolved}")
@@ -112,5 +113,11 @@ def test_pdf_renderer_refuses_resources_outside_the_project(url: str, resolved: 
 
 def test_pdf_renderer_loads_project_files() -> None:
     renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
-    pdf = renderer.render('<link rel="stylesheet" href="shared.css"><p>x</p>', "briefs/x.yaml")
+    pdf = renderer.render(_job('<link rel="stylesheet" href="shared.css"><p>x</p>'))
     assert pdf.startswith(b"%PDF-")
+
+
+def _job(html: str) -> PdfJob:
+    return PdfJob(html=html, label="briefs/x.yaml", page_size="A4",
+                  generated_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+                  source_name="x.yaml", source=b"id: x\n")
