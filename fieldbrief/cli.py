@@ -57,8 +57,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     except BuildFailed as error:
         err.write(f"error: {error}; nothing was written\n")
         return EXIT_FAILED
+    except BrokenPipeError:  # the reader of our output went away, e.g. `| head`
+        return EXIT_FAILED
     except OSError as error:
-        err.write(f"error: {error.strerror or error}: {error.filename or ''}; nothing was written\n")
+        where = f" ({error.filename})" if error.filename else ""
+        err.write(f"error: {error.strerror or error}{where}\n")
         return EXIT_FAILED
 
 
