@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TextIO
@@ -41,9 +42,12 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     if missing:
         err.write(f"{parser.prog}: error: no such brief file: {', '.join(missing)}\n")
         return EXIT_USAGE
-    project = Project(Path.cwd())
+    if args.config and not args.config.is_file():
+        err.write(f"{parser.prog}: error: no such configuration file: {args.config}\n")
+        return EXIT_USAGE
     _route_library_logs(err)
     try:
+        project = _project(args)
         if command == "check":
             return _check(project, [Path(name) for name in args.briefs], args.strict, out, err)
         return _build(project, args, out, err)
@@ -94,15 +98,26 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
         parser.add_argument("--pdf-variant", choices=PDF_VARIANTS,
                             help="archival PDF/A-3b (with the brief's YAML attached) or "
                                  "accessible PDF/UA-1 (default: tagged PDF)")
-        parser.add_argument("--page-size", choices=("A4", "Letter"), default="A4",
-                            help="PDF page size for briefs that set none (default: A4)")
+        parser.add_argument("--page-size", choices=("A4", "Letter"),
+                            help="PDF page size for briefs that set none "
+                                 "(default: page_size in site.yaml, else A4)")
         parser.add_argument("--version", action="version", version=f"fieldbrief {__version__}")
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="site configuration (default: site.yaml, if present)")
     return parser
 
 
+def _project(args: argparse.Namespace) -> Project:
+    project = Project.load(Path.cwd(), args.config)
+    if getattr(args, "page_size", None):
+        project = replace(project, config=project.config.model_copy(
+            update={"page_size": args.page_size}))
+    return project
+
+
 def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: TextIO) -> int:
-    briefs = check(files or project.brief_files(), strict)
+    briefs = check(files or project.brief_files(), project.config, strict)
     _print_problems([warning for valid in briefs for warning in valid.warnings], err)
     out.write(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid\n")
     return EXIT_OK
@@ -110,7 +125,7 @@ def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: 
 
 def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     options = BuildOptions(strict=args.strict, pdf_variant=args.pdf_variant,
-                           page_size=args.page_size, generated_at=_build_date())
+                           generated_at=_build_date())
     report = build(project, args.out, [Path(name) for name in args.briefs], options,
                    progress=lambda line: out.write(line + "\n"))
     _print_problems(list(report.warnings), err)

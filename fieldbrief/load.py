@@ -20,8 +20,10 @@ from fieldbrief.errors import InvalidInput, Problem, display_path
 FieldPath = tuple[str | int, ...]
 Position = tuple[int, int]
 
-MAX_NODES = 200_000
-"""Bound on YAML nodes visited per file, so aliases cannot multiply a small file."""
+MAX_NODES = 100_000
+"""Bound on values built per file, so aliases cannot multiply a small file (alias bomb)."""
+MAX_DEPTH = 50
+"""Bound on nesting: a brief is a few levels deep; thousands of levels are an attack."""
 
 
 @dataclass
@@ -50,13 +52,20 @@ class LoadedFile:
         return (1, 1)
 
 
-def load_file(path: Path) -> LoadedFile:
+DEFAULT_MAX_BYTES = 1024 * 1024
+
+
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
     """Read and parse one YAML file; raise InvalidInput naming the file and position."""
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _problem(path, (1, 1), "", f"the file is {size} bytes, more than the limit of "
+                       f"{max_bytes} (max_brief_bytes in site.yaml)")
     raw = path.read_bytes()
     text = _decode(path, raw)
     if not text.strip():
         raise _problem(path, (1, 1), "", "the file is empty; a brief is a YAML mapping of fields")
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text)
     try:
         root = loader.get_single_node()
         builder = _Builder(path, loader)
@@ -90,6 +99,23 @@ def _syntax_message(error: yaml.MarkedYAMLError) -> str:
     return f"invalid YAML: {problem}" + (f" ({hint})" if hint else "")
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses deep nesting before its recursive composer overflows."""
+
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"values are nested more than {MAX_DEPTH} levels deep",
+                    self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _decode(path: Path, raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
@@ -104,7 +130,7 @@ def _decode(path: Path, raw: bytes) -> str:
 class _Builder:
     """Turns composed YAML nodes into Python values, recording positions on the way."""
 
-    def __init__(self, path: Path, loader: yaml.SafeLoader) -> None:
+    def __init__(self, path: Path, loader: _BoundedLoader) -> None:
         self.path = path
         self.loader = loader
         self.value_positions: dict[FieldPath, Position] = {}

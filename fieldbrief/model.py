@@ -227,13 +227,13 @@ class Quote(Dated):
     context: Markdown | None = None
     language: LanguageTag
     translation: Text | None = None
-    source: Id
+    source: Id | None = Field(None, description="id of the source that prints these words")
     note: Markdown | None = None
 
     @property
     def sources(self) -> list[str]:
-        """The quote's one source, in the shape other cited items have."""
-        return [self.source]
+        """The quote's source, in the shape other cited items have."""
+        return [self.source] if self.source else []
 
 
 class Statement(Strict):
@@ -283,7 +283,7 @@ class Brief(Strict):
     authors: list[Text] = []
     desk: Text | None = None
     status: Status
-    tlp: TlpLabel = "TLP:CLEAR"
+    tlp: TlpLabel | None = Field(None, description="handling label; default: the site's")
     handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
     page_size: PageSize | None = Field(None, description="PDF page size; default: the site's (A4)")
     revisions: list[Revision] = []

@@ -14,12 +14,13 @@ from pathlib import Path
 
 from fieldbrief.errors import InvalidInput, Problem
 from fieldbrief.load import load_file
-from fieldbrief.model import Brief, PageSize
+from fieldbrief.config import SiteConfig
+from fieldbrief.model import Brief
 from fieldbrief.project import Project
 from fieldbrief.publish import publish
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_pdf import PdfJob, PdfRenderer, PdfVariant
-from fieldbrief.validate import ValidBrief, validate
+from fieldbrief.validate import BriefDefaults, ValidBrief, validate
 
 Progress = Callable[[str], None]
 
@@ -34,7 +35,6 @@ class BuildOptions:
 
     strict: bool = False  # warnings fail the build
     pdf_variant: PdfVariant | None = None  # None: tagged PDF
-    page_size: PageSize = "A4"  # for briefs that do not choose one
     generated_at: datetime = field(default_factory=now)  # the date written into PDFs
 
 
@@ -46,16 +46,17 @@ class BuildReport:
     seconds: float
 
 
-def check(files: Sequence[Path], strict: bool = False) -> list[ValidBrief]:
+def check(files: Sequence[Path], config: SiteConfig, strict: bool = False) -> list[ValidBrief]:
     """Load and validate ``files``; raise InvalidInput with every problem of every file.
 
     With ``strict``, warnings are problems too.
     """
+    defaults = BriefDefaults(config.default_tlp, config.page_size)
     briefs: list[ValidBrief] = []
     problems: list[Problem] = []
     for path in files:
         try:
-            briefs.append(validate(load_file(path)))
+            briefs.append(validate(load_file(path, config.max_brief_bytes), defaults))
         except InvalidInput as error:
             problems.extend(error.problems)
     problems.extend(_duplicate_id_problems(briefs))
@@ -77,7 +78,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     started = time.perf_counter()
     named = {path.resolve() for path in only}
     files = _unique([*project.brief_files(), *only])
-    briefs = check(files, options.strict)
+    briefs = check(files, project.config, options.strict)
     carried = [b for b in briefs if named and b.source_file.path.resolve() not in named
                and (out_dir / brief_pdf_path(b.brief.id)).is_file()]
     to_render = [b for b in briefs if b not in carried]
@@ -93,7 +94,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
 
 def _render_all(project: Project, to_render: Sequence[ValidBrief], all_briefs: Sequence[Brief],
                 options: BuildOptions, progress: Progress) -> dict[str, bytes]:
-    html = HtmlRenderer(project.templates_dir, project.site_title)
+    html = HtmlRenderer(project.templates_dir, project.config.title)
     pdf = PdfRenderer(project.styles_dir, project.readable_dirs, options.pdf_variant)
     outputs: dict[str, bytes] = {}
     for valid in to_render:
@@ -102,7 +103,7 @@ def _render_all(project: Project, to_render: Sequence[ValidBrief], all_briefs: S
         outputs[brief_pdf_path(brief.id)] = pdf.render(PdfJob(
             html=html.print_page(brief, options.generated_at),
             label=valid.source_file.name,
-            page_size=brief.page_size or options.page_size,
+            page_size=brief.page_size,
             generated_at=options.generated_at,
             source_name=valid.source_file.path.name,
             source=valid.source_file.raw,

@@ -1,22 +1,29 @@
-"""The project: where briefs, templates and styles live, and which briefs there are.
+"""The project: where briefs, templates and styles live, its site configuration, and
+which briefs there are.
 
-In: the project's root folder. Out: a :class:`Project` naming every input folder,
-and the sorted list of brief files. Nothing here reads a brief.
+In: the project's root folder (and ``site.yaml`` in it, if any). Out: a :class:`Project`
+naming every input folder, and the sorted list of brief files. Nothing here reads a brief.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from fieldbrief.config import CONFIG_FILE, SiteConfig, load_config
+
 BRIEF_SUFFIXES = (".yaml", ".yml")
-DEFAULT_SITE_TITLE = "Situation briefs"
 
 
 @dataclass(frozen=True)
 class Project:
     root: Path
-    site_title: str = DEFAULT_SITE_TITLE
+    config: SiteConfig = field(default_factory=SiteConfig)
+
+    @classmethod
+    def load(cls, root: Path, config_file: Path | None = None) -> Project:
+        """The project at ``root`` with its ``site.yaml`` (or ``config_file``) read and checked."""
+        return cls(root, load_config(config_file or root / CONFIG_FILE))
 
     @property
     def briefs_dir(self) -> Path:

@@ -1,8 +1,9 @@
 """Stage 2, validate: check a loaded document against the model and across its parts.
 
 In: a :class:`~fieldbrief.load.LoadedFile`. Out: a frozen :class:`~fieldbrief.model.Brief`
-and the warnings about it, or :class:`~fieldbrief.errors.InvalidInput` carrying every
-problem found, each at the line and column of the field it is about.
+(with the site's defaults filled in) and the warnings about it, or
+:class:`~fieldbrief.errors.InvalidInput` carrying every problem found, each at the line
+and column of the field it is about. The site configuration is checked the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +19,17 @@ from pydantic import BaseModel, ValidationError
 
 from fieldbrief.errors import InvalidInput, Problem, Severity
 from fieldbrief.load import FieldPath, LoadedFile, dotted
-from fieldbrief.model import Brief
+from fieldbrief.model import Brief, PageSize, TlpLabel
+
+ModelT = typing.TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class BriefDefaults:
+    """Values a brief takes from the site when it does not set them itself."""
+
+    tlp: TlpLabel = "TLP:CLEAR"
+    page_size: PageSize = "A4"
 
 
 @dataclass(frozen=True)
@@ -30,26 +41,34 @@ class ValidBrief:
     warnings: tuple[Problem, ...]
 
 
-def validate(loaded: LoadedFile) -> ValidBrief:
+def validate(loaded: LoadedFile, defaults: BriefDefaults = BriefDefaults()) -> ValidBrief:
     """Return the brief in ``loaded``, or raise InvalidInput with all of its problems."""
-    try:
-        brief = Brief.model_validate(loaded.data)
-    except ValidationError as error:
-        raise InvalidInput([_schema_problem(loaded, item) for item in error.errors()]) from None
-    problems = list(_reference_problems(loaded, brief))
+    brief = validate_model(loaded, Brief)
+    problems = [*_reference_problems(loaded, brief), *_content_warnings(loaded, brief)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
+    brief = brief.model_copy(update={"tlp": brief.tlp or defaults.tlp,
+                                     "page_size": brief.page_size or defaults.page_size})
     return ValidBrief(brief, loaded, tuple(p for p in problems if p.severity is Severity.WARNING))
+
+
+def validate_model(loaded: LoadedFile, model: type[ModelT]) -> ModelT:
+    """Check ``loaded`` against ``model``; raise InvalidInput with every positioned problem."""
+    try:
+        return model.model_validate(loaded.data)
+    except ValidationError as error:
+        raise InvalidInput([_schema_problem(loaded, item, model)
+                            for item in error.errors()]) from None
 
 
 # --- schema errors ------------------------------------------------------------------------
 
-def _schema_problem(loaded: LoadedFile, item: Any) -> Problem:
+def _schema_problem(loaded: LoadedFile, item: Any, model: type[BaseModel]) -> Problem:
     path = _data_path(loaded.data, item["loc"])
     is_key = item["type"] == "extra_forbidden"
     line, column = loaded.position_of(path, key=is_key)
-    return Problem(loaded.name, line, column, dotted(path), _message(item, path))
+    return Problem(loaded.name, line, column, dotted(path), _message(item, path, model))
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> FieldPath:
@@ -72,12 +91,12 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> FieldPath:
     return tuple(path)
 
 
-def _message(item: Any, path: FieldPath) -> str:
+def _message(item: Any, path: FieldPath, model: type[BaseModel]) -> str:
     kind, ctx, given = item["type"], item.get("ctx", {}), item.get("input")
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
-        return _unknown_field_message(path)
+        return _unknown_field_message(path, model)
     if kind in ("literal_error", "enum"):
         return f"{given!r} is not allowed; use one of {ctx.get('expected')}"
     if kind == "string_type" and isinstance(given, dict):
@@ -116,17 +135,17 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
 
 
-def _unknown_field_message(path: FieldPath) -> str:
+def _unknown_field_message(path: FieldPath, model: type[BaseModel]) -> str:
     key = str(path[-1])
-    allowed = sorted(_model_at(path[:-1]).model_fields)
+    allowed = sorted(_model_at(model, path[:-1]).model_fields)
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(allowed)}"
     return f"unknown field '{key}'{hint}"
 
 
-def _model_at(path: FieldPath) -> type[BaseModel]:
-    """The model class that describes the mapping found at ``path`` inside a brief."""
-    annotation: Any = Brief
+def _model_at(model: type[BaseModel], path: FieldPath) -> type[BaseModel]:
+    """The model class that describes the mapping found at ``path`` inside ``model``."""
+    annotation: Any = model
     for part in path:
         annotation = _unwrap(annotation)
         if isinstance(part, int):
@@ -168,6 +187,19 @@ def _reference_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
         if source.id not in cited:
             yield _at(loaded, ("sources", index, "id"),
                       f"source '{source.id}' is never cited", Severity.WARNING)
+
+
+def _content_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    """Things a brief may lack, but a reader would miss."""
+    for index, quote in enumerate(brief.quotes):
+        if quote.source is None:
+            yield _at(loaded, ("quotes", index), "quote has no source; add 'source: <id>'",
+                      Severity.WARNING)
+    for index, figure in enumerate(brief.figures):
+        if figure.status in ("claimed", "disputed") and figure.claimed_by is None:
+            yield _at(loaded, ("figures", index, "status"),
+                      f"a {figure.status} figure needs a claimant; add 'claimed_by: <actor id>'",
+                      Severity.WARNING)
 
 
 def _references(brief: Brief) -> Iterator[tuple[FieldPath, str, str]]:

@@ -1,0 +1,49 @@
+"""The site configuration: one optional ``site.yaml`` at the top of the project.
+
+In: the YAML file (or nothing, for all defaults). Out: a frozen :class:`SiteConfig`,
+validated like a brief, with every problem at its line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from fieldbrief.load import load_file
+from fieldbrief.model import LanguageTag, PageSize, Strict, Text, TlpLabel
+from fieldbrief.validate import validate_model
+
+CONFIG_FILE = "site.yaml"
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:\d{1,5})?$")
+
+
+def _check_host(value: str) -> str:
+    if not HOSTNAME.match(value):
+        raise ValueError(f"'{value}' is not a host name: write it without scheme or path, "
+                         "e.g. 'tiles.example.org' or 'maps.example.org:8443'")
+    return value
+
+
+class SiteConfig(Strict):
+    """Settings for the whole site; every field is optional."""
+
+    title: Text = "Situation briefs"
+    description: Text | None = None
+    base_url: Annotated[str, Field(pattern=r"^https?://\S+/$")] | None = Field(
+        None, description="absolute URL of the published site, ending in '/'")
+    language: LanguageTag = "en"
+    default_tlp: TlpLabel = Field("TLP:CLEAR", description="label of briefs that set none")
+    page_size: PageSize = Field("A4", description="PDF page size of briefs that set none")
+    allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(
+        [], description="hosts that briefs may load images from over http(s); default none")
+    max_brief_bytes: int = Field(1024 * 1024, ge=1024, description="largest brief file accepted")
+
+
+def load_config(path: Path) -> SiteConfig:
+    """The configuration in ``path``, or the defaults when the file does not exist."""
+    if not path.is_file():
+        return SiteConfig()
+    return validate_model(load_file(path), SiteConfig)
