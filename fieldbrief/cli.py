@@ -117,7 +117,7 @@ def _project(args: argparse.Namespace) -> Project:
 
 
 def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: TextIO) -> int:
-    briefs = check(files or project.brief_files(), project.config, strict)
+    briefs = check(project, files or project.brief_files(), strict)
     _print_problems([warning for valid in briefs for warning in valid.warnings], err)
     out.write(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid\n")
     return EXIT_OK

@@ -177,8 +177,9 @@ class Revision(Strict):
 
 
 class Figure(Strict):
-    value: Annotated[Text, BeforeValidator(_number_as_text)] = Field(
-        description="the figure as written, e.g. '80+', 'at least 30'")
+    value: Annotated[Text, BeforeValidator(_number_as_text), WithJsonSchema(
+        {"type": ["string", "number"], "description": "the figure as written, e.g. '80+', "
+                                                       "'at least 30'"})]
     counts: Text = Field(description="what the figure counts")
     claimed_by: Id | None = Field(None, description="id of the actor who claims it")
     status: FigureStatus
@@ -267,6 +268,17 @@ class Source(Strict):
                 f"{CREDIBILITY_MEANING[self.credibility]}")
 
 
+class Map(Strict):
+    """A situation map or other image shown after the key figures."""
+
+    image: Text = Field(description="a file under the project's assets/ folder "
+                                    "(assets/maps/x.png), or an https URL on a host "
+                                    "listed in allowed_hosts of site.yaml")
+    alt: Text = Field(description="what the image shows, for readers who cannot see it")
+    caption: Markdown | None = None
+    credit: Text = Field(description="who made the image, and from what data")
+
+
 class Brief(Strict):
     """One situation brief: everything an analyst writes in one YAML file."""
 
@@ -290,6 +302,7 @@ class Brief(Strict):
     bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front")
     summary: Markdown
     figures: list[Figure] = []
+    map: Map | None = None
     timeline: list[TimelineEntry] = []
     places: list[Place] = []
     actors: list[Actor] = []

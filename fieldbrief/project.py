@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldbrief.config import CONFIG_FILE, SiteConfig, load_config
+from fieldbrief.resources import ResourcePolicy
 
 BRIEF_SUFFIXES = (".yaml", ".yml")
 
@@ -38,13 +39,9 @@ class Project:
         return self.root / "styles"
 
     @property
-    def assets_dir(self) -> Path:
-        return self.root / "assets"
-
-    @property
-    def readable_dirs(self) -> list[Path]:
-        """The only folders a rendered document may load files from."""
-        return [self.styles_dir, self.templates_dir, self.assets_dir]
+    def resources(self) -> ResourcePolicy:
+        """What a rendered document may load: project files, and listed hosts."""
+        return ResourcePolicy.for_project(self.root, self.config.allowed_hosts)
 
     def brief_files(self) -> list[Path]:
         if not self.briefs_dir.is_dir():

@@ -21,6 +21,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, Period
+from fieldbrief.resources import ResourcePolicy
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
 
@@ -52,8 +53,9 @@ def brief_pdf_path(brief_id: str) -> str:
 class HtmlRenderer:
     """Holds one Jinja2 environment; renders brief pages and the index."""
 
-    def __init__(self, templates_dir: Path, site_title: str) -> None:
+    def __init__(self, templates_dir: Path, site_title: str, resources: ResourcePolicy) -> None:
         self.site_title = site_title
+        self.resources = resources
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir)),
             autoescape=select_autoescape(default=True, default_for_string=True),
@@ -75,18 +77,23 @@ class HtmlRenderer:
 
     def brief_page(self, brief: Brief) -> str:
         """The brief's web page, linking the site's stylesheets."""
-        return self._brief(brief, for_print=False, generated_at=None)
+        image = self.resources.image(brief.map.image) if brief.map else None
+        return self._brief(brief, for_print=False, generated_at=None,
+                           map_src=image.web_src if image else None)
 
     def print_page(self, brief: Brief, generated_at: datetime) -> str:
         """The brief as the PDF renderer reads it: no stylesheet links, dated metadata."""
-        return self._brief(brief, for_print=True, generated_at=generated_at.isoformat())
+        image = self.resources.image(brief.map.image) if brief.map else None
+        return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
+                           map_src=image.print_src if image else None)
 
-    def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None) -> str:
+    def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
+               map_src: str | None) -> str:
         root = "../../"
         return self._render("brief.html", lang=brief.language, root=root, for_print=for_print,
                             stylesheets=[] if for_print else _stylesheets(root),
                             generated_at=generated_at, pdf_href=f"{brief.id}.pdf",
-                            **_lookups(brief), brief=brief)
+                            map_src=map_src, **_lookups(brief), brief=brief)
 
     def index_page(self, briefs: Sequence[Brief]) -> str:
         entries = [IndexEntry(b, brief_page_path(b.id), brief_pdf_path(b.id))

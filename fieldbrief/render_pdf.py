@@ -1,9 +1,9 @@
 """Stage 4b, render PDF: a brief's print HTML in, PDF bytes out, with WeasyPrint.
 
 WeasyPrint fetches whatever a document references unless told otherwise; this
-stage gives it a fetcher that serves only files inside the project's own style,
-template and asset folders and fails the render on anything else, so a brief can
-never pull a local file or a network address into a PDF. One renderer holds one
+stage gives it a fetcher that asks the project's :class:`ResourcePolicy` and fails
+the render on anything it refuses (and on any redirect), so a brief can never pull
+a local file or a network address into a PDF. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
@@ -14,7 +14,6 @@ the PDF come from the caller, so a fixed date gives byte-identical files.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
 from fieldbrief.model import PageSize
+from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
@@ -44,17 +44,17 @@ class PdfJob:
     source: bytes
 
 
-class LocalOnlyFetcher(URLFetcher):
-    """Serves ``file:`` URLs under the allowed folders; refuses everything else."""
+class PolicyFetcher(URLFetcher):
+    """Fetches only what the resource policy allows, without following redirects."""
 
-    def __init__(self, allowed_roots: Sequence[Path]) -> None:
-        super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
-        self.allowed_roots = [root.resolve() for root in allowed_roots]
+    def __init__(self, policy: ResourcePolicy) -> None:
+        super().__init__(timeout=10, allowed_protocols={"file", "http", "https"},
+                         allow_redirects=False, fail_on_errors=True)
+        self.policy = policy
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
-        path = Path(url.removeprefix("file://").split("?")[0]).resolve() if url.startswith("file://") else None
-        if path is None or not any(path.is_relative_to(root) for root in self.allowed_roots):
+        if not self.policy.allows_url(url):
             self.refused.append(url)
             raise URLFetchingError(f"fetching {url!r} is not allowed")
         return super().fetch(url, headers)
@@ -63,29 +63,32 @@ class LocalOnlyFetcher(URLFetcher):
 class PdfRenderer:
     """Renders print HTML to PDF with shared fonts and stylesheets."""
 
-    def __init__(self, styles_dir: Path, allowed_roots: Sequence[Path],
+    def __init__(self, styles_dir: Path, policy: ResourcePolicy,
                  variant: PdfVariant | None = None) -> None:
         self.styles_dir = styles_dir
-        self.allowed_roots = list(allowed_roots)
+        self.policy = policy
         self.variant = variant
         self.font_config = FontConfiguration()
-        fetcher = LocalOnlyFetcher(self.allowed_roots)
+        fetcher = PolicyFetcher(policy)
         self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
                                 url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
         self.page_sizes = {size: CSS(string=f"@page {{ size: {size} }}",
                                      font_config=self.font_config) for size in ("A4", "Letter")}
 
     def render(self, job: PdfJob) -> bytes:
-        fetcher = LocalOnlyFetcher(self.allowed_roots)
+        fetcher = PolicyFetcher(self.policy)
         document = HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
         try:
             return document.write_pdf(
                 stylesheets=[*self.stylesheets, self.page_sizes[job.page_size]],
                 font_config=self.font_config, **self._variant_options(job))
         except FatalURLFetchingError as error:
-            refused = ", ".join(fetcher.refused) or str(error)
-            raise BuildFailed(f"{job.label}: the PDF may only load files from the project's "
-                              f"styles/, templates/ and assets/ folders; refused {refused}") from None
+            if fetcher.refused:
+                raise BuildFailed(
+                    f"{job.label}: the PDF may only load files from the project's styles/, "
+                    "templates/ and assets/ folders, and URLs on hosts listed in "
+                    f"allowed_hosts; refused {', '.join(fetcher.refused)}") from None
+            raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
 
     def _variant_options(self, job: PdfJob) -> dict[str, object]:
         if self.variant is None:

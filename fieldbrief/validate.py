@@ -20,14 +20,16 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief.errors import InvalidInput, Problem, Severity
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.model import Brief, PageSize, TlpLabel
+from fieldbrief.resources import ResourcePolicy
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
 
 
 @dataclass(frozen=True)
-class BriefDefaults:
-    """Values a brief takes from the site when it does not set them itself."""
+class SiteRules:
+    """What a brief takes from its site: default values, and what it may load."""
 
+    resources: ResourcePolicy
     tlp: TlpLabel = "TLP:CLEAR"
     page_size: PageSize = "A4"
 
@@ -41,15 +43,16 @@ class ValidBrief:
     warnings: tuple[Problem, ...]
 
 
-def validate(loaded: LoadedFile, defaults: BriefDefaults = BriefDefaults()) -> ValidBrief:
+def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
     """Return the brief in ``loaded``, or raise InvalidInput with all of its problems."""
     brief = validate_model(loaded, Brief)
-    problems = [*_reference_problems(loaded, brief), *_content_warnings(loaded, brief)]
+    problems = [*_reference_problems(loaded, brief), *_content_warnings(loaded, brief),
+                *_resource_problems(loaded, brief, rules.resources)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
-    brief = brief.model_copy(update={"tlp": brief.tlp or defaults.tlp,
-                                     "page_size": brief.page_size or defaults.page_size})
+    brief = brief.model_copy(update={"tlp": brief.tlp or rules.tlp,
+                                     "page_size": brief.page_size or rules.page_size})
     return ValidBrief(brief, loaded, tuple(p for p in problems if p.severity is Severity.WARNING))
 
 
@@ -187,6 +190,12 @@ def _reference_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
         if source.id not in cited:
             yield _at(loaded, ("sources", index, "id"),
                       f"source '{source.id}' is never cited", Severity.WARNING)
+
+
+def _resource_problems(loaded: LoadedFile, brief: Brief,
+                       policy: ResourcePolicy) -> Iterator[Problem]:
+    if brief.map and (problem := policy.image_problem(brief.map.image)):
+        yield _at(loaded, ("map", "image"), problem)
 
 
 def _content_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from conftest import REPO, TmpProject, pdf_pages_text
 from fieldbrief.errors import BuildFailed
 from fieldbrief.render_pdf import PdfJob, PdfRenderer
+from fieldbrief.resources import ResourcePolicy
 
 MALI_SOURCE_TITLES = [
     "Jihadist Attacks Intensify in Mali, Spark Increasing Insecurity",
@@ -103,16 +104,16 @@ def test_red_brief_is_marked_red_on_every_page(project: TmpProject) -> None:
     ("http://127.0.0.1:9/x.png", "http://127.0.0.1:9/x.png"),
 ])
 def test_pdf_renderer_refuses_resources_outside_the_project(url: str, resolved: str) -> None:
-    renderer = PdfRenderer(REPO / "styles", [REPO / "styles", REPO / "templates"])
+    renderer = PdfRenderer(REPO / "styles", ResourcePolicy.for_project(REPO))
     with pytest.raises(BuildFailed) as error:
         renderer.render(_job(f'<p>x</p><img src="{url}">'))
     assert str(error.value) == (
         "briefs/x.yaml: the PDF may only load files from the project's styles/, templates/ "
-        f"and assets/ folders; refused {resolved}")
+        f"and assets/ folders, and URLs on hosts listed in allowed_hosts; refused {resolved}")
 
 
 def test_pdf_renderer_loads_project_files() -> None:
-    renderer = PdfRenderer(REPO / "styles", [REPO / "styles"])
+    renderer = PdfRenderer(REPO / "styles", ResourcePolicy.for_project(REPO))
     pdf = renderer.render(_job('<link rel="stylesheet" href="shared.css"><p>x</p>'))
     assert pdf.startswith(b"%PDF-")
 

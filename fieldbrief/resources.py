@@ -1,0 +1,134 @@
+"""The fetch policy: which files and URLs a brief's page or PDF may load.
+
+Nothing is fetched from the network unless the site configuration lists the host,
+and no local file is read unless it lies inside the project's own ``styles/``,
+``templates/`` or ``assets/`` folder (after resolving ``..`` and symbolic links).
+Validation, the PDF renderer's URL fetcher and the check of the built HTML all ask
+this one policy.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+REMOTE_SCHEMES = ("http", "https")
+
+
+@dataclass(frozen=True)
+class Image:
+    """Where an image allowed by the policy is found, on the web page and in the PDF."""
+
+    web_src: str  # relative to the brief's page, or an allowed URL
+    print_src: str  # a file: URL under assets/, or an allowed URL
+    local_file: Path | None  # the file to publish beside the page, if local
+
+
+@dataclass(frozen=True)
+class ResourcePolicy:
+    root: Path  # the project folder, resolved
+    allowed_hosts: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_project(cls, root: Path, allowed_hosts: Iterable[str] = ()) -> ResourcePolicy:
+        return cls(root.resolve(), frozenset(host.lower() for host in allowed_hosts))
+
+    @property
+    def assets_dir(self) -> Path:
+        return self.root / "assets"
+
+    @property
+    def readable_dirs(self) -> tuple[Path, ...]:
+        return (self.root / "styles", self.root / "templates", self.assets_dir)
+
+    def allows_url(self, url: str) -> bool:
+        """May a renderer load ``url`` (a ``file:`` or remote URL)?"""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return not parts.netloc and self._readable(Path(unquote(parts.path)))
+        return self.allows_remote(url)
+
+    def allows_remote(self, url: str) -> bool:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            return False
+        return (parts.scheme in REMOTE_SCHEMES and not parts.username and not parts.password
+                and self._host_allowed(parts.hostname or "", port))
+
+    def image_problem(self, reference: str) -> str | None:
+        """Why a brief may not use ``reference`` as an image, or None when it may."""
+        scheme = urlsplit(reference).scheme
+        if scheme in REMOTE_SCHEMES:
+            if self.allows_remote(reference):
+                return None
+            host = urlsplit(reference).netloc
+            return (f"images may not be loaded from '{host}'; list the host in allowed_hosts "
+                    "of site.yaml to allow it")
+        if scheme:
+            return f"'{scheme}:' URLs are not allowed; use a file under assets/ or an https URL"
+        path = (self.root / reference).resolve()
+        if not path.is_relative_to(self.assets_dir):
+            return f"'{reference}' is outside the project's assets/ folder"
+        if not path.is_file():
+            return f"'{reference}' does not exist"
+        return None
+
+    def image(self, reference: str) -> Image:
+        """Locate an image that :meth:`image_problem` accepted."""
+        if self.allows_remote(reference):
+            return Image(reference, reference, None)
+        path = (self.root / reference).resolve()
+        return Image(f"image-{path.name}", path.as_uri(), path)
+
+    def _readable(self, path: Path) -> bool:
+        resolved = path.resolve()
+        return any(resolved.is_relative_to(folder) for folder in self.readable_dirs)
+
+    def _host_allowed(self, host: str, port: int | None) -> bool:
+        host = host.lower()
+        return host in self.allowed_hosts or (port is not None and f"{host}:{port}" in self.allowed_hosts)
+
+
+LOADING_ATTRIBUTES = {"img": "src", "script": "src", "iframe": "src", "frame": "src",
+                      "embed": "src", "source": "src", "video": "src", "audio": "src",
+                      "track": "src", "input": "src", "object": "data", "link": "href"}
+"""Tags whose attribute makes a browser load something as the page opens."""
+LOADING_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "prefetch"}
+
+
+class _LoadedResources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        attribute = LOADING_ATTRIBUTES.get(tag)
+        if tag == "link" and not LOADING_LINKS & set((values.get("rel") or "").lower().split()):
+            return
+        if attribute and values.get(attribute):
+            self.found.append(str(values[attribute]))
+
+
+def page_resource_problems(html: str, page: str, site_files: set[str],
+                           policy: ResourcePolicy) -> Iterator[str]:
+    """Everything ``html`` (published at ``page`` in the site) would load that it may not.
+
+    A page may load files of the site itself and URLs on allowed hosts, nothing else.
+    """
+    parser = _LoadedResources()
+    parser.feed(html)
+    for reference in parser.found:
+        if urlsplit(reference).scheme:
+            if not policy.allows_remote(reference):
+                yield f"{page} would load {reference}, which is not on an allowed host"
+            continue
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), reference))
+        if target not in site_files:
+            yield f"{page} would load {reference}, which is not a file of the site"
