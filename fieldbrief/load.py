@@ -22,6 +22,7 @@ Position = tuple[int, int]
 
 MAX_NODES = 100_000
 """Bound on values built per file, so aliases cannot multiply a small file (alias bomb)."""
+PLAIN_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 MAX_DEPTH = 50
 """Bound on nesting: a brief is a few levels deep; thousands of levels are an attack."""
 
@@ -145,6 +146,9 @@ class _Builder:
             raise _problem(self.path, _start(node), dotted(path),
                            f"the document has more than {MAX_NODES} values (alias expansion?)")
         self.value_positions[path] = _start(node)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in PLAIN_COLLECTION_TAGS:
+            raise _problem(self.path, _start(node), dotted(path),
+                           f"the YAML tag {node.tag!r} is not allowed; remove it")
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):

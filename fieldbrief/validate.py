@@ -53,7 +53,7 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
         raise InvalidInput(errors)
     brief = brief.model_copy(update={"tlp": brief.tlp or rules.tlp,
                                      "page_size": brief.page_size or rules.page_size})
-    return ValidBrief(brief, loaded, tuple(p for p in problems if p.severity is Severity.WARNING))
+    return ValidBrief(brief, loaded, tuple(sorted(p for p in problems if p.severity is Severity.WARNING)))
 
 
 def validate_model(loaded: LoadedFile, model: type[ModelT]) -> ModelT:

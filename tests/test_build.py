@@ -110,4 +110,5 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 def _leftovers(root: Path) -> list[str]:
     """Staging or retired folders a build must never leave behind."""
-    return sorted(p.name for p in root.iterdir() if p.name.startswith(".site."))
+    return sorted(p.name for p in root.iterdir()
+                  if p.name.startswith((".site.staging-", ".site.old-")))
