@@ -66,7 +66,11 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
     text = _decode(path, raw)
     if not text.strip():
         raise _problem(path, (1, 1), "", "the file is empty; a brief is a YAML mapping of fields")
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise _problem(path, _text_position(text, error.position), "",
+                       f"character U+{error.character:04X} is not allowed in YAML; remove it")
     try:
         root = loader.get_single_node()
         builder = _Builder(path, loader)
@@ -115,6 +119,11 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+
+def _text_position(text: str, index: int) -> Position:
+    before = text[:index]
+    return (before.count("\n") + 1, index - (before.rfind("\n") + 1) + 1)
 
 
 def _decode(path: Path, raw: bytes) -> str:
