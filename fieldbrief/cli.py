@@ -20,7 +20,7 @@ from typing import TextIO
 
 from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.pipeline import BuildOptions, build, check, now
+from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.project import Project
 from fieldbrief.render_pdf import PDF_VARIANTS
 
@@ -95,6 +95,11 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
                             help="build only these briefs (the index still lists every brief)")
         parser.add_argument("--out", type=Path, default=Path("site"),
                             help="output folder (default: site)")
+        parser.add_argument("--drafts", action="store_true",
+                            help="publish briefs whose status is draft (left out by default)")
+        parser.add_argument("--restricted-out", type=Path, default=Path("restricted"),
+                            metavar="DIR", help="folder, outside the site, for the PDFs of "
+                                                "briefs the site may not publish (default: restricted)")
         parser.add_argument("--pdf-variant", choices=PDF_VARIANTS,
                             help="archival PDF/A-3b (with the brief's YAML attached) or "
                                  "accessible PDF/UA-1 (default: tagged PDF)")
@@ -124,16 +129,27 @@ def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: 
 
 
 def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = BuildOptions(strict=args.strict, pdf_variant=args.pdf_variant,
-                           generated_at=_build_date())
+    options = BuildOptions(strict=args.strict, drafts=args.drafts, pdf_variant=args.pdf_variant,
+                           restricted_dir=args.restricted_out, generated_at=_build_date())
     report = build(project, args.out, [Path(name) for name in args.briefs], options,
                    progress=lambda line: out.write(line + "\n"))
     _print_problems(list(report.warnings), err)
-    carried = f", {len(report.carried_over)} kept as published" if report.carried_over else ""
-    out.write(f"built {len(report.rendered)} brief{'s' * (len(report.rendered) != 1)} "
-              f"(HTML and PDF){carried} into {display_path(args.out)}/ "
-              f"in {report.seconds:.2f} s\n")
+    out.write(_summary(report, args) + "\n")
     return EXIT_OK
+
+
+def _summary(report: BuildReport, args: argparse.Namespace) -> str:
+    count = len(report.rendered)
+    parts = [f"built {count} brief{'s' * (count != 1)} (HTML and PDF)"]
+    if report.carried_over:
+        parts.append(f"{len(report.carried_over)} kept as published")
+    if report.restricted:
+        parts.append(f"{len(report.restricted)} restricted (PDF only, in "
+                     f"{display_path(args.restricted_out)}/)")
+    if report.drafts_left_out:
+        parts.append(f"{len(report.drafts_left_out)} draft{'s' * (len(report.drafts_left_out) != 1)} "
+                     "left out (use --drafts)")
+    return f"{', '.join(parts)} into {display_path(args.out)}/ in {report.seconds:.2f} s"
 
 
 def _build_date() -> datetime:

@@ -36,6 +36,9 @@ class SiteConfig(Strict):
         None, description="absolute URL of the published site, ending in '/'")
     language: LanguageTag = "en"
     default_tlp: TlpLabel = Field("TLP:CLEAR", description="label of briefs that set none")
+    publish_tlp: list[Literal["TLP:CLEAR", "TLP:GREEN"]] = Field(
+        ["TLP:CLEAR"], min_length=1,
+        description="labels whose briefs go on the site; AMBER, AMBER+STRICT and RED never do")
     page_size: PageSize = Field("A4", description="PDF page size of briefs that set none")
     allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(
         [], description="hosts that briefs may load images from over http(s); default none")

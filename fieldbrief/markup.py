@@ -8,6 +8,8 @@ the text reaches Jinja2 only as data.
 
 from __future__ import annotations
 
+import html
+
 import markdown
 import nh3
 from markupsafe import Markup
@@ -33,6 +35,11 @@ def to_inline_html(text: str) -> Markup:
     if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
         html = html[3:-4]
     return Markup(html)
+
+
+def to_plain_text(text: str) -> str:
+    """The words of a Markdown string, without markup (for feeds and metadata)."""
+    return html.unescape(nh3.clean(str(to_html(text)), tags=set())).strip()
 
 
 def _sanitise(html: str) -> str:

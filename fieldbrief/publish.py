@@ -19,7 +19,7 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -31,8 +31,13 @@ RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
 
-def publish(out_dir: Path, files: Mapping[str, bytes], carry_over: Iterable[str] = ()) -> None:
-    """Replace ``out_dir`` by a folder holding ``files`` and the ``carry_over`` paths."""
+def publish(out_dir: Path, files: Mapping[str, bytes], carry_over: Iterable[str] = (),
+            finish: Callable[[Path], None] = lambda staging: None) -> None:
+    """Replace ``out_dir`` by a folder holding ``files`` and the ``carry_over`` paths.
+
+    ``finish`` runs on the complete staging folder before the swap; if it raises,
+    nothing is published.
+    """
     out_dir = out_dir.resolve()
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -48,6 +53,7 @@ def publish(out_dir: Path, files: Mapping[str, bytes], carry_over: Iterable[str]
                 target.write_bytes(content)
             (staging / SITE_MARKER).write_text("This folder is written by fieldbrief; "
                                                "a build replaces it whole.\n")
+            finish(staging)
             os.chmod(staging, 0o755)
             _swap_in(staging, out_dir)
         finally:

@@ -19,7 +19,8 @@ import pycountry
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from fieldbrief import __version__
-from fieldbrief.markup import to_html, to_inline_html
+from fieldbrief.markup import to_html, to_inline_html, to_plain_text
+from fieldbrief.config import SiteConfig
 from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, Period
 from fieldbrief.resources import ResourcePolicy
 
@@ -33,8 +34,8 @@ class Stylesheet:
 
 
 @dataclass(frozen=True)
-class IndexEntry:
-    """One brief as the index lists it, with links relative to the index page."""
+class ListEntry:
+    """One brief as a list page shows it, with links relative to that page."""
 
     brief: Brief
     href: str
@@ -50,11 +51,20 @@ def brief_pdf_path(brief_id: str) -> str:
     return f"briefs/{brief_id}/{brief_id}.pdf"
 
 
-class HtmlRenderer:
-    """Holds one Jinja2 environment; renders brief pages and the index."""
+def root_of(page: str) -> str:
+    """The relative path from ``page`` back to the site root: 'a/b/index.html' -> '../../'."""
+    return "../" * page.count("/")
 
-    def __init__(self, templates_dir: Path, site_title: str, resources: ResourcePolicy) -> None:
-        self.site_title = site_title
+
+def newest_first(briefs: Sequence[Brief]) -> list[Brief]:
+    return sorted(briefs, key=_newest_first)
+
+
+class HtmlRenderer:
+    """Holds one Jinja2 environment; renders brief pages and the site's other pages."""
+
+    def __init__(self, templates_dir: Path, config: SiteConfig, resources: ResourcePolicy) -> None:
+        self.config = config
         self.resources = resources
         self.env = Environment(
             loader=FileSystemLoader(str(templates_dir)),
@@ -66,6 +76,7 @@ class HtmlRenderer:
         self.env.filters.update(
             markdown=to_html,
             inline_markdown=to_inline_html,
+            plain_text=to_plain_text,
             as_of=format_as_of,
             long_date=format_long_date,
             period=format_period,
@@ -89,25 +100,47 @@ class HtmlRenderer:
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
                map_src: str | None) -> str:
-        root = "../../"
-        return self._render("brief.html", lang=brief.language, root=root, for_print=for_print,
-                            stylesheets=[] if for_print else _stylesheets(root),
-                            generated_at=generated_at, pdf_href=f"{brief.id}.pdf",
-                            map_src=map_src, **_lookups(brief), brief=brief)
+        return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
+                         for_print=for_print, generated_at=generated_at,
+                         pdf_href=f"{brief.id}.pdf", map_src=map_src,
+                         sections=_sections(brief), **_lookups(brief), brief=brief)
 
-    def index_page(self, briefs: Sequence[Brief]) -> str:
-        entries = [IndexEntry(b, brief_page_path(b.id), brief_pdf_path(b.id))
-                   for b in sorted(briefs, key=_newest_first)]
-        return self._render("index.html", lang="en", root="", for_print=False,
-                            stylesheets=_stylesheets(""), entries=entries)
+    def entries(self, briefs: Sequence[Brief], page: str) -> list[ListEntry]:
+        """``briefs`` newest first, linked from ``page``."""
+        root = root_of(page)
+        return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id))
+                for brief in newest_first(briefs)]
 
-    def _render(self, template: str, **context: Any) -> str:
+    def page(self, template: str, path: str, *, for_print: bool = False, **context: Any) -> str:
+        """Render ``template`` as the page at ``path`` in the site (links made relative)."""
+        root = root_of(path)
+        context.setdefault("lang", self.config.language)
         return self.env.get_template(template).render(
-            site_title=self.site_title, version=__version__, **context)
+            site=self.config, site_title=self.config.title, version=__version__, root=root,
+            page_path=path, for_print=for_print,
+            stylesheets=[] if for_print else _stylesheets(root), **context)
 
 
 def _stylesheets(root: str) -> list[Stylesheet]:
     return [Stylesheet(f"{root}assets/{name}", media) for name, media in SCREEN_STYLESHEETS]
+
+
+def _sections(brief: Brief) -> list[tuple[str, str]]:
+    """The brief's sections, in page order, as (anchor, heading) for its table of contents."""
+    present = [
+        ("bottom-line", "Bottom line up front", True),
+        ("key-figures", "Key figures", bool(brief.figures)),
+        ("map", "Map", brief.map is not None),
+        ("situation", "Situation summary", True),
+        ("timeline", "Timeline", bool(brief.timeline)),
+        ("quotes", "Quotes", bool(brief.quotes)),
+        ("assessment", "Assessment", bool(brief.assessment)),
+        ("outlook", "Outlook", bool(brief.outlook)),
+        ("places-and-actors", "Places and actors", bool(brief.places or brief.actors)),
+        ("sources", "Source notes", True),
+        ("revisions", "Revision history", bool(brief.revisions)),
+    ]
+    return [(anchor, heading) for anchor, heading, shown in present if shown]
 
 
 CITING_PARTS = (("figures", "figure", "Key figure"), ("timeline", "timeline", "Timeline entry"),

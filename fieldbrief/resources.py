@@ -102,33 +102,72 @@ LOADING_ATTRIBUTES = {"img": "src", "script": "src", "iframe": "src", "frame": "
 LOADING_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "prefetch"}
 
 
-class _LoadedResources(HTMLParser):
+class _PageParts(HTMLParser):
+    """What a page loads, what it links to, and the ids it offers as link targets."""
+
     def __init__(self) -> None:
         super().__init__()
-        self.found: list[str] = []
+        self.loads: list[str] = []
+        self.links: list[str] = []
+        self.ids: set[str] = set()
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
+        values = {name: value or "" for name, value in attrs}
+        if values.get("id"):
+            self.ids.add(values["id"])
         attribute = LOADING_ATTRIBUTES.get(tag)
-        if tag == "link" and not LOADING_LINKS & set((values.get("rel") or "").lower().split()):
-            return
-        if attribute and values.get(attribute):
-            self.found.append(str(values[attribute]))
+        is_loading_link = bool(LOADING_LINKS & set(values.get("rel", "").lower().split()))
+        if attribute and values.get(attribute) and (tag != "link" or is_loading_link):
+            self.loads.append(values[attribute])
+        elif tag in ("a", "link") and values.get("href"):
+            self.links.append(values["href"])
 
 
-def page_resource_problems(html: str, page: str, site_files: set[str],
-                           policy: ResourcePolicy) -> Iterator[str]:
-    """Everything ``html`` (published at ``page`` in the site) would load that it may not.
+def site_problems(site: Path, policy: ResourcePolicy) -> list[str]:
+    """Every broken internal link, and everything a page would load that it may not.
 
-    A page may load files of the site itself and URLs on allowed hosts, nothing else.
+    A page may load files of the site itself and URLs on allowed hosts, nothing else;
+    a link inside the site must reach an existing file, and its #fragment an id there.
     """
-    parser = _LoadedResources()
-    parser.feed(html)
-    for reference in parser.found:
-        if urlsplit(reference).scheme:
-            if not policy.allows_remote(reference):
-                yield f"{page} would load {reference}, which is not on an allowed host"
-            continue
-        target = posixpath.normpath(posixpath.join(posixpath.dirname(page), reference))
-        if target not in site_files:
-            yield f"{page} would load {reference}, which is not a file of the site"
+    files = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
+    pages = {name: _parse(site / name) for name in sorted(files) if name.endswith(".html")}
+    problems = []
+    for name, parts in pages.items():
+        for reference in parts.loads:
+            problems.extend(_load_problem(name, reference, files, policy))
+        for reference in parts.links:
+            problems.extend(_link_problem(name, reference, files, pages))
+    return problems
+
+
+def _parse(path: Path) -> _PageParts:
+    parts = _PageParts()
+    parts.feed(path.read_text(encoding="utf-8"))
+    return parts
+
+
+def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePolicy) -> Iterator[str]:
+    if urlsplit(reference).scheme:
+        if not policy.allows_remote(reference):
+            yield f"{page} would load {reference}, which is not on an allowed host"
+    elif _target(page, reference) not in files:
+        yield f"{page} would load {reference}, which is not a file of the site"
+
+
+def _link_problem(page: str, reference: str, files: set[str],
+                  pages: dict[str, _PageParts]) -> Iterator[str]:
+    parts = urlsplit(reference)
+    if parts.scheme or parts.netloc:
+        return  # external links are the reader's choice, not a broken page
+    target = _target(page, reference) if parts.path else page
+    if target not in files:
+        yield f"{page} links to {reference}, which does not exist"
+    elif parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
+        yield f"{page} links to {reference}, but {target} has no id '{unquote(parts.fragment)}'"
+
+
+def _target(page: str, reference: str) -> str:
+    """The site file a relative reference from ``page`` points at."""
+    path = unquote(urlsplit(reference).path)
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(page), path))
+    return f"{target}/index.html" if path.endswith("/") or target == "." else target

@@ -9,7 +9,7 @@ from conftest import TmpProject
 
 def test_build_writes_index_pages_and_pdfs(project: TmpProject) -> None:
     project.add("valid_minimal.yaml", "warning_unused_source.yaml")
-    result = project.run()
+    result = project.run("--drafts")
     assert result.code == 0, result.err
     site = project.root / "site"
     for path in ("index.html", "briefs/valid-minimal/index.html",
@@ -66,10 +66,10 @@ def test_invalid_brief_leaves_the_published_site_untouched(project: TmpProject) 
 
 def test_named_briefs_are_rebuilt_and_others_kept(project: TmpProject) -> None:
     project.add("valid_minimal.yaml", "warning_unused_source.yaml")
-    assert project.run().code == 0
+    assert project.run("--drafts").code == 0
     site = project.root / "site"
     kept = (site / "briefs/warning-unused-source/warning-unused-source.pdf").stat().st_mtime_ns
-    result = project.run("briefs/valid_minimal.yaml")
+    result = project.run("--drafts", "briefs/valid_minimal.yaml")
     assert result.code == 0, result.err
     assert result.out.splitlines()[0].startswith("rendered briefs/valid_minimal.yaml")
     assert "1 kept as published" in result.out.splitlines()[-1]

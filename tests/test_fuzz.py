@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
+from fieldbrief.config import SiteConfig
 from fieldbrief.errors import InvalidInput
 from fieldbrief.load import load_file
 from fieldbrief.render_html import HtmlRenderer
@@ -30,7 +31,7 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 POLICY = ResourcePolicy.for_project(REPO)
 RULES = SiteRules(POLICY)
-HTML_RENDERER = HtmlRenderer(REPO / "templates", "Fuzz", POLICY)
+HTML_RENDERER = HtmlRenderer(REPO / "templates", SiteConfig(title="Fuzz"), POLICY)
 PDF_RENDERER = PdfRenderer(REPO / "styles", POLICY)
 MALI = yaml.safe_load((REPO / "briefs/mali-jnim-attacks.yaml").read_text(encoding="utf-8"))
 
@@ -48,7 +49,7 @@ ALLOWED_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "main
                 "span", "article", "p", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "div", "dt",
                 "dd", "section", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
                 "table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "br", "hr",
-                "abbr", "sub", "sup", "aside", "img"}
+                "abbr", "sub", "sup", "aside", "img", "nav"}
 
 
 class _Markup(HTMLParser):

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from conftest import REPO, SCENARIOS, TmpProject, pdf_pages_text
 
-MULTISCRIPT_PDF = "site/briefs/multiscript-long-timeline/multiscript-long-timeline.pdf"
+MULTISCRIPT_PDF = "restricted/multiscript-long-timeline.pdf"  # TLP:AMBER: never on the site
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
 
 

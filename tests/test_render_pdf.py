@@ -93,7 +93,7 @@ def test_red_brief_is_marked_red_on_every_page(project: TmpProject) -> None:
     project.write("red.yaml", text.replace("status: final", "status: final\ntlp: TLP:RED\n"
                                            "handling_note: Named recipients only"))
     assert project.run().code == 0
-    for page in pdf_pages_text(project.root / "site/briefs/valid-minimal/valid-minimal.pdf"):
+    for page in pdf_pages_text(project.root / "restricted/valid-minimal.pdf"):
         assert "TLP:RED" in page and "TLP:CLEAR" not in page
         assert "Named recipients only" in page
 

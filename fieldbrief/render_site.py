@@ -1,0 +1,144 @@
+"""Stage 4c, render the site-wide pages: index, listings, search page, feed and sitemap.
+
+In: every published brief and the site configuration. Out: the pages as bytes, keyed
+by their path in the site. Briefs are grouped by country, by tag and by the month
+of their as-of date; each group gets a page, and each kind of group an overview.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from fieldbrief.model import MONTHS, Brief
+from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
+                                    newest_first)
+
+FEED_NAMESPACE = uuid.UUID("5b0c6c2e-3f7e-4b53-9f61-0f1e2d3c4b5a")
+"""Namespace of the stable urn:uuid ids a feed gets when the site has no base_url."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """Briefs sharing a country, a tag or a month, with the page that lists them."""
+
+    key: str
+    title: str
+    path: str
+    briefs: tuple[Brief, ...]
+
+
+@dataclass(frozen=True)
+class GroupKind:
+    folder: str  # countries, tags, archive
+    title: str  # heading of the overview page
+    keys: Callable[[Brief], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
+    newest_key_first: bool = False
+
+
+GROUP_KINDS = (
+    GroupKind("countries", "Countries", lambda b: ((c.lower(), country_name(c)) for c in b.countries)),
+    GroupKind("tags", "Tags", lambda b: ((slug(t), t) for t in b.tags)),
+    GroupKind("archive", "Archive", lambda b: [(f"{b.as_of_date:%Y-%m}", month_title(b.as_of_date))],
+              newest_key_first=True),
+)
+
+
+def site_pages(html: HtmlRenderer, briefs: Sequence[Brief], generated_at: datetime) -> dict[str, bytes]:
+    """Every page of the site that is not a brief's own page."""
+    pages = {
+        "index.html": html.page("index.html", "index.html", heading=html.config.title,
+                                entries=html.entries(briefs, "index.html"), is_home=True),
+        "search/index.html": html.page("search.html", "search/index.html"),
+        "feed.xml": html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
+                              feed_id=_feed_id(html), updated=_rfc3339(_site_updated(briefs, generated_at))),
+    }
+    for kind in GROUP_KINDS:
+        groups = _groups(kind, briefs)
+        overview = f"{kind.folder}/index.html"
+        pages[overview] = html.page("overview.html", overview, heading=kind.title, groups=groups)
+        for group in groups:
+            pages[group.path] = html.page("index.html", group.path, heading=group.title,
+                                          entries=html.entries(group.briefs, group.path),
+                                          is_home=False)
+    if html.config.base_url:
+        pages["sitemap.xml"] = html.page("sitemap.xml", "sitemap.xml", locations=[
+            html.config.base_url + path.removesuffix("index.html")
+            for path in sorted(p for p in pages if p.endswith(".html"))
+            + [brief_page_path(b.id) for b in newest_first(briefs)]])
+    return {path: text.encode() for path, text in pages.items()}
+
+
+def slug(text: str) -> str:
+    """A tag as a folder name: lowercase words joined by hyphens; any script is kept."""
+    return re.sub(r"[^\w]+", "-", text.lower()).strip("-_") or "tag"
+
+
+def month_title(day: date) -> str:
+    return f"{MONTHS[day.month - 1]} {day.year}"
+
+
+def _groups(kind: GroupKind, briefs: Sequence[Brief]) -> list[Group]:
+    members: dict[str, list[Brief]] = {}
+    titles: dict[str, str] = {}
+    for brief in briefs:
+        for key, title in dict(kind.keys(brief)).items():
+            members.setdefault(key, []).append(brief)
+            titles.setdefault(key, title)
+    order = sorted(members, reverse=True) if kind.newest_key_first else sorted(
+        members, key=lambda key: titles[key].lower())
+    return [Group(key, titles[key], f"{kind.folder}/{key}/index.html", tuple(members[key]))
+            for key in order]
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    brief: Brief
+    id: str
+    href: str
+    pdf_href: str
+    updated: str
+    published: str
+
+
+def _feed_entries(html: HtmlRenderer, briefs: Sequence[Brief]) -> list[FeedEntry]:
+    base = html.config.base_url or ""
+    return [FeedEntry(brief, _entry_id(html, brief), base + brief_page_path(brief.id),
+                      base + brief_pdf_path(brief.id), _rfc3339(_updated(brief)),
+                      _rfc3339(_published(brief)))
+            for brief in newest_first(briefs)]
+
+
+def _entry_id(html: HtmlRenderer, brief: Brief) -> str:
+    if html.config.base_url:
+        return html.config.base_url + brief_page_path(brief.id)
+    return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, html.config.title + '/' + brief.id)}"
+
+
+def _feed_id(html: HtmlRenderer) -> str:
+    return html.config.base_url or f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, html.config.title)}"
+
+
+def _moment(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time(0, 0), timezone.utc)
+
+
+def _updated(brief: Brief) -> datetime:
+    return max([_moment(brief.as_of), *(_moment(r.date) for r in brief.revisions)])
+
+
+def _published(brief: Brief) -> datetime:
+    return min([_moment(brief.as_of), *(_moment(r.date) for r in brief.revisions)])
+
+
+def _site_updated(briefs: Sequence[Brief], generated_at: datetime) -> datetime:
+    return max((_updated(brief) for brief in briefs), default=generated_at)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
