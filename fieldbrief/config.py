@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 
 from fieldbrief.load import load_file
 from fieldbrief.model import LanguageTag, PageSize, Strict, Text, TlpLabel
@@ -27,6 +27,13 @@ def _check_host(value: str) -> str:
     return value
 
 
+def _never_published(value: object) -> object:
+    if value in ("TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"):
+        raise ValueError(f"{value} briefs are never published on a site; their PDFs go to "
+                         "the restricted folder (--restricted-out)")
+    return value
+
+
 class SiteConfig(Strict):
     """Settings for the whole site; every field is optional."""
 
@@ -36,7 +43,8 @@ class SiteConfig(Strict):
         None, description="absolute URL of the published site, ending in '/'")
     language: LanguageTag = "en"
     default_tlp: TlpLabel = Field("TLP:CLEAR", description="label of briefs that set none")
-    publish_tlp: list[Literal["TLP:CLEAR", "TLP:GREEN"]] = Field(
+    publish_tlp: list[Annotated[Literal["TLP:CLEAR", "TLP:GREEN"],
+                                BeforeValidator(_never_published)]] = Field(
         ["TLP:CLEAR"], min_length=1,
         description="labels whose briefs go on the site; AMBER, AMBER+STRICT and RED never do")
     page_size: PageSize = Field("A4", description="PDF page size of briefs that set none")

@@ -1,0 +1,196 @@
+"""The published site: listings, feed, sitemap, publishing policy, link checking."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+
+from conftest import SCENARIOS, TmpProject
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+IRI = re.compile(r"^[a-z][a-z0-9+.-]*:\S+$")
+
+
+def brief_text(brief_id: str, *, tlp: str = "TLP:CLEAR", status: str = "final",
+               as_of: str = "2026-01-15", countries: str = "[ML]", tags: str = "[]") -> str:
+    text = (SCENARIOS / "valid_minimal.yaml").read_text()
+    return (text.replace("id: valid-minimal", f"id: {brief_id}\ntlp: {tlp}\ntags: {tags}")
+                .replace("title: Minimal valid brief", f"title: Brief {brief_id}")
+                .replace("status: final", f"status: {status}")
+                .replace("as_of: 2026-01-15", f"as_of: {as_of}")
+                .replace("countries: [ML]", f"countries: {countries}"))
+
+
+@pytest.fixture
+def three_briefs(project: TmpProject) -> TmpProject:
+    project.write("a.yaml", brief_text("alpha", as_of="2026-03-02", countries="[ML, NE]",
+                                       tags="[jnim, Sahel security]"))
+    project.write("b.yaml", brief_text("bravo", as_of="2026-02-10", countries="[NE]", tags="[floods]"))
+    project.write("c.yaml", brief_text("charlie", as_of="2026-03-20T08:00:00Z", tags="[jnim]"))
+    return project
+
+
+def test_listing_pages_by_country_tag_and_month(three_briefs: TmpProject) -> None:
+    assert three_briefs.run().code == 0
+    site = three_briefs.root / "site"
+
+    def listed(page: str) -> list[str]:
+        return re.findall(r'<h2><a href="[^"]+">Brief (\w+)</a></h2>', (site / page).read_text())
+
+    assert listed("index.html") == ["charlie", "alpha", "bravo"]
+    assert listed("countries/ml/index.html") == ["charlie", "alpha"]
+    assert listed("countries/ne/index.html") == ["alpha", "bravo"]
+    assert listed("tags/jnim/index.html") == ["charlie", "alpha"]
+    assert listed("tags/sahel-security/index.html") == ["alpha"]
+    assert listed("archive/2026-03/index.html") == ["charlie", "alpha"]
+    assert listed("archive/2026-02/index.html") == ["bravo"]
+    archive = (site / "archive/index.html").read_text()
+    assert archive.index("March 2026") < archive.index("February 2026")
+    countries = (site / "countries/index.html").read_text()
+    assert '<a href="../countries/ml/index.html">Mali</a> <span class="group-count">2 briefs</span>' in countries
+
+
+def test_atom_feed_follows_rfc_4287(three_briefs: TmpProject) -> None:
+    (three_briefs.root / "site.yaml").write_text(
+        "title: Desk briefs\ndescription: Test desk\nbase_url: https://briefs.example.org/desk/\n")
+    assert three_briefs.run().code == 0
+    feed = ElementTree.parse(three_briefs.root / "site/feed.xml").getroot()
+    assert feed.tag == f"{ATOM}feed"
+    assert feed.findtext(f"{ATOM}title") == "Desk briefs"
+    assert feed.findtext(f"{ATOM}id") == "https://briefs.example.org/desk/"
+    assert feed.findtext(f"{ATOM}updated") == "2026-03-20T08:00:00Z"
+    assert feed.find(f"{ATOM}author/{ATOM}name").text == "Desk briefs"
+    self_link = [link for link in feed.findall(f"{ATOM}link") if link.get("rel") == "self"]
+    assert self_link[0].get("href") == "https://briefs.example.org/desk/feed.xml"
+    entries = feed.findall(f"{ATOM}entry")
+    assert [entry.findtext(f"{ATOM}title") for entry in entries] == [
+        "Brief charlie", "Brief alpha", "Brief bravo"]
+    ids = [entry.findtext(f"{ATOM}id") for entry in entries]
+    assert len(set(ids)) == 3 and all(IRI.match(entry_id) for entry_id in ids)
+    for entry in entries:
+        assert RFC3339.match(entry.findtext(f"{ATOM}updated"))
+        assert entry.find(f"{ATOM}author/{ATOM}name").text == "Test desk"
+        assert entry.findtext(f"{ATOM}summary") == "First point. Second point."
+        assert entry.find(f"{ATOM}content").get("type") == "html"
+        assert "<p>One paragraph of summary.</p>" in entry.findtext(f"{ATOM}content")
+    first = entries[0]
+    links = {link.get("rel"): link.get("href") for link in first.findall(f"{ATOM}link")}
+    assert links == {"alternate": "https://briefs.example.org/desk/briefs/charlie/index.html",
+                     "enclosure": "https://briefs.example.org/desk/briefs/charlie/charlie.pdf"}
+    assert [c.get("term") for c in first.findall(f"{ATOM}category")] == ["jnim"]
+
+
+def test_feed_without_base_url_has_stable_urn_ids(three_briefs: TmpProject) -> None:
+    assert three_briefs.run("--out", "one").code == 0
+    assert three_briefs.run("--out", "two").code == 0
+    one = ElementTree.parse(three_briefs.root / "one/feed.xml").getroot()
+    ids = [e.findtext(f"{ATOM}id") for e in one.iter(f"{ATOM}entry")]
+    assert all(re.match(r"^urn:uuid:[0-9a-f-]{36}$", entry_id) for entry_id in ids)
+    two = ElementTree.parse(three_briefs.root / "two/feed.xml").getroot()
+    assert ids == [e.findtext(f"{ATOM}id") for e in two.iter(f"{ATOM}entry")]
+    assert not (three_briefs.root / "one/sitemap.xml").exists(), "a sitemap needs base_url"
+
+
+def test_sitemap_lists_every_page_with_absolute_urls(three_briefs: TmpProject) -> None:
+    (three_briefs.root / "site.yaml").write_text("base_url: https://briefs.example.org/\n")
+    assert three_briefs.run().code == 0
+    root = ElementTree.parse(three_briefs.root / "site/sitemap.xml").getroot()
+    locations = [loc.text for loc in root.iter("{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
+    assert "https://briefs.example.org/" in locations
+    assert "https://briefs.example.org/briefs/alpha/" in locations
+    assert "https://briefs.example.org/tags/jnim/" in locations
+    assert all(location.startswith("https://briefs.example.org/") for location in locations)
+
+
+def test_policy_keeps_amber_red_and_unlisted_green_off_the_site(project: TmpProject) -> None:
+    for brief_id, tlp in [("clear", "TLP:CLEAR"), ("green", "TLP:GREEN"), ("amber", "TLP:AMBER"),
+                          ("strict", "TLP:AMBER+STRICT"), ("red", "TLP:RED")]:
+        project.write(f"{brief_id}.yaml", brief_text(brief_id, tlp=tlp))
+    result = project.run()
+    assert result.code == 0, result.err
+    assert result.out.splitlines()[-1].startswith(
+        "built 1 brief (HTML and PDF), 4 restricted (PDF only, in restricted/) into site/")
+    site, restricted = project.root / "site", project.root / "restricted"
+    assert sorted(p.name for p in (site / "briefs").iterdir()) == ["clear"]
+    assert sorted(p.name for p in restricted.iterdir()) == [
+        ".fieldbrief-site", "README.txt", "amber.pdf", "green.pdf", "red.pdf", "strict.pdf"]
+    everything = " ".join(p.read_text(errors="ignore") for p in site.rglob("*") if p.is_file())
+    for word in ("Brief amber", "Brief red", "Brief strict", "Brief green"):
+        assert word not in everything
+
+
+def test_green_is_published_when_the_site_allows_it(project: TmpProject) -> None:
+    (project.root / "site.yaml").write_text("publish_tlp: [TLP:CLEAR, TLP:GREEN]\n")
+    project.write("green.yaml", brief_text("green", tlp="TLP:GREEN"))
+    assert project.run().code == 0
+    assert (project.root / "site/briefs/green/green.pdf").is_file()
+    assert not (project.root / "restricted").exists()
+
+
+def test_amber_can_never_be_listed_for_publication(project: TmpProject) -> None:
+    (project.root / "site.yaml").write_text("publish_tlp: [TLP:CLEAR, TLP:AMBER]\n")
+    result = project.run("check")
+    assert result.err.splitlines()[0] == (
+        "site.yaml:1:26: publish_tlp[1]: TLP:AMBER briefs are never published on a site; "
+        "their PDFs go to the restricted folder (--restricted-out)")
+
+
+def test_drafts_are_left_out_unless_asked_for(project: TmpProject) -> None:
+    project.write("final.yaml", brief_text("final"))
+    project.write("draft.yaml", brief_text("draft", status="draft"))
+    result = project.run()
+    assert "1 draft left out (use --drafts)" in result.out
+    assert not (project.root / "site/briefs/draft").exists()
+    assert project.run("--drafts").code == 0
+    assert (project.root / "site/briefs/draft/draft.pdf").is_file()
+    assert "Draft" in (project.root / "site/index.html").read_text()
+
+
+def test_restricted_pdfs_disappear_with_their_briefs(project: TmpProject) -> None:
+    amber = project.write("amber.yaml", brief_text("amber", tlp="TLP:AMBER"))
+    assert project.run().code == 0
+    amber.unlink()
+    assert project.run().code == 0
+    assert not (project.root / "restricted/amber.pdf").exists()
+
+
+def test_restricted_folder_may_not_be_inside_the_site(project: TmpProject) -> None:
+    project.write("a.yaml", brief_text("alpha"))
+    result = project.run("--restricted-out", "site/private")
+    assert result.code == 1
+    assert "must be outside the site folder" in result.err
+
+
+def test_broken_internal_link_fails_the_build(project: TmpProject) -> None:
+    index = project.root / "templates" / "index.html"
+    index.write_text(index.read_text().replace(
+        "<h1 class", '<a href="{{ root }}missing/page.html">x</a><a href="#nowhere">y</a><h1 class'))
+    project.write("a.yaml", brief_text("alpha"))
+    result = project.run()
+    assert result.code == 1
+    assert "index.html links to missing/page.html, which does not exist" in result.err
+    assert "index.html links to #nowhere, but index.html has no id 'nowhere'" in result.err
+    assert not (project.root / "site").exists()
+
+
+def test_brief_page_has_contents_and_anchors(project: TmpProject) -> None:
+    project.write("a.yaml", brief_text("alpha"))
+    assert project.run().code == 0
+    page = (project.root / "site/briefs/alpha/index.html").read_text()
+    contents = re.search(r'<nav class="toc".*?</nav>', page, re.S).group(0)
+    assert re.findall(r'href="#([\w-]+)"', contents) == [
+        "bottom-line", "key-figures", "situation", "sources"]
+    assert '<a class="heading-anchor" href="#sources" aria-label="Link to this section">#</a>' in page
+
+
+def test_search_index_covers_brief_pages(project: TmpProject) -> None:
+    project.write("a.yaml", brief_text("alpha"))
+    assert project.run().code == 0
+    bundle = project.root / "site/pagefind"
+    assert (bundle / "pagefind-ui.js").is_file() and (bundle / "pagefind-entry.json").is_file()
+    assert list((bundle / "fragment").iterdir()), "one fragment per indexed page"
+    assert len(list((bundle / "fragment").iterdir())) == 1, "only brief pages are indexed"
