@@ -2,6 +2,7 @@
 
     python build.py [--out DIR] [--strict] [BRIEF ...]   build the site (all briefs, or those named)
     python build.py check [--strict] [BRIEF ...]         validate without writing
+    python build.py serve [--port N]                     build, serve, rebuild on change
 
 Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
 """
@@ -12,6 +13,7 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -23,6 +25,7 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.project import Project
 from fieldbrief.render_pdf import PDF_VARIANTS
+from fieldbrief.serve import LiveSite, serve
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -32,10 +35,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     """Run the command in ``argv``; return the exit status instead of exiting."""
     argv = list(sys.argv[1:] if argv is None else argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    command = "check" if argv[:1] == ["check"] else "build"
+    command = argv[0] if argv[:1] in (["check"], ["serve"]) else "build"
     parser = _parser(command, out, err)
     try:
-        args = parser.parse_args(argv[1:] if command == "check" else argv)
+        args = parser.parse_args(argv[1:] if command != "build" else argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
     missing = [name for name in args.briefs if not Path(name).is_file()]
@@ -47,10 +50,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return EXIT_USAGE
     _route_library_logs(err)
     try:
-        project = _project(args)
+        if command == "serve":
+            return _serve(args, out, err)
         if command == "check":
-            return _check(project, [Path(name) for name in args.briefs], args.strict, out, err)
-        return _build(project, args, out, err)
+            return _check(_project(args), [Path(name) for name in args.briefs], args.strict, out, err)
+        return _build(_project(args), args, out, err)
     except InvalidInput as error:
         _print_problems(error.problems, err)
         count = len(error.problems)
@@ -83,34 +87,48 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
     if command == "check":
-        parser = _Parser(out, err,
-            prog="build.py check", description="Validate briefs without writing anything.")
+        parser = _Parser(out, err, prog="build.py check",
+                         description="Validate briefs without writing anything.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="brief files to check (default: every brief in briefs/)")
+    elif command == "serve":
+        parser = _Parser(out, err, prog="build.py serve",
+                         description="Build, serve the site on this machine, rebuild on change.")
+        parser.set_defaults(briefs=[])
+        parser.add_argument("--host", default="127.0.0.1",
+                            help="address to listen on (default: 127.0.0.1, this machine only)")
+        parser.add_argument("--port", type=int, default=8000,
+                            help="port to listen on (default: 8000; 0 picks a free one)")
+        _add_build_options(parser)
     else:
         parser = _Parser(out, err,
             prog="build.py", description="Build the HTML site and PDF reports from briefs/.",
-            epilog="Use 'build.py check [BRIEF ...]' to validate without writing.")
+            epilog="Use 'build.py check [BRIEF ...]' to validate without writing, and "
+                   "'build.py serve' to preview while you write.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="build only these briefs (the index still lists every brief)")
-        parser.add_argument("--out", type=Path, default=Path("site"),
-                            help="output folder (default: site)")
-        parser.add_argument("--drafts", action="store_true",
-                            help="publish briefs whose status is draft (left out by default)")
-        parser.add_argument("--restricted-out", type=Path, default=Path("restricted"),
-                            metavar="DIR", help="folder, outside the site, for the PDFs of "
-                                                "briefs the site may not publish (default: restricted)")
-        parser.add_argument("--pdf-variant", choices=PDF_VARIANTS,
-                            help="archival PDF/A-3b (with the brief's YAML attached) or "
-                                 "accessible PDF/UA-1 (default: tagged PDF)")
-        parser.add_argument("--page-size", choices=("A4", "Letter"),
-                            help="PDF page size for briefs that set none "
-                                 "(default: page_size in site.yaml, else A4)")
         parser.add_argument("--version", action="version", version=f"fieldbrief {__version__}")
+        _add_build_options(parser)
     parser.add_argument("--strict", action="store_true", help="treat warnings as errors")
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="site configuration (default: site.yaml, if present)")
     return parser
+
+
+def _add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("site"),
+                        help="output folder (default: site)")
+    parser.add_argument("--drafts", action="store_true",
+                        help="publish briefs whose status is draft (left out by default)")
+    parser.add_argument("--restricted-out", type=Path, default=Path("restricted"),
+                        metavar="DIR", help="folder, outside the site, for the PDFs of "
+                                            "briefs the site may not publish (default: restricted)")
+    parser.add_argument("--pdf-variant", choices=PDF_VARIANTS,
+                        help="archival PDF/A-3b (with the brief's YAML attached) or "
+                             "accessible PDF/UA-1 (default: tagged PDF)")
+    parser.add_argument("--page-size", choices=("A4", "Letter"),
+                        help="PDF page size for briefs that set none "
+                             "(default: page_size in site.yaml, else A4)")
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -128,10 +146,13 @@ def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: 
     return EXIT_OK
 
 
+def _build_options(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(strict=args.strict, drafts=args.drafts, pdf_variant=args.pdf_variant,
+                        restricted_dir=args.restricted_out, generated_at=_build_date())
+
+
 def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    options = BuildOptions(strict=args.strict, drafts=args.drafts, pdf_variant=args.pdf_variant,
-                           restricted_dir=args.restricted_out, generated_at=_build_date())
-    report = build(project, args.out, [Path(name) for name in args.briefs], options,
+    report = build(project, args.out, [Path(name) for name in args.briefs], _build_options(args),
                    progress=lambda line: out.write(line + "\n"))
     _print_problems(list(report.warnings), err)
     out.write(_summary(report, args) + "\n")
@@ -150,6 +171,22 @@ def _summary(report: BuildReport, args: argparse.Namespace) -> str:
         parts.append(f"{len(report.drafts_left_out)} draft{'s' * (len(report.drafts_left_out) != 1)} "
                      "left out (use --drafts)")
     return f"{', '.join(parts)} into {display_path(args.out)}/ in {report.seconds:.2f} s"
+
+
+def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    live = LiveSite(lambda: _project(args), args.out, _build_options(args), out, err)
+    stop = threading.Event()
+
+    def ready(url: str) -> None:
+        out.write(f"serving {display_path(args.out)}/ at {url} (Ctrl-C to stop)\n")
+        out.flush()
+
+    try:
+        serve(live, Path.cwd(), args.host, args.port, stop, ready)
+    except KeyboardInterrupt:
+        stop.set()
+    out.write("stopped\n")
+    return EXIT_OK
 
 
 def _build_date() -> datetime:
