@@ -4,13 +4,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: build test check system-deps clean
+.PHONY: build test check serve system-deps browser-deps clean
 
 build: $(STAMP)
 	$(PY) build.py
 
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(PY) -m pytest
+
+serve: $(STAMP)
+	$(PY) build.py serve
 
 check: $(STAMP)
 	$(PY) build.py check
@@ -20,6 +23,10 @@ check: $(STAMP)
 # command is printed.
 system-deps:
 	@sh scripts/system-deps.sh
+
+# Chromium from Debian, for the browser tests (Playwright drives it; it downloads nothing).
+browser-deps:
+	@sh scripts/system-deps.sh --browser
 
 $(STAMP): requirements.txt | system-deps
 	$(PYTHON) -m venv $(VENV)

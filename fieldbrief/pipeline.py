@@ -27,7 +27,8 @@ from fieldbrief.validate import SiteRules, ValidBrief, validate
 
 Progress = Callable[[str], None]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-"""Scripts that are part of fieldbrief itself (the search page's), published with every site."""
+"""Files that are part of fieldbrief itself, published with every site (the search page's
+script, the icon); live-reload.js is only ever served by ``build.py serve``."""
 RESTRICTED_README = """\
 NOT FOR PUBLICATION.
 
@@ -173,7 +174,8 @@ def _static_files(project: Project) -> dict[str, bytes]:
     files = {f"assets/{sheet.name}": sheet.read_bytes()
              for sheet in sorted(project.styles_dir.glob("*.css"))}
     files.update({f"assets/js/{script.name}": script.read_bytes()
-                  for script in sorted(STATIC_DIR.glob("*.js"))})
+                  for script in sorted(STATIC_DIR.glob("*.js")) if script.name != "live-reload.js"})
+    files["assets/favicon.svg"] = (STATIC_DIR / "favicon.svg").read_bytes()
     return files
 
 

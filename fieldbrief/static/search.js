@@ -16,6 +16,8 @@
     showImages: false,
     resetStyles: false
   });
+  var input = box.querySelector("input");
+  if (input) { input.setAttribute("aria-labelledby", "search-label"); }
   var query = new URLSearchParams(window.location.search).get("q");
   if (query) { ui.triggerSearch(query); }
 }());
