@@ -10,6 +10,7 @@ Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import ctypes.util
 import logging
 import os
 import sys
@@ -23,8 +24,9 @@ from typing import TextIO
 from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
+from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
-from fieldbrief.render_pdf import PDF_VARIANTS
+from fieldbrief.model import PDF_VARIANTS
 from fieldbrief.serve import LiveSite, serve
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -129,6 +131,19 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--page-size", choices=("A4", "Letter"),
                         help="PDF page size for briefs that set none "
                              "(default: page_size in site.yaml, else A4)")
+    parser.add_argument("--no-pdf", dest="pdf", action="store_false",
+                        help="build the HTML site only, without PDFs")
+    parser.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
+                        help="worker processes (default: the number of cores)")
+    parser.add_argument("--force", action="store_true",
+                        help="rebuild every brief, even those whose inputs did not change")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
 
 
 def _project(args: argparse.Namespace) -> Project:
@@ -147,23 +162,46 @@ def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: 
 
 
 def _build_options(args: argparse.Namespace) -> BuildOptions:
-    return BuildOptions(strict=args.strict, drafts=args.drafts, pdf_variant=args.pdf_variant,
-                        restricted_dir=args.restricted_out, generated_at=_build_date())
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return BuildOptions(strict=args.strict, drafts=args.drafts, pdf=args.pdf,
+                        pdf_variant=args.pdf_variant, restricted_dir=args.restricted_out,
+                        generated_at=_build_date(epoch), fixed_date=epoch is not None,
+                        jobs=args.jobs, force=args.force)
+
+
+_warned_about_harfbuzz = False
+
+
+def _warn_if_slow_pdfs(args: argparse.Namespace, err: TextIO) -> None:
+    """Say once when WeasyPrint will fall back to fontTools for font subsetting."""
+    global _warned_about_harfbuzz
+    if args.pdf and not _warned_about_harfbuzz and ctypes.util.find_library("harfbuzz-subset") is None:
+        _warned_about_harfbuzz = True
+        err.write("warning: libharfbuzz-subset0 is missing, so every PDF takes about 2.5x longer; "
+                  "install it: sudo apt-get install libharfbuzz-subset0\n")
 
 
 def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    report = build(project, args.out, [Path(name) for name in args.briefs], _build_options(args),
-                   progress=lambda line: out.write(line + "\n"))
+    _warn_if_slow_pdfs(args, err)
+    progress = progress_for(out)
+    try:
+        report = build(project, args.out, [Path(name) for name in args.briefs],
+                       _build_options(args), progress)
+    finally:
+        progress.close()
     _print_problems(list(report.warnings), err)
     out.write(_summary(report, args) + "\n")
     return EXIT_OK
 
 
 def _summary(report: BuildReport, args: argparse.Namespace) -> str:
+    if not report.wrote:
+        return (f"nothing changed: {len(report.unchanged)} brief{'s' * (len(report.unchanged) != 1)} "
+                f"unchanged, {display_path(args.out)}/ untouched ({report.seconds:.2f} s)")
     count = len(report.rendered)
-    parts = [f"built {count} brief{'s' * (count != 1)} (HTML and PDF)"]
-    if report.carried_over:
-        parts.append(f"{len(report.carried_over)} kept as published")
+    parts = [f"built {count} brief{'s' * (count != 1)} ({'HTML and PDF' if args.pdf else 'HTML only'})"]
+    if report.unchanged:
+        parts.append(f"{len(report.unchanged)} unchanged")
     if report.restricted:
         parts.append(f"{len(report.restricted)} restricted (PDF only, in "
                      f"{display_path(args.restricted_out)}/)")
@@ -189,9 +227,8 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _build_date() -> datetime:
+def _build_date(epoch: str | None) -> datetime:
     """The date written into PDFs: SOURCE_DATE_EPOCH when set, for reproducible builds."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is None:
         return now()
     try:

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from typing import Annotated, Any, Literal
 
 import pycountry
+from markupsafe import Markup
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
                       WithJsonSchema, model_validator)
+
+from fieldbrief.markup import to_html, to_inline_html, to_plain_text
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -72,6 +75,8 @@ Credibility = Literal[1, 2, 3, 4, 5, 6]
 SourceKind = Literal["news report", "official statement", "social-media claim",
                      "press conference", "report", "interview", "dataset", "imagery", "other"]
 PageSize = Literal["A4", "Letter"]
+PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
+PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/a-3b", "pdf/ua-1")
 ActorKind = Literal["armed group", "state forces", "government", "international organisation",
                     "foreign military", "civil society", "population", "media", "other"]
 
@@ -328,3 +333,63 @@ class Brief(Strict):
     @property
     def as_of_date(self) -> date:
         return self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+
+
+class BriefCard(BaseModel):
+    """What the site-wide pages (index, listings, feed) need to know of a brief.
+
+    Small and JSON-friendly: the build keeps one per brief in its manifest, so the
+    site's pages can be rebuilt without reading every brief again.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    subtitle: str | None
+    as_of: date | datetime
+    countries: list[str]
+    tags: list[str]
+    tlp: TlpLabel
+    handling_note: str | None
+    status: Status
+    prepared_by: str
+    updated: datetime  # the latest of as_of and the revision dates, for feeds
+    published: datetime  # the earliest of them
+    lede_html: str  # the first BLUF point, as sanitised HTML
+    bluf_text: str  # all BLUF points, as plain text
+    summary_html: str  # the summary, as sanitised HTML
+
+    @classmethod
+    def of(cls, brief: Brief) -> BriefCard:
+        moments = [_moment(brief.as_of), *(_moment(revision.date) for revision in brief.revisions)]
+        return cls(id=brief.id, title=brief.title, subtitle=brief.subtitle, as_of=brief.as_of,
+                   countries=brief.countries, tags=brief.tags, tlp=brief.tlp or "TLP:CLEAR",
+                   handling_note=brief.handling_note, status=brief.status,
+                   prepared_by=brief.prepared_by, updated=max(moments), published=min(moments),
+                   lede_html=str(to_inline_html(brief.bluf[0])),
+                   bluf_text=" ".join(to_plain_text(point) for point in brief.bluf),
+                   summary_html=str(to_html(brief.summary)))
+
+    @property
+    def lede(self) -> Markup:
+        return Markup(self.lede_html)  # sanitised when the card was made
+
+    @property
+    def summary_markup(self) -> Markup:
+        return Markup(self.summary_html)  # sanitised when the card was made
+
+    @property
+    def as_of_date(self) -> date:
+        return self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+
+    @property
+    def as_of_moment(self) -> datetime:
+        return _moment(self.as_of)
+
+
+def _moment(value: date | datetime) -> datetime:
+    """A date or date-time as an aware date-time (dates at midnight UTC)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time(0, 0), timezone.utc)

@@ -1,34 +1,44 @@
 """The whole build, stage after stage: load -> validate -> render HTML / PDF -> publish.
 
-Everything is gathered and rendered in memory first; only a build in which every
-brief validated and rendered reaches :func:`~fieldbrief.publish.publish`. Which
-briefs reach the site is decided here, by the site's publishing policy: briefs
-whose TLP label the site may not publish get only a PDF, in a separate folder.
+Briefs are checked and rendered in worker processes (``jobs``), each output written
+straight into a staging folder that replaces the published site only when the whole
+build succeeded. Builds are incremental: a brief whose inputs did not change keeps
+its published files (see :mod:`fieldbrief.incremental`), and a build in which nothing
+changed touches nothing at all. Which briefs reach the site is decided here, by the
+publishing policy: briefs whose TLP label the site may not publish get only a PDF,
+in a separate folder.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Protocol
 
-from fieldbrief.errors import BuildFailed, InvalidInput, Problem
+from fieldbrief import __version__
+from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
+from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
+                                    digest, files_digest, fonts_digest, load_manifest,
+                                    manifest_path, problem_record, save_manifest)
 from fieldbrief.load import load_file
+from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.project import Project
-from fieldbrief.publish import publish
-from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
-from fieldbrief.render_pdf import PdfJob, PdfRenderer, PdfVariant
+from fieldbrief.publish import Staging, published_build_id
+from fieldbrief.render_html import HtmlRenderer
 from fieldbrief.render_site import site_pages
 from fieldbrief.resources import site_problems
 from fieldbrief.search import index_search
 from fieldbrief.validate import SiteRules, ValidBrief, validate
+from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
-Progress = Callable[[str], None]
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """Files that are part of fieldbrief itself, published with every site (the search page's
 script, the icon); live-reload.js is only ever served by ``build.py serve``."""
+SITE_TEMPLATES = ("index.html", "overview.html", "search.html", "feed.xml", "sitemap.xml")
 RESTRICTED_README = """\
 NOT FOR PUBLICATION.
 
@@ -43,34 +53,76 @@ def now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+class Progress(Protocol):
+    def start(self, total: int) -> None: ...
+    def done(self, line: str) -> None: ...
+
+
+class NoProgress:
+    def start(self, total: int) -> None:
+        pass
+
+    def done(self, line: str) -> None:
+        pass
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """Choices that apply to every brief of a build."""
 
     strict: bool = False  # warnings fail the build
     drafts: bool = False  # publish briefs whose status is draft
+    pdf: bool = True  # make PDFs (False: an HTML-only site)
     pdf_variant: PdfVariant | None = None  # None: tagged PDF
     restricted_dir: Path = Path("restricted")  # PDFs the site may not publish
     generated_at: datetime = field(default_factory=now)  # the date written into PDFs
+    fixed_date: bool = False  # generated_at was asked for (SOURCE_DATE_EPOCH): part of the PDFs
+    jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # worker processes
+    force: bool = False  # rebuild everything, whatever the manifest says
 
 
 @dataclass(frozen=True)
 class BuildReport:
     rendered: tuple[str, ...]
-    carried_over: tuple[str, ...]
+    unchanged: tuple[str, ...]
     restricted: tuple[str, ...]
     drafts_left_out: tuple[str, ...]
     warnings: tuple[Problem, ...]
     seconds: float
+    wrote: bool  # False when nothing had changed and nothing was written
 
 
 @dataclass(frozen=True)
-class SitePlan:
-    """Where each brief goes under the publishing policy."""
+class Fingerprints:
+    """Digests of everything but the brief itself that its outputs depend on."""
 
-    published: list[ValidBrief]
-    restricted: list[ValidBrief]
-    drafts_left_out: list[ValidBrief]
+    rules: str
+    page: str
+    pdf: str
+    site: str
+
+
+@dataclass
+class Entry:
+    """One brief file on its way through the build."""
+
+    path: Path
+    record: Record | None  # from the last build, if its content is unchanged
+    checked: Checked | None = None  # when it was loaded and validated in this build
+
+    @property
+    def card(self) -> BriefCard:
+        if self.checked is not None and self.checked.card is not None:
+            return self.checked.card
+        assert self.record is not None
+        return self.record.card
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        if self.checked is not None:
+            return self.checked.warnings
+        assert self.record is not None
+        return tuple(self.record.problems())
 
 
 def check(project: Project, files: Sequence[Path], strict: bool = False) -> list[ValidBrief]:
@@ -78,16 +130,16 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
 
     With ``strict``, warnings are problems too.
     """
-    config = project.config
-    rules = SiteRules(project.resources, config.default_tlp, config.page_size)
+    rules = _rules(project)
     briefs: list[ValidBrief] = []
     problems: list[Problem] = []
     for path in files:
         try:
-            briefs.append(validate(load_file(path, config.max_brief_bytes), rules))
+            briefs.append(validate(load_file(path, project.config.max_brief_bytes), rules))
         except InvalidInput as error:
             problems.extend(error.problems)
-    problems.extend(_duplicate_id_problems(briefs))
+    problems.extend(_duplicate_ids([(b.source_file.name, b.brief.id,
+                                     b.source_file.position_of(("id",))) for b in briefs]))
     if strict:
         problems.extend(warning for valid in briefs for warning in valid.warnings)
     if problems:
@@ -95,82 +147,203 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
     return briefs
 
 
-def plan(project: Project, briefs: Sequence[ValidBrief], drafts: bool) -> SitePlan:
-    """Apply the publishing policy: drafts, and TLP labels the site may publish."""
-    kept = [b for b in briefs if drafts or b.brief.status != "draft"]
-    return SitePlan(
-        published=[b for b in kept if b.brief.tlp in project.config.publish_tlp],
-        restricted=[b for b in kept if b.brief.tlp not in project.config.publish_tlp],
-        drafts_left_out=[b for b in briefs if b not in kept],
-    )
-
-
 def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
-          options: BuildOptions = BuildOptions(), progress: Progress = lambda _: None) -> BuildReport:
+          options: BuildOptions = BuildOptions(), progress: Progress = NoProgress()) -> BuildReport:
     """Build the site into ``out_dir``, and restricted PDFs into ``options.restricted_dir``.
 
-    With ``only``, those briefs are rendered; the other briefs of the project are
-    validated (the index lists them) and their published pages are carried over,
-    or rendered when no published page exists yet.
+    Briefs named in ``only`` are rebuilt even if unchanged; the others only if changed.
     """
     started = time.perf_counter()
     _check_folders(project, out_dir, options.restricted_dir)
-    named = {path.resolve() for path in only}
-    briefs = check(project, _unique([*project.brief_files(), *only]), options.strict)
-    site = plan(project, briefs, options.drafts)
-    carried = [b for b in site.published if named and b.source_file.path.resolve() not in named
-               and (out_dir / brief_pdf_path(b.brief.id)).is_file()]
-    to_render = [b for b in site.published if b not in carried]
     html = HtmlRenderer(project.templates_dir, project.config, project.resources)
-    pdf = PdfRenderer(project.styles_dir, project.resources, options.pdf_variant)
-    outputs = _brief_outputs(project, html, pdf, to_render, options, progress)
-    outputs.update(site_pages(html, [b.brief for b in site.published], options.generated_at))
-    outputs.update(_static_files(project))
-    restricted = {f"{b.brief.id}.pdf": _render_pdf(html, pdf, b, options, progress)
-                  for b in site.restricted}
-    publish(out_dir, outputs, [f"briefs/{b.brief.id}" for b in carried],
-            finish=lambda staging: _finish_site(staging, project))
-    _publish_restricted(options.restricted_dir, restricted)
-    return BuildReport(
-        rendered=tuple(b.brief.id for b in to_render),
-        carried_over=tuple(b.brief.id for b in carried),
-        restricted=tuple(b.brief.id for b in site.restricted),
-        drafts_left_out=tuple(b.brief.id for b in site.drafts_left_out),
-        warnings=tuple(w for b in briefs for w in b.warnings),
-        seconds=time.perf_counter() - started,
-    )
+    prints = _fingerprints(project, html, options)
+    manifest_file = manifest_path(project.root, out_dir)
+    previous = load_manifest(manifest_file)
+    setup = WorkerSetup(project, _rules(project), options.pdf_variant, options.pdf,
+                        options.generated_at)
+    named = {path.resolve() for path in only}
+    with Workers(options.jobs, setup) as workers:
+        entries = _entries(_unique([*project.brief_files(), *only]), previous, prints, named, options)
+        _check_entries(workers, [e for e in entries if e.record is None])
+        _raise_problems(entries, options.strict)
+        placements = {e.path: _placement(e.card, project, options.drafts) for e in entries}
+        site_ok = previous.site_build is not None and previous.site_build == published_build_id(out_dir)
+        restricted_ok = (previous.restricted_build is not None and
+                         previous.restricted_build == published_build_id(options.restricted_dir))
+        keep = {e.path for e in entries if e.path not in named and _can_keep(
+            e, placements[e.path], prints, options, out_dir, site_ok, restricted_ok)}
+        to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
+        _check_entries(workers, [e for e in to_render if e.checked is None])
+        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
+            return _report(entries, [], placements, started, wrote=False)
+        progress.start(len(to_render))
+        records = _publish(project, html, workers, entries, to_render, placements, prints,
+                           out_dir, options, progress)
+    save_manifest(manifest_file, records)
+    return _report(entries, to_render, placements, started, wrote=True)
 
 
-def _brief_outputs(project: Project, html: HtmlRenderer, pdf: PdfRenderer,
-                   briefs: Sequence[ValidBrief], options: BuildOptions,
-                   progress: Progress) -> dict[str, bytes]:
-    outputs: dict[str, bytes] = {}
-    for valid in briefs:
-        brief = valid.brief
-        outputs[brief_page_path(brief.id)] = html.brief_page(brief).encode()
-        if brief.map and (image := project.resources.image(brief.map.image)).local_file:
-            outputs[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
-        outputs[brief_pdf_path(brief.id)] = _render_pdf(html, pdf, valid, options, progress)
-    return outputs
+def _entries(files: list[Path], previous: Manifest, prints: Fingerprints, named: set[Path],
+             options: BuildOptions) -> list[Entry]:
+    """Each file with its record from the last build, when its content is unchanged."""
+    entries = []
+    for path in files:
+        record = previous.records.get(str(path.resolve()))
+        unchanged = (record is not None and not options.force and path.resolve() not in named
+                     and previous.rules == prints.rules and path.is_file()
+                     and record.content == content_digest(path.read_bytes(),
+                                                          [Path(a) for a in record.assets]))
+        entries.append(Entry(path.resolve(), record if unchanged else None))
+    return entries
 
 
-def _render_pdf(html: HtmlRenderer, pdf: PdfRenderer, valid: ValidBrief, options: BuildOptions,
-                progress: Progress) -> bytes:
-    started, brief = time.perf_counter(), valid.brief
-    document = pdf.render(PdfJob(
-        html=html.print_page(brief, options.generated_at),
-        label=valid.source_file.name,
-        page_size=brief.page_size,
-        generated_at=options.generated_at,
-        source_name=valid.source_file.path.name,
-        source=valid.source_file.raw,
-    ))
-    progress(f"rendered {valid.source_file.name} ({time.perf_counter() - started:.2f} s)")
-    return document
+def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
+    for entry, checked in zip(entries, workers.map(check_file, [e.path for e in entries])):
+        entry.checked = checked
+
+
+def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
+    problems = [p for e in entries if e.checked for p in e.checked.problems]
+    valid = [e for e in entries if e.checked is None or e.checked.card is not None]
+    problems.extend(_duplicate_ids([(_name(e.path), e.card.id, _id_position(e)) for e in valid]))
+    if strict:
+        problems.extend(warning for entry in entries for warning in entry.warnings)
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _id_position(entry: Entry) -> tuple[int, int]:
+    if entry.checked is not None:
+        return entry.checked.id_position
+    assert entry.record is not None
+    return (entry.record.id_line, entry.record.id_column)
+
+
+def _placement(card: BriefCard, project: Project, drafts: bool) -> Placement:
+    if card.status == "draft" and not drafts:
+        return "draft"
+    return "published" if card.tlp in project.config.publish_tlp else "restricted"
+
+
+def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
+              out_dir: Path, site_ok: bool, restricted_ok: bool) -> bool:
+    record = entry.record
+    if record is None or record.placement != placement:
+        return False
+    if placement == "draft":
+        return True
+    page, pdf = _output_prints(record.content, placement, prints, options)
+    folder_ok, folder = ((site_ok, out_dir) if placement == "published"
+                         else (restricted_ok, options.restricted_dir))
+    return (folder_ok and record.page == page and record.pdf == pdf
+            and all((folder / output).is_file() for output in record.outputs))
+
+
+def _output_prints(content: str, placement: Placement, prints: Fingerprints,
+                   options: BuildOptions) -> tuple[str | None, str | None]:
+    page = digest(prints.page, content) if placement == "published" else None
+    pdf = digest(prints.pdf, content) if options.pdf else None
+    return page, pdf
+
+
+def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
+                     placements: dict[Path, Placement], previous: Manifest,
+                     prints: Fingerprints, site_ok: bool) -> bool:
+    return (not to_render and site_ok and previous.site == prints.site
+            and set(previous.records) == {str(e.path) for e in entries}
+            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries))
+
+
+def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
+             to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
+             out_dir: Path, options: BuildOptions, progress: Progress) -> Manifest:
+    """Write the new site (and restricted folder) and return the manifest describing them."""
+    restricted_needed = any(p == "restricted" for p in placements.values()) \
+        or (options.restricted_dir / ".fieldbrief-site").exists()
+    with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
+        outputs = _keep_unchanged(entries, to_render, placements, site, private)
+        outputs.update(_render_changed(workers, to_render, placements, site, private, progress))
+        published = [e.card for e in entries if placements[e.path] == "published"]
+        for relative, content in {**site_pages(html, published, options.generated_at, options.pdf),
+                                  **_static_files(project)}.items():
+            site.write(relative, content)
+        if private is not None and any(p == "restricted" for p in placements.values()):
+            private.write("README.txt", RESTRICTED_README.encode())
+        _finish_site(site, project)
+        return Manifest(site_build=site.build_id,
+                        restricted_build=private.build_id if private else None,
+                        rules=prints.rules, site=prints.site,
+                        records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
+                                                      prints, options) for e in entries})
+
+
+def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
+                    placements: dict[Path, Placement], site: Staging,
+                    private: Staging | None) -> dict[Path, list[str]]:
+    kept: dict[Path, list[str]] = {}
+    for entry in entries:
+        if entry in to_render or entry.record is None or placements[entry.path] == "draft":
+            continue
+        stage = site if placements[entry.path] == "published" else private
+        assert stage is not None
+        for output in entry.record.outputs:
+            stage.keep(output)
+        kept[entry.path] = entry.record.outputs
+    return kept
+
+
+def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: dict[Path, Placement],
+                    site: Staging, private: Staging | None, progress: Progress) -> dict[Path, list[str]]:
+    jobs = []
+    for entry in to_render:
+        published = placements[entry.path] == "published"
+        folder = site.path if published else private.path  # type: ignore[union-attr]
+        assert entry.checked is not None
+        jobs.append(RenderJob(entry.checked, _name(entry.path), folder, published))
+    rendered: dict[Path, list[str]] = {}
+    failures = []
+    for entry, result in zip(to_render, workers.map(render, jobs)):
+        if result.error:
+            failures.append(result.error)
+            progress.done(f"failed {_name(entry.path)}")
+            continue
+        rendered[entry.path] = list(result.outputs)
+        if placements[entry.path] == "published":
+            site.written.update(result.outputs)
+        progress.done(f"rendered {_name(entry.path)} ({result.seconds:.2f} s)")
+    if failures:
+        raise BuildFailed(f"{len(failures)} brief(s) failed to render: " + "; ".join(failures))
+    return rendered
+
+
+class _maybe_staging:
+    """A Staging for ``folder`` when ``needed``, else nothing (None)."""
+
+    def __init__(self, folder: Path, needed: bool) -> None:
+        self.staging = Staging(folder) if needed else None
+
+    def __enter__(self) -> Staging | None:
+        return self.staging.__enter__() if self.staging else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.staging:
+            self.staging.__exit__(*exc)  # type: ignore[arg-type]
+
+
+def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fingerprints,
+            options: BuildOptions) -> Record:
+    content = entry.checked.content if entry.checked else entry.record.content  # type: ignore[union-attr]
+    assets = list(entry.checked.assets) if entry.checked else entry.record.assets  # type: ignore[union-attr]
+    page, pdf = _output_prints(content, placement, prints, options) if placement != "draft" else (None, None)
+    line, column = _id_position(entry)
+    return Record(content=content, id=entry.card.id, card=entry.card,
+                  warnings=[problem_record(w) for w in entry.warnings], assets=assets,
+                  placement=placement, page=page, pdf=pdf, outputs=outputs,
+                  id_line=line, id_column=column)
 
 
 def _static_files(project: Project) -> dict[str, bytes]:
-    """The project's stylesheets, and fieldbrief's own scripts."""
+    """The project's stylesheets, and fieldbrief's own scripts and icon."""
     files = {f"assets/{sheet.name}": sheet.read_bytes()
              for sheet in sorted(project.styles_dir.glob("*.css"))}
     files.update({f"assets/js/{script.name}": script.read_bytes()
@@ -179,18 +352,46 @@ def _static_files(project: Project) -> dict[str, bytes]:
     return files
 
 
-def _finish_site(staging: Path, project: Project) -> None:
-    """Index the finished site for search, then refuse it if any link or load is wrong."""
-    index_search(staging)
-    problems = site_problems(staging, project.resources)
+def _finish_site(site: Staging, project: Project) -> None:
+    """Index the finished site for search, then refuse it if a page written now has a
+    broken link or loads what it may not (kept pages were checked when written)."""
+    index_search(site.path)
+    pages = {name for name in site.written if name.endswith(".html")}
+    problems = site_problems(site.path, project.resources, pages)
     if problems:
         raise BuildFailed("; ".join(problems))
 
 
-def _publish_restricted(folder: Path, pdfs: dict[str, bytes]) -> None:
-    """Write restricted PDFs (or clear out old ones) in their own folder."""
-    if pdfs or folder.exists():
-        publish(folder, {**pdfs, "README.txt": RESTRICTED_README.encode()} if pdfs else {})
+def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
+    config = config_digest(project.config.model_dump(mode="json"))
+    base = digest(__version__, config, str(project.root.resolve()))
+    brief_templates = html.templates_digest("brief.html")
+    print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
+    page = digest(base, brief_templates, str(options.pdf))
+    pdf = digest(base, brief_templates, print_styles, fonts_digest(), str(options.pdf_variant),
+                 options.generated_at.isoformat() if options.fixed_date else "")
+    site = digest(base, html.templates_digest(*SITE_TEMPLATES),
+                  files_digest(project.styles_dir.glob("*.css")), files_digest(STATIC_DIR.glob("*")),
+                  str(options.pdf), str(options.drafts))
+    return Fingerprints(rules=base, page=page, pdf=pdf, site=site)
+
+
+def _rules(project: Project) -> SiteRules:
+    return SiteRules(project.resources, project.config.default_tlp, project.config.page_size)
+
+
+def _report(entries: Sequence[Entry], rendered: Sequence[Entry], placements: dict[Path, Placement],
+            started: float, wrote: bool) -> BuildReport:
+    return BuildReport(
+        rendered=tuple(e.card.id for e in rendered if placements[e.path] == "published"),
+        unchanged=tuple(e.card.id for e in entries
+                        if e not in rendered and placements[e.path] != "draft"),
+        restricted=tuple(e.card.id for e in entries if placements[e.path] == "restricted"),
+        drafts_left_out=tuple(e.card.id for e in entries if placements[e.path] == "draft"),
+        warnings=tuple(w for e in entries for w in e.warnings),
+        seconds=time.perf_counter() - started,
+        wrote=wrote,
+    )
 
 
 def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> None:
@@ -203,17 +404,20 @@ def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> Non
             raise BuildFailed(f"{folder} holds the project itself; choose another output folder")
 
 
-def _duplicate_id_problems(briefs: Iterable[ValidBrief]) -> list[Problem]:
-    first_file: dict[str, ValidBrief] = {}
+def _duplicate_ids(briefs: Iterable[tuple[str, str, tuple[int, int]]]) -> list[Problem]:
+    """Two files with one id: reported at the later file, naming the first."""
+    first_file: dict[str, str] = {}
     problems = []
-    for valid in briefs:
-        earlier = first_file.setdefault(valid.brief.id, valid)
-        if earlier is not valid:
-            line, column = valid.source_file.position_of(("id",))
-            problems.append(Problem(valid.source_file.name, line, column, "id",
-                                    f"id '{valid.brief.id}' is already used by "
-                                    f"{earlier.source_file.name}"))
+    for name, brief_id, (line, column) in briefs:
+        earlier = first_file.setdefault(brief_id, name)
+        if earlier != name:
+            problems.append(Problem(name, line, column, "id",
+                                    f"id '{brief_id}' is already used by {earlier}"))
     return problems
+
+
+def _name(path: Path) -> str:
+    return display_path(path)
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:

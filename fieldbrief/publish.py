@@ -1,9 +1,9 @@
 """Stage 5, publish: write a finished site into place, all of it or none of it.
 
-In: every output file of the build as bytes, keyed by its path inside the site,
-plus the folders to carry over unchanged from the site already published. The new
-site is assembled in a staging folder beside the output folder and swapped in only
-when complete: on Linux with one atomic ``renameat2(RENAME_EXCHANGE)``, elsewhere
+In: every output file of the build, written one by one as it is rendered (so memory
+stays flat however many briefs there are), plus the files to keep unchanged from the
+site already published. The new site is assembled in a staging folder beside the
+output folder and swapped in only when complete: on Linux with one atomic ``renameat2(RENAME_EXCHANGE)``, elsewhere
 with two renames. A build that fails or is killed half-way leaves the published site
 as it was; its staging folder is removed by the next build. A lock file keeps two
 builds from publishing into one folder at once. The output folder is only ever
@@ -19,7 +19,8 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import uuid
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -31,33 +32,72 @@ RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
 
-def publish(out_dir: Path, files: Mapping[str, bytes], carry_over: Iterable[str] = (),
-            finish: Callable[[Path], None] = lambda staging: None) -> None:
-    """Replace ``out_dir`` by a folder holding ``files`` and the ``carry_over`` paths.
+class Staging:
+    """A new version of a site, assembled beside it and swapped in on success.
 
-    ``finish`` runs on the complete staging folder before the swap; if it raises,
-    nothing is published.
+    Use it as a context manager: files written or kept while inside become the
+    published site when the block ends without an exception; otherwise nothing is
+    published. Kept files are hard links to the published ones (copies where links
+    are impossible): the build never changes a published file in place.
     """
-    out_dir = out_dir.resolve()
-    _check_replaceable(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out_dir):
-        _remove_leftovers(out_dir)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir.resolve()
+        _check_replaceable(self.out_dir)
+        self.build_id = uuid.uuid4().hex
+        self.written: set[str] = set()
+
+    def __enter__(self) -> Staging:
+        self.out_dir.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _locked(self.out_dir)
+        self._lock.__enter__()
+        _remove_leftovers(self.out_dir)
+        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
+                                          dir=self.out_dir.parent))
+        return self
+
+    def write(self, relative: str, content: bytes) -> None:
+        target = safe_join(self.path, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        self.written.add(relative)
+
+    def keep(self, relative: str) -> None:
+        """Carry a file of the published site over unchanged."""
+        source, target = safe_join(self.out_dir, relative), safe_join(self.path, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            for relative in carry_over:
-                _copy_into(out_dir, staging, relative)
-            for relative, content in files.items():
-                target = safe_join(staging, relative)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(content)
-            (staging / SITE_MARKER).write_text("This folder is written by fieldbrief; "
-                                               "a build replaces it whole.\n")
-            finish(staging)
-            os.chmod(staging, 0o755)
-            _swap_in(staging, out_dir)
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        try:
+            if kind is None:
+                (self.path / SITE_MARKER).write_text(
+                    f"This folder is written by fieldbrief; a build replaces it whole.\n"
+                    f"build {self.build_id}\n")
+                os.chmod(self.path, 0o755)
+                _swap_in(self.path, self.out_dir)
         finally:
-            shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(self.path, ignore_errors=True)
+            self._lock.__exit__(None, None, None)
+
+
+def published_build_id(out_dir: Path) -> str | None:
+    """The id of the build that wrote the site in ``out_dir``, if fieldbrief wrote it."""
+    try:
+        marker = (out_dir / SITE_MARKER).read_text()
+    except OSError:
+        return None
+    return marker.rsplit("build ", 1)[-1].strip() if "build " in marker else None
+
+
+def publish(out_dir: Path, files: Mapping[str, bytes]) -> None:
+    """Replace ``out_dir`` by a folder holding just ``files``."""
+    with Staging(out_dir) as staging:
+        for relative, content in files.items():
+            staging.write(relative, content)
 
 
 def safe_join(root: Path, relative: str) -> Path:
@@ -92,15 +132,6 @@ def _remove_leftovers(out_dir: Path) -> None:
     for prefix in (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"):
         for leftover in out_dir.parent.glob(f"{prefix}*"):
             shutil.rmtree(leftover, ignore_errors=True)
-
-
-def _copy_into(old_site: Path, staging: Path, relative: str) -> None:
-    source, target = safe_join(old_site, relative), safe_join(staging, relative)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if source.is_dir():
-        shutil.copytree(source, target)
-    else:
-        shutil.copy2(source, target)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:

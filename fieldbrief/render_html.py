@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pycountry
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
 from fieldbrief import __version__
-from fieldbrief.markup import to_html, to_inline_html, to_plain_text
+from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
-from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, Period
+from fieldbrief.incremental import digest
+from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, BriefCard, Period
 from fieldbrief.resources import ResourcePolicy
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
@@ -37,7 +38,7 @@ class Stylesheet:
 class ListEntry:
     """One brief as a list page shows it, with links relative to that page."""
 
-    brief: Brief
+    brief: BriefCard
     href: str
     pdf_href: str
 
@@ -56,8 +57,8 @@ def root_of(page: str) -> str:
     return "../" * page.count("/")
 
 
-def newest_first(briefs: Sequence[Brief]) -> list[Brief]:
-    return sorted(briefs, key=_newest_first)
+def newest_first(briefs: Sequence[BriefCard]) -> list[BriefCard]:
+    return sorted(briefs, key=lambda card: (-card.as_of_moment.timestamp(), card.id))
 
 
 class HtmlRenderer:
@@ -76,7 +77,6 @@ class HtmlRenderer:
         self.env.filters.update(
             markdown=to_html,
             inline_markdown=to_inline_html,
-            plain_text=to_plain_text,
             as_of=format_as_of,
             long_date=format_long_date,
             period=format_period,
@@ -86,26 +86,39 @@ class HtmlRenderer:
         )
         self.env.globals["likelihood_scale"] = list(LIKELIHOOD_SCALE.items())
 
-    def brief_page(self, brief: Brief) -> str:
-        """The brief's web page, linking the site's stylesheets."""
+    def brief_page(self, brief: Brief, *, with_pdf: bool = True) -> str:
+        """The brief's web page, linking the site's stylesheets (and its PDF, if made)."""
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=False, generated_at=None,
-                           map_src=image.web_src if image else None)
+                           map_src=image.web_src if image else None, with_pdf=with_pdf)
 
     def print_page(self, brief: Brief, generated_at: datetime) -> str:
         """The brief as the PDF renderer reads it: no stylesheet links, dated metadata."""
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
-                           map_src=image.print_src if image else None)
+                           map_src=image.print_src if image else None, with_pdf=True)
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
-               map_src: str | None) -> str:
+               map_src: str | None, with_pdf: bool) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
-                         for_print=for_print, generated_at=generated_at,
+                         for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
                          pdf_href=f"{brief.id}.pdf", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
-    def entries(self, briefs: Sequence[Brief], page: str) -> list[ListEntry]:
+    def templates_digest(self, *names: str) -> str:
+        """A digest of the templates ``names`` and every template they extend, include or import."""
+        seen: dict[str, str] = {}
+        waiting = list(names)
+        while waiting:
+            name = waiting.pop()
+            if name in seen:
+                continue
+            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            seen[name] = source
+            waiting.extend(ref for ref in meta.find_referenced_templates(self.env.parse(source)) if ref)
+        return digest(*(item for name in sorted(seen) for item in (name, seen[name])))
+
+    def entries(self, briefs: Sequence[BriefCard], page: str) -> list[ListEntry]:
         """``briefs`` newest first, linked from ``page``."""
         root = root_of(page)
         return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id))
@@ -179,14 +192,6 @@ def _cited_by(brief: Brief, numbers: dict[str, int]) -> dict[str, list[BackLink]
             cited_by[source.via].append(
                 BackLink(f"source-{source.id}", f"Source [{numbers[source.id]}]"))
     return cited_by
-
-
-def _newest_first(brief: Brief) -> tuple[float, str]:
-    moment = brief.as_of if isinstance(brief.as_of, datetime) else datetime.combine(
-        brief.as_of, datetime.min.time())
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return (-moment.timestamp(), brief.id)
 
 
 def format_long_date(value: date) -> str:

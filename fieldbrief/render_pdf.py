@@ -17,19 +17,16 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
 
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.model import PageSize
+from fieldbrief.model import PageSize, PdfVariant
 from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
-PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
-PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/a-3b", "pdf/ua-1")
 
 
 @dataclass(frozen=True)

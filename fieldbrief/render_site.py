@@ -1,6 +1,7 @@
 """Stage 4c, render the site-wide pages: index, listings, search page, feed and sitemap.
 
-In: every published brief and the site configuration. Out: the pages as bytes, keyed
+In: a card (:class:`~fieldbrief.model.BriefCard`) for every published brief, and the
+site configuration. Out: the pages as bytes, keyed
 by their path in the site. Briefs are grouped by country, by tag and by the month
 of their as-of date; each group gets a page, and each kind of group an overview.
 """
@@ -11,9 +12,9 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, timezone
 
-from fieldbrief.model import MONTHS, Brief
+from fieldbrief.model import MONTHS, BriefCard
 from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
                                     newest_first)
 
@@ -28,14 +29,14 @@ class Group:
     key: str
     title: str
     path: str
-    briefs: tuple[Brief, ...]
+    briefs: tuple[BriefCard, ...]
 
 
 @dataclass(frozen=True)
 class GroupKind:
     folder: str  # countries, tags, archive
     title: str  # heading of the overview page
-    keys: Callable[[Brief], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
+    keys: Callable[[BriefCard], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
     newest_key_first: bool = False
 
 
@@ -47,14 +48,17 @@ GROUP_KINDS = (
 )
 
 
-def site_pages(html: HtmlRenderer, briefs: Sequence[Brief], generated_at: datetime) -> dict[str, bytes]:
+def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: datetime,
+               with_pdf: bool = True) -> dict[str, bytes]:
     """Every page of the site that is not a brief's own page."""
     pages = {
         "index.html": html.page("index.html", "index.html", heading=html.config.title,
-                                entries=html.entries(briefs, "index.html"), is_home=True),
+                                entries=html.entries(briefs, "index.html"), is_home=True,
+                                with_pdf=with_pdf),
         "search/index.html": html.page("search.html", "search/index.html"),
         "feed.xml": html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
-                              feed_id=_feed_id(html), updated=_rfc3339(_site_updated(briefs, generated_at))),
+                              feed_id=_feed_id(html), with_pdf=with_pdf,
+                              updated=_rfc3339(_site_updated(briefs, generated_at))),
     }
     for kind in GROUP_KINDS:
         groups = _groups(kind, briefs)
@@ -63,7 +67,7 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[Brief], generated_at: dateti
         for group in groups:
             pages[group.path] = html.page("index.html", group.path, heading=group.title,
                                           entries=html.entries(group.briefs, group.path),
-                                          is_home=False)
+                                          is_home=False, with_pdf=with_pdf)
     if html.config.base_url:
         pages["sitemap.xml"] = html.page("sitemap.xml", "sitemap.xml", locations=[
             html.config.base_url + path.removesuffix("index.html")
@@ -81,8 +85,8 @@ def month_title(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.year}"
 
 
-def _groups(kind: GroupKind, briefs: Sequence[Brief]) -> list[Group]:
-    members: dict[str, list[Brief]] = {}
+def _groups(kind: GroupKind, briefs: Sequence[BriefCard]) -> list[Group]:
+    members: dict[str, list[BriefCard]] = {}
     titles: dict[str, str] = {}
     for brief in briefs:
         for key, title in dict(kind.keys(brief)).items():
@@ -96,7 +100,7 @@ def _groups(kind: GroupKind, briefs: Sequence[Brief]) -> list[Group]:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    brief: Brief
+    brief: BriefCard
     id: str
     href: str
     pdf_href: str
@@ -104,15 +108,15 @@ class FeedEntry:
     published: str
 
 
-def _feed_entries(html: HtmlRenderer, briefs: Sequence[Brief]) -> list[FeedEntry]:
+def _feed_entries(html: HtmlRenderer, briefs: Sequence[BriefCard]) -> list[FeedEntry]:
     base = html.config.base_url or ""
     return [FeedEntry(brief, _entry_id(html, brief), base + brief_page_path(brief.id),
-                      base + brief_pdf_path(brief.id), _rfc3339(_updated(brief)),
-                      _rfc3339(_published(brief)))
+                      base + brief_pdf_path(brief.id), _rfc3339(brief.updated),
+                      _rfc3339(brief.published))
             for brief in newest_first(briefs)]
 
 
-def _entry_id(html: HtmlRenderer, brief: Brief) -> str:
+def _entry_id(html: HtmlRenderer, brief: BriefCard) -> str:
     if html.config.base_url:
         return html.config.base_url + brief_page_path(brief.id)
     return f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, html.config.title + '/' + brief.id)}"
@@ -122,22 +126,8 @@ def _feed_id(html: HtmlRenderer) -> str:
     return html.config.base_url or f"urn:uuid:{uuid.uuid5(FEED_NAMESPACE, html.config.title)}"
 
 
-def _moment(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time(0, 0), timezone.utc)
-
-
-def _updated(brief: Brief) -> datetime:
-    return max([_moment(brief.as_of), *(_moment(r.date) for r in brief.revisions)])
-
-
-def _published(brief: Brief) -> datetime:
-    return min([_moment(brief.as_of), *(_moment(r.date) for r in brief.revisions)])
-
-
-def _site_updated(briefs: Sequence[Brief], generated_at: datetime) -> datetime:
-    return max((_updated(brief) for brief in briefs), default=generated_at)
+def _site_updated(briefs: Sequence[BriefCard], generated_at: datetime) -> datetime:
+    return max((brief.updated for brief in briefs), default=generated_at)
 
 
 def _rfc3339(moment: datetime) -> str:

@@ -123,27 +123,37 @@ class _PageParts(HTMLParser):
             self.links.append(values["href"])
 
 
-def site_problems(site: Path, policy: ResourcePolicy) -> list[str]:
-    """Every broken internal link, and everything a page would load that it may not.
+def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str]) -> list[str]:
+    """Every broken internal link, and everything a page would load that it may not,
+    in the HTML ``pages`` of the site folder ``site``.
 
     A page may load files of the site itself and URLs on allowed hosts, nothing else;
     a link inside the site must reach an existing file, and its #fragment an id there.
     """
     files = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
-    pages = {name: _parse(site / name) for name in sorted(files) if name.endswith(".html")}
+    parsed = _ParsedPages(site)
     problems = []
-    for name, parts in pages.items():
+    for name in sorted(pages):
+        parts = parsed[name]
         for reference in parts.loads:
             problems.extend(_load_problem(name, reference, files, policy))
         for reference in parts.links:
-            problems.extend(_link_problem(name, reference, files, pages))
+            problems.extend(_link_problem(name, reference, files, parsed))
     return problems
 
 
-def _parse(path: Path) -> _PageParts:
-    parts = _PageParts()
-    parts.feed(path.read_text(encoding="utf-8"))
-    return parts
+class _ParsedPages(dict[str, _PageParts]):
+    """Pages of a site folder, each parsed the first time it is needed."""
+
+    def __init__(self, site: Path) -> None:
+        super().__init__()
+        self.site = site
+
+    def __missing__(self, name: str) -> _PageParts:
+        parts = _PageParts()
+        parts.feed((self.site / name).read_text(encoding="utf-8"))
+        self[name] = parts
+        return parts
 
 
 def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePolicy) -> Iterator[str]:
@@ -155,14 +165,15 @@ def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePo
 
 
 def _link_problem(page: str, reference: str, files: set[str],
-                  pages: dict[str, _PageParts]) -> Iterator[str]:
+                  pages: _ParsedPages) -> Iterator[str]:
     parts = urlsplit(reference)
     if parts.scheme or parts.netloc:
         return  # external links are the reader's choice, not a broken page
     target = _target(page, reference) if parts.path else page
     if target not in files:
         yield f"{page} links to {reference}, which does not exist"
-    elif parts.fragment and target in pages and unquote(parts.fragment) not in pages[target].ids:
+    elif (parts.fragment and target.endswith(".html")
+          and unquote(parts.fragment) not in pages[target].ids):
         yield f"{page} links to {reference}, but {target} has no id '{unquote(parts.fragment)}'"
 
 

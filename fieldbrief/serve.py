@@ -2,8 +2,8 @@
 
 A build runs first; then a local HTTP server serves the output folder while a watcher
 follows ``briefs/``, ``templates/``, ``styles/``, ``assets/`` and the site
-configuration. A changed brief is rebuilt alone (the others are kept); any other
-change rebuilds everything. Pages served get a small script that reloads them after
+configuration. Each change runs an incremental build: a changed brief is rebuilt
+alone, a changed template rebuilds what uses it. Pages served get a small script that reloads them after
 each build. A failed build keeps the last good site on screen and shows the error
 over it, and in the terminal, until it is fixed.
 """
@@ -15,7 +15,7 @@ import html
 import http.server
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -26,12 +26,14 @@ import watchfiles
 from fieldbrief.config import CONFIG_FILE
 from fieldbrief.errors import FieldbriefError, InvalidInput
 from fieldbrief.pipeline import STATIC_DIR, BuildOptions, build
-from fieldbrief.project import BRIEF_SUFFIXES, Project
+from fieldbrief.progress import PlainProgress
+from fieldbrief.project import Project
 
 WATCHED_FOLDERS = ("briefs", "templates", "styles", "assets")
 STATE_PATH = "/__fieldbrief__/state"
 SCRIPT_PATH = "/__fieldbrief__/live-reload.js"
 LONG_POLL_SECONDS = 25.0
+WATCH_TICK_MS = 300
 
 
 @dataclass
@@ -65,14 +67,11 @@ class LiveSite:
     err: TextIO
     state: BuildState = field(default_factory=BuildState)
 
-    def rebuild(self, changed_briefs: list[Path] | None = None) -> None:
-        """Build everything (None), or only ``changed_briefs``; record the outcome."""
-        if changed_briefs == []:
-            return
+    def rebuild(self) -> None:
+        """Build what changed; record the outcome (pages reload only if something was written)."""
         try:
-            project = self.load_project()
-            report = build(project, self.out_dir, changed_briefs or [], self.options,
-                           progress=lambda line: self._say(self.out, line))
+            report = build(self.load_project(), self.out_dir, (), self.options,
+                           PlainProgress(self.out))
         except FieldbriefError as error:
             message = _describe(error)
             self._say(self.err, message)
@@ -80,8 +79,10 @@ class LiveSite:
             return
         for warning in report.warnings:
             self._say(self.err, str(warning))
-        self._say(self.out, f"built {len(report.rendered)} brief(s) in {report.seconds:.2f} s")
-        self.state.record(None)
+        if report.wrote or self.state.error:
+            self._say(self.out, f"built {len(report.rendered)} brief(s), "
+                                f"{len(report.unchanged)} unchanged, in {report.seconds:.2f} s")
+            self.state.record(None)
 
     def _say(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
@@ -96,10 +97,17 @@ def serve(live: LiveSite, root: Path, host: str, port: int, stop: threading.Even
     server = http.server.ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    on_ready(f"http://{host}:{server.server_address[1]}/")
+    url = f"http://{host}:{server.server_address[1]}/"
+    watching = False
     try:
-        for changes in watchfiles.watch(root, watch_filter=_Watched(root), stop_event=stop):
-            live.rebuild(_changed_briefs(root, changes))
+        for changes in watchfiles.watch(root, watch_filter=_Watched(root), stop_event=stop,
+                                        yield_on_timeout=True, rust_timeout=WATCH_TICK_MS):
+            if not watching:  # the watcher is up: catch what changed while it started
+                watching = True
+                live.rebuild()
+                on_ready(url)
+            elif changes:
+                live.rebuild()
     finally:
         server.shutdown()
         server.server_close()
@@ -115,25 +123,6 @@ class _Watched:
         relative = Path(path).resolve().relative_to(self.root)
         return relative.parts[:1] in {(folder,) for folder in WATCHED_FOLDERS} or \
             relative == Path(CONFIG_FILE)
-
-
-def _changed_briefs(root: Path, changes: Iterable[tuple[watchfiles.Change, str]]) -> list[Path] | None:
-    """The briefs to rebuild alone, or None when the change needs a full build.
-
-    Other files in briefs/ (an editor's temporary files) do not count.
-    """
-    briefs = root.resolve() / "briefs"
-    paths = []
-    for change, path in changes:
-        candidate = Path(path).resolve()
-        if candidate.parent != briefs:
-            return None
-        if candidate.suffix not in BRIEF_SUFFIXES:
-            continue
-        if change == watchfiles.Change.deleted:
-            return None
-        paths.append(candidate)
-    return sorted(set(paths))
 
 
 def _describe(error: FieldbriefError) -> str:

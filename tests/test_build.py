@@ -72,7 +72,7 @@ def test_named_briefs_are_rebuilt_and_others_kept(project: TmpProject) -> None:
     result = project.run("--drafts", "briefs/valid_minimal.yaml")
     assert result.code == 0, result.err
     assert result.out.splitlines()[0].startswith("rendered briefs/valid_minimal.yaml")
-    assert "1 kept as published" in result.out.splitlines()[-1]
+    assert "1 unchanged" in result.out.splitlines()[-1]
     assert (site / "briefs/warning-unused-source/warning-unused-source.pdf").stat().st_mtime_ns == kept
     index = (site / "index.html").read_text()
     assert "Minimal valid brief" in index and "A valid brief with a source nobody cites" in index

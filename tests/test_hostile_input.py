@@ -208,7 +208,8 @@ def test_redirect_from_a_listed_host_is_not_followed(project: TmpProject, listen
         with_map(project, f"http://{bouncer.host}/tile.png")
         result = project.run()
         assert result.code == 1
-        assert result.err.startswith("error: briefs/mapped.yaml: ")
+        assert ('briefs/mapped.yaml: Error fetching "http://' + bouncer.host + '/tile.png": '
+                "HTTP Error 302: Found") in result.err
         assert bouncer.requests == ["/tile.png"]
         assert elsewhere.requests == [], "the redirect target was never contacted"
     finally:

@@ -1,0 +1,125 @@
+"""Incremental builds: what every output was built from, so that unchanged outputs are kept.
+
+The manifest records, for each brief file, the hash of its content (and of the local
+images it uses), its card for the site-wide pages, where the policy placed it, and
+the fingerprints of everything else its outputs depend on: fieldbrief's version, the
+site configuration, the templates the page uses, the print stylesheets, the fonts
+and the PDF options. An output is kept only when all of these are unchanged, its
+files are still in the published site, and that site is the one the manifest
+describes (the build id written in the site must match); anything else rebuilds it.
+The manifest lives in ``.fieldbrief/`` in the project, never in the published site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from fieldbrief import __version__
+from fieldbrief.errors import Problem, Severity
+from fieldbrief.model import BriefCard
+
+MANIFEST_FORMAT = 1
+FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
+                Path.home() / ".local/share/fonts", Path.home() / ".fonts")
+Placement = Literal["published", "restricted", "draft"]
+
+
+def digest(*parts: bytes | str) -> str:
+    """A SHA-256 over ``parts``, each length-prefixed so that no two lists collide."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        hasher.update(len(data).to_bytes(8, "big"))
+        hasher.update(data)
+    return hasher.hexdigest()
+
+
+def files_digest(paths: Iterable[Path]) -> str:
+    return digest(*(item for path in sorted(paths) for item in (path.name, path.read_bytes())))
+
+
+def fonts_digest() -> str:
+    """Changes when a font is installed, removed or updated (name, size and time)."""
+    entries = []
+    for folder in FONT_FOLDERS:
+        for root, _, names in os.walk(folder):
+            for name in names:
+                stat = os.stat(os.path.join(root, name))
+                entries.append(f"{root}/{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return digest(*sorted(entries))
+
+
+def content_digest(raw: bytes, assets: Iterable[Path]) -> str:
+    """The brief's own bytes and the bytes of the local images it uses."""
+    return digest(raw, *(path.read_bytes() if path.is_file() else b"missing" for path in assets))
+
+
+class Record(BaseModel):
+    """One brief file as the last successful build saw it."""
+
+    content: str
+    id: str
+    card: BriefCard
+    warnings: list[dict[str, object]]
+    assets: list[str]
+    placement: Placement
+    page: str | None = None  # fingerprint of its web page, when published
+    pdf: str | None = None  # fingerprint of its PDF, when one was made
+    outputs: list[str] = []  # its files, relative to the site (or the restricted folder)
+    id_line: int = 1  # where its id is, for duplicate-id errors
+    id_column: int = 1
+
+    def problems(self) -> list[Problem]:
+        return [Problem(**{**warning, "severity": Severity(warning["severity"])})  # type: ignore[arg-type]
+                for warning in self.warnings]
+
+
+class Manifest(BaseModel):
+    format: int = MANIFEST_FORMAT
+    version: str = __version__
+    site_build: str | None = None  # build id written in the site this manifest describes
+    restricted_build: str | None = None
+    rules: str = ""  # fingerprint of what validation depends on
+    site: str = ""  # fingerprint of the site-wide pages' templates and settings
+    records: dict[str, Record] = {}  # by the brief file's resolved path
+
+
+def problem_record(problem: Problem) -> dict[str, object]:
+    return {"file": problem.file, "line": problem.line, "column": problem.column,
+            "field": problem.field, "message": problem.message,
+            "severity": problem.severity.value}
+
+
+def manifest_path(project_root: Path, out_dir: Path) -> Path:
+    """Where the manifest of builds into ``out_dir`` is kept, inside the project."""
+    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
+    return project_root / ".fieldbrief" / f"build-{key}.json"
+
+
+def load_manifest(path: Path) -> Manifest:
+    """The manifest at ``path``, or an empty one (a full build) if it is missing or unreadable."""
+    try:
+        manifest = Manifest.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError):
+        return Manifest()
+    if manifest.format != MANIFEST_FORMAT or manifest.version != __version__:
+        return Manifest()
+    return manifest
+
+
+def save_manifest(path: Path, manifest: Manifest) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(manifest.model_dump_json(), encoding="utf-8")
+    temporary.replace(path)
+
+
+def config_digest(settings: dict[str, object]) -> str:
+    return digest(json.dumps(settings, sort_keys=True, default=str))

@@ -1,0 +1,182 @@
+"""Parallel work: checking and rendering briefs in worker processes.
+
+Each worker holds, for its whole life, one Jinja2 environment and (once it renders
+its first PDF) one WeasyPrint font configuration with the parsed print stylesheets,
+so no brief pays for setting them up. Work is handed out and results collected in
+the order of the briefs, so output and messages are the same whatever the number
+of workers. With one worker, everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fieldbrief.errors import BuildFailed, InvalidInput, Problem
+from fieldbrief.incremental import content_digest
+from fieldbrief.load import load_file
+from fieldbrief.model import Brief, BriefCard
+from fieldbrief.project import Project
+from fieldbrief.publish import safe_join
+from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
+from fieldbrief.validate import SiteRules, validate
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class WorkerSetup:
+    """Everything a worker needs, sent once when it starts."""
+
+    project: Project
+    rules: SiteRules
+    pdf_variant: str | None
+    with_pdf: bool
+    generated_at: datetime
+
+
+@dataclass(frozen=True)
+class Checked:
+    """One brief file, loaded and validated (or not)."""
+
+    path: Path
+    raw: bytes
+    content: str  # digest of the file and the local images it uses
+    assets: tuple[str, ...]
+    id_position: tuple[int, int] = (1, 1)  # where the brief's id is, for duplicate-id errors
+    card: BriefCard | None = None
+    brief: bytes | None = None  # the Brief, pickled: small to hold and to send to a renderer
+    warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One brief to render, and the staging folder its files go to."""
+
+    checked: Checked
+    label: str
+    folder: Path
+    published: bool  # on the site (page, image, PDF) or restricted (PDF only)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    outputs: tuple[str, ...]
+    seconds: float
+    error: str | None = None
+
+
+_setup: WorkerSetup | None = None
+_html: HtmlRenderer | None = None
+_pdf: Any = None  # a render_pdf.PdfRenderer, made on first use
+
+
+def _start(setup: WorkerSetup) -> None:
+    global _setup, _html, _pdf
+    _setup, _pdf = setup, None
+    _html = HtmlRenderer(setup.project.templates_dir, setup.project.config, setup.project.resources)
+
+
+def check_file(path: Path) -> Checked:
+    """Load and validate one brief file."""
+    assert _setup is not None
+    try:
+        loaded = load_file(path, _setup.project.config.max_brief_bytes)
+    except InvalidInput as error:
+        raw = path.read_bytes() if path.is_file() else b""
+        return Checked(path, raw, content_digest(raw, []), (), problems=tuple(error.problems))
+    try:
+        valid = validate(loaded, _setup.rules)
+    except InvalidInput as error:
+        return Checked(path, loaded.raw, content_digest(loaded.raw, []), (),
+                       problems=tuple(error.problems))
+    assets = _local_assets(valid.brief)
+    return Checked(path, loaded.raw, content_digest(loaded.raw, [Path(a) for a in assets]), assets,
+                   id_position=loaded.position_of(("id",)), card=BriefCard.of(valid.brief),
+                   brief=pickle.dumps(valid.brief), warnings=valid.warnings)
+
+
+def render(job: RenderJob) -> Rendered:
+    """Write one brief's files into its staging folder; report failure instead of raising."""
+    assert _setup is not None and _html is not None and job.checked.brief is not None
+    started = time.perf_counter()
+    brief: Brief = pickle.loads(job.checked.brief)
+    try:
+        outputs = _render_brief(brief, job)
+    except BuildFailed as error:
+        return Rendered((), time.perf_counter() - started, str(error))
+    return Rendered(tuple(outputs), time.perf_counter() - started)
+
+
+def _render_brief(brief: Brief, job: RenderJob) -> list[str]:
+    assert _setup is not None and _html is not None
+    files: dict[str, bytes] = {}
+    if job.published:
+        files[brief_page_path(brief.id)] = _html.brief_page(brief, with_pdf=_setup.with_pdf).encode()
+        image = _setup.project.resources.image(brief.map.image) if brief.map else None
+        if image and image.local_file:
+            files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
+    if _setup.with_pdf:
+        files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(brief, job)
+    for relative, content in files.items():
+        target = safe_join(job.folder, relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    return list(files)
+
+
+def _render_pdf(brief: Brief, job: RenderJob) -> bytes:
+    global _pdf
+    assert _setup is not None and _html is not None
+    from fieldbrief.render_pdf import PdfJob, PdfRenderer  # WeasyPrint loads only where PDFs are made
+    if _pdf is None:
+        _pdf = PdfRenderer(_setup.project.styles_dir, _setup.project.resources, _setup.pdf_variant)
+    return _pdf.render(PdfJob(
+        html=_html.print_page(brief, _setup.generated_at), label=job.label,
+        page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
+        source_name=job.checked.path.name, source=job.checked.raw))
+
+
+def _local_assets(brief: Brief) -> tuple[str, ...]:
+    assert _setup is not None
+    if brief.map is None:
+        return ()
+    image = _setup.project.resources.image(brief.map.image)
+    return (str(image.local_file),) if image.local_file else ()
+
+
+class Workers:
+    """Runs tasks over items, in worker processes or (jobs=1) in this one."""
+
+    def __init__(self, jobs: int, setup: WorkerSetup) -> None:
+        self.jobs = jobs
+        self.setup = setup
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        if self.jobs > 1:
+            # fork is fastest, but unsafe once other threads run (as under `serve`)
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
+                                            initializer=_start, initargs=(self.setup,))
+        else:
+            _start(self.setup)
+        return self
+
+    def map(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
+        """Results in the order of ``items``, each as soon as it and those before it are done."""
+        return self.pool.map(task, items) if self.pool else map(task, items)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)

@@ -1,0 +1,181 @@
+"""Incremental and parallel builds: only what changed is rebuilt, never a stale output,
+and the same output and messages whatever the number of workers."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import SCENARIOS, TmpProject
+
+EPOCH = "1767225600"
+
+
+def brief_text(brief_id: str, title: str | None = None, tlp: str = "TLP:CLEAR") -> str:
+    text = (SCENARIOS / "valid_minimal.yaml").read_text()
+    return (text.replace("id: valid-minimal", f"id: {brief_id}\ntlp: {tlp}")
+                .replace("title: Minimal valid brief", f"title: {title or 'Brief ' + brief_id}"))
+
+
+@pytest.fixture
+def built(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for brief_id in ("alpha", "bravo", "charlie"):
+        project.write(f"{brief_id}.yaml", brief_text(brief_id))
+    result = project.run("-j", "2")
+    assert result.code == 0, result.err
+    return project
+
+
+def rendered(result_out: str) -> list[str]:
+    return [line.split()[1] for line in result_out.splitlines() if line.startswith("rendered ")]
+
+
+def inode(project: TmpProject, relative: str) -> int:
+    return (project.root / "site" / relative).stat().st_ino
+
+
+def test_nothing_changed_touches_nothing(built: TmpProject) -> None:
+    before = {p: p.stat().st_mtime_ns for p in (built.root / "site").rglob("*")}
+    result = built.run()
+    assert result.out.startswith("nothing changed: 3 briefs unchanged, site/ untouched (")
+    assert {p: p.stat().st_mtime_ns for p in (built.root / "site").rglob("*")} == before
+
+
+def test_a_changed_brief_is_rebuilt_alone(built: TmpProject) -> None:
+    kept = inode(built, "briefs/alpha/alpha.pdf")
+    built.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    result = built.run()
+    assert rendered(result.out) == ["briefs/bravo.yaml"]
+    assert result.out.splitlines()[-1].startswith("built 1 brief (HTML and PDF), 2 unchanged into site/")
+    assert inode(built, "briefs/alpha/alpha.pdf") == kept, "kept as the same file"
+    assert "Bravo, revised" in (built.root / "site/briefs/bravo/index.html").read_text()
+    assert "Bravo, revised" in (built.root / "site/index.html").read_text(), "site pages follow"
+
+
+def test_a_changed_brief_template_rebuilds_every_brief(built: TmpProject) -> None:
+    partial = built.root / "templates/partials/summary.html"
+    partial.write_text(partial.read_text().replace("Situation summary", "Summary of the situation"))
+    result = built.run()
+    assert rendered(result.out) == ["briefs/alpha.yaml", "briefs/bravo.yaml", "briefs/charlie.yaml"]
+    assert "Summary of the situation" in (built.root / "site/briefs/charlie/index.html").read_text()
+
+
+def test_a_changed_index_template_keeps_brief_pages(built: TmpProject) -> None:
+    index = built.root / "templates/index.html"
+    index.write_text(index.read_text().replace("newest first", "latest first"))
+    result = built.run()
+    assert rendered(result.out) == []
+    assert result.out.splitlines()[-1].startswith("built 0 briefs (HTML and PDF), 3 unchanged")
+    assert "latest first" in (built.root / "site/index.html").read_text()
+
+
+def test_a_changed_print_stylesheet_rebuilds_the_pdfs(built: TmpProject) -> None:
+    sheet = built.root / "styles/print.css"
+    sheet.write_text(sheet.read_text() + "\n.kicker { letter-spacing: .2em; }\n")
+    assert rendered(built.run().out) == ["briefs/alpha.yaml", "briefs/bravo.yaml", "briefs/charlie.yaml"]
+
+
+def test_a_changed_site_config_rebuilds_everything(built: TmpProject) -> None:
+    (built.root / "site.yaml").write_text("title: Renamed desk\n")
+    assert len(rendered(built.run().out)) == 3
+    assert "Renamed desk" in (built.root / "site/briefs/alpha/index.html").read_text()
+
+
+def test_a_deleted_brief_disappears(built: TmpProject) -> None:
+    (built.root / "briefs/charlie.yaml").unlink()
+    result = built.run()
+    assert rendered(result.out) == []
+    assert not (built.root / "site/briefs/charlie").exists()
+    assert "Brief charlie" not in (built.root / "site/index.html").read_text()
+
+
+def test_a_renamed_brief_file_is_built_under_its_id(built: TmpProject) -> None:
+    (built.root / "briefs/charlie.yaml").rename(built.root / "briefs/zulu.yaml")
+    result = built.run()
+    assert result.code == 0, result.err
+    assert rendered(result.out) == ["briefs/zulu.yaml"]
+    assert (built.root / "site/briefs/charlie/charlie.pdf").is_file()
+
+
+def test_a_changed_image_rebuilds_its_brief(built: TmpProject) -> None:
+    (built.root / "assets").mkdir()
+    (built.root / "assets/map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    built.write("alpha.yaml", brief_text("alpha").replace(
+        "\nsources:", "\nmap:\n  image: assets/map.svg\n  alt: A map.\n  credit: Desk\nsources:"))
+    assert rendered(built.run().out) == ["briefs/alpha.yaml"]
+    (built.root / "assets/map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="2"/>')
+    assert rendered(built.run().out) == ["briefs/alpha.yaml"]
+    assert 'width="2"' in (built.root / "site/briefs/alpha/image-map.svg").read_text()
+
+
+def test_a_brief_changing_label_moves_between_site_and_restricted(built: TmpProject) -> None:
+    built.write("alpha.yaml", brief_text("alpha", tlp="TLP:RED"))
+    built.run()
+    assert (built.root / "restricted/alpha.pdf").is_file()
+    assert not (built.root / "site/briefs/alpha").exists()
+    built.write("alpha.yaml", brief_text("alpha"))
+    built.run()
+    assert (built.root / "site/briefs/alpha/alpha.pdf").is_file()
+    assert not (built.root / "restricted/alpha.pdf").exists()
+
+
+def test_force_rebuilds_everything(built: TmpProject) -> None:
+    assert len(rendered(built.run("--force").out)) == 3
+
+
+def test_an_output_removed_behind_our_back_is_rebuilt(built: TmpProject) -> None:
+    (built.root / "site/briefs/bravo/bravo.pdf").unlink()
+    assert rendered(built.run().out) == ["briefs/bravo.yaml"]
+    assert (built.root / "site/briefs/bravo/bravo.pdf").is_file()
+
+
+def test_a_site_replaced_by_another_build_is_rebuilt_whole(built: TmpProject, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    shutil.copytree(built.root, other, ignore=shutil.ignore_patterns("site", ".fieldbrief"))
+    (other / "briefs/alpha.yaml").write_text(brief_text("alpha", "Alpha from elsewhere"))
+    site = built.root / "site"
+    shutil.rmtree(site)
+    with pytest.MonkeyPatch.context() as patch:  # another project builds into our folder
+        patch.chdir(other)
+        assert TmpProject.run_here("--out", str(site)).code == 0
+    result = built.run()
+    assert len(rendered(result.out)) == 3, "our manifest no longer describes the site"
+    assert "Alpha from elsewhere" not in (site / "briefs/alpha/index.html").read_text()
+
+
+def test_a_corrupt_manifest_means_a_full_build(built: TmpProject) -> None:
+    for manifest in (built.root / ".fieldbrief").glob("build-*.json"):
+        manifest.write_text("{not json")
+    assert len(rendered(built.run().out)) == 3
+
+
+def test_invalid_brief_after_a_build_changes_nothing(built: TmpProject) -> None:
+    before = {p: p.read_bytes() for p in (built.root / "site").rglob("*") if p.is_file()}
+    built.write("bravo.yaml", "id: bravo\n")
+    assert built.run().code == 1
+    assert {p: p.read_bytes() for p in (built.root / "site").rglob("*") if p.is_file()} == before
+    built.write("bravo.yaml", brief_text("bravo"))
+    assert built.run().out.startswith("nothing changed"), "the manifest was not touched"
+
+
+def test_output_is_the_same_whatever_the_number_of_workers(project: TmpProject, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for number in range(6):
+        project.write(f"b{number}.yaml", brief_text(f"b{number}"))
+    one = project.run("-j", "1", "--out", "one", "--restricted-out", "r1")
+    two = project.run("-j", "2", "--out", "two", "--restricted-out", "r2")
+    assert one.code == two.code == 0
+
+    def lines(out: str) -> list[str]:
+        return [line.split(" (")[0] for line in out.splitlines()[:-1]]
+
+    assert lines(one.out) == lines(two.out) == [f"rendered briefs/b{n}.yaml" for n in range(6)]
+
+    def tree(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+                if p.is_file() and p.name != ".fieldbrief-site"}
+
+    assert tree(project.root / "one") == tree(project.root / "two")
