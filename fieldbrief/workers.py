@@ -156,26 +156,38 @@ def _local_assets(brief: Brief) -> tuple[str, ...]:
 
 
 class Workers:
-    """Runs tasks over items, in worker processes or (jobs=1) in this one."""
+    """Runs tasks over items, in worker processes or in this one.
+
+    The processes start on the first batch of two items or more; a single item (one
+    changed brief) runs here, which is quicker than starting workers for it.
+    """
 
     def __init__(self, jobs: int, setup: WorkerSetup) -> None:
         self.jobs = jobs
         self.setup = setup
         self.pool: ProcessPoolExecutor | None = None
+        self.started_here = False
 
     def __enter__(self) -> Workers:
-        if self.jobs > 1:
-            # fork is fastest, but unsafe once other threads run (as under `serve`)
-            method = "fork" if threading.active_count() == 1 else "forkserver"
-            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                            initializer=_start, initargs=(self.setup,))
-        else:
-            _start(self.setup)
         return self
 
     def map(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """Results in the order of ``items``, each as soon as it and those before it are done."""
-        return self.pool.map(task, items) if self.pool else map(task, items)
+        items = list(items)
+        if self.jobs > 1 and (self.pool is not None or len(items) > 1):
+            return self._pool().map(task, items)
+        if not self.started_here:
+            _start(self.setup)
+            self.started_here = True
+        return map(task, items)
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # fork is fastest, but unsafe once other threads run (as under `serve`)
+            method = "fork" if threading.active_count() == 1 else "forkserver"
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
+                                            initializer=_start, initargs=(self.setup,))
+        return self.pool
 
     def __exit__(self, *exc: object) -> None:
         if self.pool is not None:

@@ -1,0 +1,282 @@
+"""Benchmark: fieldbrief against its floors (bare YAML + Markdown + Jinja2; bare WeasyPrint)
+and against Hugo, on N synthetic briefs sized like the Mali brief.
+
+    .venv/bin/pip install -r requirements-dev.txt
+    .venv/bin/python bench/bench.py                 # N=1000 for the site, N=100 for PDFs
+    .venv/bin/python bench/bench.py --n 200 --pdf-n 20   # a quick run
+
+Prints every figure with its ratio to its floor, as a Markdown table for BENCHMARKS.md.
+Every build is a real `build.py` run in a fresh temporary project, timed by wall clock;
+memory is the peak of the summed resident memory of the build and all its children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import jinja2
+import markdown
+import psutil
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+WORDS = ("attack convoy district militia army camp road market displaced supply ferry river "
+         "statement officials reported claimed border patrol village checkpoint fighters police "
+         "aid agency humanitarian access clashes town governor region airport barracks").split()
+COUNTRIES = ["ML", "NE", "BF", "TD", "NG", "MR", "SN", "CM"]
+TAGS = ["jnim", "isgs", "floods", "displacement", "elections", "border", "aid-access", "sahel"]
+
+
+def words(rng: random.Random, count: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(count))
+
+
+def synthetic_brief(number: int) -> str:
+    """A brief with the Mali brief's shape and size: 4 figures, 6 timeline entries,
+    2 quotes, 5 places, 3 actors, 3 judgements, 4 sources, ~10 KB of YAML."""
+    rng = random.Random(number)
+    day = date(2025, 1, 1) + timedelta(days=number % 700)
+    ids = {"sources": [f"s{i}" for i in range(4)], "places": [f"p{i}" for i in range(5)],
+           "actors": [f"a{i}" for i in range(3)]}
+    data = {
+        "id": f"brief-{number:05d}", "title": f"Brief {number}: {words(rng, 6)}",
+        "short_title": f"Brief {number}", "subtitle": words(rng, 12), "as_of": day,
+        "period": {"start": day - timedelta(days=30), "end": day},
+        "countries": rng.sample(COUNTRIES, 2), "region": "Sahel", "tags": rng.sample(TAGS, 3),
+        "language": "en", "desk": "Benchmark desk", "authors": ["Analyst"], "status": "final",
+        "revisions": [{"date": day, "change": "First issue."}],
+        "bluf": [words(rng, 25) + "." for _ in range(4)],
+        "summary": "\n\n".join(words(rng, 70) + " **" + words(rng, 3) + "**." for _ in range(5)),
+        "figures": [{"value": f"{rng.randint(3, 400)}+", "counts": words(rng, 5),
+                     "claimed_by": "a0", "status": rng.choice(["claimed", "reported", "disputed"]),
+                     "sources": ["s1", "s0"]} for _ in range(4)],
+        "timeline": [{"date": day - timedelta(days=k), "places": ["p1", "p2"],
+                      "text": words(rng, 30) + ".", "sources": ["s0"]} for k in range(6)],
+        "places": [{"id": pid, "name": words(rng, 1).title(), "country": "ML",
+                    "note": words(rng, 12)} for pid in ids["places"]],
+        "actors": [{"id": aid, "name": words(rng, 3).title(), "short_name": aid.upper(),
+                    "kind": "armed group", "affiliation": words(rng, 2)} for aid in ids["actors"]],
+        "quotes": [{"text": words(rng, 20), "speaker": "A spokesperson", "role": "spokesperson",
+                    "actor": "a1", "when": "a Tuesday, date not given", "language": "en",
+                    "source": "s2"} for _ in range(2)],
+        "assessment": [{"text": words(rng, 40), "confidence": "moderate", "likelihood": "likely",
+                        "sources": ["s0"]} for _ in range(2)],
+        "outlook": [{"text": words(rng, 35), "confidence": "low", "likelihood": "roughly even chance",
+                     "sources": ["s3"]}],
+        "sources": [{"id": sid, "title": words(rng, 7).title(), "publisher": "Newswire",
+                     "kind": "news report", "accessed": day, "reliability": "C", "credibility": 3,
+                     "notes": words(rng, 45)} for sid in ids["sources"]],
+    }
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def make_project(root: Path, count: int) -> Path:
+    for folder in ("templates", "styles"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "briefs").mkdir()
+    for number in range(count):
+        (root / "briefs" / f"brief-{number:05d}.yaml").write_text(synthetic_brief(number))
+    return root
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        self.process = psutil.Process(pid)
+        self.peak = 0
+        self.running = True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            try:
+                tree = [self.process, *self.process.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    def stop(self) -> int:
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+def run_build(project: Path, *args: str) -> tuple[float, int, str]:
+    """Wall time, peak memory (bytes) and last output line of one `build.py` run."""
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(REPO / "build.py"), *args], cwd=project,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONPATH": str(REPO)})
+    memory = PeakMemory(process.pid)
+    out, err = process.communicate()
+    seconds = time.perf_counter() - started
+    peak = memory.stop()
+    if process.returncode != 0:
+        raise SystemExit(f"build failed: {err}")
+    return seconds, peak, out.strip().splitlines()[-1]
+
+
+FLOOR_TEMPLATE = jinja2.Environment(autoescape=True).from_string(
+    "<!DOCTYPE html><html><head><title>{{ b.title }}</title></head><body><h1>{{ b.title }}</h1>"
+    "<ul>{% for p in b.bluf %}<li>{{ p }}</li>{% endfor %}</ul>{{ summary }}"
+    "<table>{% for e in b.timeline %}<tr><td>{{ e.date }}</td><td>{{ e.text }}</td></tr>{% endfor %}"
+    "</table>{% for s in b.sources %}<p>{{ s.title }}: {{ s.notes }}</p>{% endfor %}</body></html>")
+
+
+def floor_html(project: Path, out: Path) -> float:
+    """A bare loop: yaml.safe_load + Markdown + one compiled Jinja2 template, no validation."""
+    started = time.perf_counter()
+    converter = markdown.Markdown()
+    for path in sorted((project / "briefs").glob("*.yaml")):
+        brief = yaml.safe_load(path.read_text())
+        converter.reset()
+        page = FLOOR_TEMPLATE.render(b=brief, summary=markupsafe_markup(converter.convert(brief["summary"])))
+        (out / f"{brief['id']}.html").write_text(page)
+    return time.perf_counter() - started
+
+
+def markupsafe_markup(text: str) -> object:
+    from markupsafe import Markup
+    return Markup(text)
+
+
+def floor_pdf(project: Path) -> float:
+    """Bare WeasyPrint over the very print HTML our build renders, one PDF after another."""
+    from weasyprint import HTML
+
+    from fieldbrief.pipeline import now
+    from fieldbrief.project import Project
+    from fieldbrief.render_html import HtmlRenderer
+    from fieldbrief.workers import WorkerSetup, _start, check_file
+    import fieldbrief.workers as workers
+    import pickle
+
+    loaded = Project.load(project)
+    _start(WorkerSetup(loaded, _rules(loaded), None, True, now()))
+    html = HtmlRenderer(loaded.templates_dir, loaded.config, loaded.resources)
+    pages = [html.print_page(pickle.loads(check_file(path).brief), now())
+             for path in sorted((project / "briefs").glob("*.yaml"))]
+    sheets = [str(project / "styles" / name) for name in ("shared.css", "print.css")]
+    del workers
+    started = time.perf_counter()
+    for page in pages:
+        HTML(string=page, base_url=str(project / "styles") + "/").write_pdf(stylesheets=sheets)
+    return time.perf_counter() - started
+
+
+def _rules(project):  # type: ignore[no-untyped-def]
+    from fieldbrief.validate import SiteRules
+    return SiteRules(project.resources, project.config.default_tlp, project.config.page_size)
+
+
+def hugo_build(project: Path, root: Path) -> float | None:
+    """Hugo building the same briefs as Markdown pages with a minimal layout."""
+    hugo = shutil.which("hugo", path=str(Path(sys.executable).parent)) or shutil.which("hugo")
+    if hugo is None:
+        return None
+    site = root / "hugo"
+    (site / "content/briefs").mkdir(parents=True)
+    (site / "layouts/_default").mkdir(parents=True)
+    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "Bench"\n'
+                                    'disableKinds = ["taxonomy", "term", "RSS", "sitemap"]\n')
+    (site / "layouts/_default/single.html").write_text(
+        "<!DOCTYPE html><html><head><title>{{ .Title }}</title></head><body><h1>{{ .Title }}</h1>"
+        "{{ .Content }}</body></html>")
+    (site / "layouts/_default/list.html").write_text(
+        "<html><body>{{ range .Pages }}<a href='{{ .RelPermalink }}'>{{ .Title }}</a>{{ end }}</body></html>")
+    for path in sorted((project / "briefs").glob("*.yaml")):
+        brief = yaml.safe_load(path.read_text())
+        body = "\n".join(f"- {point}" for point in brief["bluf"]) + "\n\n" + brief["summary"] + "\n\n" + \
+            "\n".join(f"- **{e['date']}** {e['text']}" for e in brief["timeline"]) + "\n\n" + \
+            "\n\n".join(f"**{s['title']}**: {s['notes']}" for s in brief["sources"])
+        (site / f"content/briefs/{brief['id']}.md").write_text(
+            f'---\ntitle: "{brief["title"]}"\ndate: {brief["as_of"]}\n---\n\n{body}\n')
+    timings = []
+    for _ in range(3):
+        shutil.rmtree(site / "public", ignore_errors=True)
+        started = time.perf_counter()
+        subprocess.run([hugo, "--quiet", "--source", str(site)], check=True, capture_output=True)
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+def touch_one_brief(project: Path) -> None:
+    path = sorted((project / "briefs").glob("*.yaml"))[len(list((project / "briefs").glob("*.yaml"))) // 2]
+    path.write_text(path.read_text().replace("title: Brief", "title: Changed brief", 1))
+
+
+def change_site_template(project: Path) -> None:
+    index = project / "templates/index.html"
+    index.write_text(index.read_text().replace("newest first", "latest first"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=1000, help="briefs for the site figures")
+    parser.add_argument("--pdf-n", type=int, default=100, help="briefs for the PDF figures")
+    args = parser.parse_args()
+    rows: list[tuple[str, str, str]] = []
+
+    def row(name: str, value: str, ratio: str = "") -> None:
+        rows.append((name, value, ratio))
+        print(f"{name:58} {value:>14} {ratio}", flush=True)
+
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        big = make_project(root / "big", args.n)
+        floor_out = root / "floor-html"
+        floor_out.mkdir()
+        html_floor = floor_html(big, floor_out)
+        row(f"floor_html, N={args.n}", f"{html_floor:.2f} s")
+        hugo = hugo_build(big, root)
+        row(f"Hugo, same briefs as Markdown, N={args.n}", f"{hugo:.2f} s" if hugo else "not found")
+        html_only, _, _ = run_build(big, "--no-pdf", "--out", "site-html")
+        row(f"HTML-only full build, N={args.n}, -j 2", f"{html_only:.2f} s",
+            f"{html_only / html_floor:.2f}x floor_html" + (f", {html_only / hugo:.2f}x Hugo" if hugo else ""))
+        full, peak_big, _ = run_build(big)
+        row(f"HTML+PDF full build, N={args.n}, -j 2", f"{full:.1f} s", f"peak memory {peak_big / 2**20:.0f} MiB")
+        nothing, _, _ = run_build(big)
+        row(f"rebuild, nothing changed, N={args.n}", f"{nothing:.2f} s",
+            f"{nothing / hugo:.2f}x Hugo's full build" if hugo else "")
+        touch_one_brief(big)
+        one, _, last = run_build(big)
+        row(f"rebuild, one brief changed, N={args.n}", f"{one:.2f} s", last.split(" in ")[0])
+        change_site_template(big)
+        template, _, _ = run_build(big)
+        row(f"rebuild, site template (index.html) changed, N={args.n}", f"{template:.2f} s")
+
+        small = make_project(root / "small", args.pdf_n)
+        pdf_floor = floor_pdf(small)
+        row(f"floor_pdf per brief (N={args.pdf_n}, one process)", f"{pdf_floor / args.pdf_n * 1000:.0f} ms")
+        one_job, _, _ = run_build(small, "-j", "1", "--force")
+        row(f"our HTML+PDF build per brief, -j 1 (N={args.pdf_n})", f"{one_job / args.pdf_n * 1000:.0f} ms",
+            f"{one_job / pdf_floor:.2f}x floor_pdf")
+        two_jobs, peak_small, _ = run_build(small, "-j", "2", "--force")
+        row(f"our HTML+PDF build per brief, -j 2 (N={args.pdf_n})", f"{two_jobs / args.pdf_n * 1000:.0f} ms",
+            f"speed-up {one_job / two_jobs:.2f}x over -j 1")
+        row(f"peak memory, HTML+PDF build, N={args.pdf_n} vs N={args.n}",
+            f"{peak_small / 2**20:.0f} / {peak_big / 2**20:.0f} MiB",
+            f"N={args.n} is {peak_big / peak_small:.2f}x N={args.pdf_n}")
+
+    print("\n| figure | value | ratio |\n|---|---|---|")
+    for name, value, ratio in rows:
+        print(f"| {name} | {value} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
