@@ -28,10 +28,10 @@ from fieldbrief.load import load_file
 from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.project import Project
 from fieldbrief.publish import Staging, published_build_id
-from fieldbrief.render_html import HtmlRenderer
+from fieldbrief.render_html import HtmlRenderer, brief_page_path
 from fieldbrief.render_site import site_pages
-from fieldbrief.resources import site_problems
-from fieldbrief.search import index_search
+from fieldbrief.resources import PageParts, site_problems
+from fieldbrief.search import SearchIndexing
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
@@ -262,14 +262,20 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         or (options.restricted_dir / ".fieldbrief-site").exists()
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
-        outputs.update(_render_changed(workers, to_render, placements, site, private, progress))
-        published = [e.card for e in entries if placements[e.path] == "published"]
-        for relative, content in {**site_pages(html, published, options.generated_at, options.pdf),
-                                  **_static_files(project)}.items():
-            site.write(relative, content)
-        if private is not None and any(p == "restricted" for p in placements.values()):
-            private.write("README.txt", RESTRICTED_README.encode())
-        _finish_site(site, project)
+        rendered, scanned = _render_changed(workers, to_render, placements, site, private, progress)
+        outputs.update(rendered)
+        search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
+        try:
+            published = [e.card for e in entries if placements[e.path] == "published"]
+            for relative, content in {**site_pages(html, published, options.generated_at, options.pdf),
+                                      **_static_files(project)}.items():
+                site.write(relative, content)
+            if private is not None and any(p == "restricted" for p in placements.values()):
+                private.write("README.txt", RESTRICTED_README.encode())
+            search.wait()
+        finally:
+            search.stop()
+        _check_site(site, project, scanned)
         return Manifest(site_build=site.build_id,
                         restricted_build=private.build_id if private else None,
                         rules=prints.rules, site=prints.site,
@@ -281,8 +287,9 @@ def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
                     placements: dict[Path, Placement], site: Staging,
                     private: Staging | None) -> dict[Path, list[str]]:
     kept: dict[Path, list[str]] = {}
+    rendering = {entry.path for entry in to_render}
     for entry in entries:
-        if entry in to_render or entry.record is None or placements[entry.path] == "draft":
+        if entry.path in rendering or entry.record is None or placements[entry.path] == "draft":
             continue
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
@@ -293,7 +300,9 @@ def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
 
 
 def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: dict[Path, Placement],
-                    site: Staging, private: Staging | None, progress: Progress) -> dict[Path, list[str]]:
+                    site: Staging, private: Staging | None,
+                    progress: Progress) -> tuple[dict[Path, list[str]], dict[str, PageParts]]:
+    """Render the briefs that changed; their files, and the scans of their web pages."""
     jobs = []
     for entry in to_render:
         published = placements[entry.path] == "published"
@@ -301,6 +310,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
         assert entry.checked is not None
         jobs.append(RenderJob(entry.checked, _name(entry.path), folder, published))
     rendered: dict[Path, list[str]] = {}
+    scanned: dict[str, PageParts] = {}
     failures = []
     for entry, result in zip(to_render, workers.map(render, jobs)):
         if result.error:
@@ -310,10 +320,12 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
         rendered[entry.path] = list(result.outputs)
         if placements[entry.path] == "published":
             site.written.update(result.outputs)
+        if result.page is not None:
+            scanned[brief_page_path(entry.card.id)] = result.page
         progress.done(f"rendered {_name(entry.path)} ({result.seconds:.2f} s)")
     if failures:
         raise BuildFailed(f"{len(failures)} brief(s) failed to render: " + "; ".join(failures))
-    return rendered
+    return rendered, scanned
 
 
 class _maybe_staging:
@@ -352,12 +364,11 @@ def _static_files(project: Project) -> dict[str, bytes]:
     return files
 
 
-def _finish_site(site: Staging, project: Project) -> None:
-    """Index the finished site for search, then refuse it if a page written now has a
-    broken link or loads what it may not (kept pages were checked when written)."""
-    index_search(site.path)
+def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) -> None:
+    """Refuse the site if a page written now has a broken link or loads what it may not
+    (kept pages were checked when they were written)."""
     pages = {name for name in site.written if name.endswith(".html")}
-    problems = site_problems(site.path, project.resources, pages)
+    problems = site_problems(site.path, project.resources, pages, scanned)
     if problems:
         raise BuildFailed("; ".join(problems))
 
@@ -382,10 +393,11 @@ def _rules(project: Project) -> SiteRules:
 
 def _report(entries: Sequence[Entry], rendered: Sequence[Entry], placements: dict[Path, Placement],
             started: float, wrote: bool) -> BuildReport:
+    rendered_paths = {entry.path for entry in rendered}
     return BuildReport(
         rendered=tuple(e.card.id for e in rendered if placements[e.path] == "published"),
         unchanged=tuple(e.card.id for e in entries
-                        if e not in rendered and placements[e.path] != "draft"),
+                        if e.path not in rendered_paths and placements[e.path] != "draft"),
         restricted=tuple(e.card.id for e in entries if placements[e.path] == "restricted"),
         drafts_left_out=tuple(e.card.id for e in entries if placements[e.path] == "draft"),
         warnings=tuple(w for e in entries for w in e.warnings),

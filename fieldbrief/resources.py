@@ -9,10 +9,11 @@ this one policy.
 
 from __future__ import annotations
 
+import html
 import posixpath
+import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from html.parser import HTMLParser
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -102,36 +103,49 @@ LOADING_ATTRIBUTES = {"img": "src", "script": "src", "iframe": "src", "frame": "
 LOADING_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "prefetch"}
 
 
-class _PageParts(HTMLParser):
+TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>")
+ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+
+
+@dataclass
+class PageParts:
     """What a page loads, what it links to, and the ids it offers as link targets."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.loads: list[str] = []
-        self.links: list[str] = []
-        self.ids: set[str] = set()
+    loads: list[str] = field(default_factory=list)
+    links: list[str] = field(default_factory=list)
+    ids: set[str] = field(default_factory=set)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
+
+def scan_page(page: str) -> PageParts:
+    """The start tags of a page fieldbrief wrote (a scan, much faster than a full parse;
+    brief text reaches pages escaped, so it can never form a tag)."""
+    parts = PageParts()
+    for tag in TAG.finditer(page):
+        name = tag[1].lower()
+        values = {m[1].lower(): html.unescape(m[2] or m[3] or m[4] or "")
+                  for m in ATTRIBUTE.finditer(tag[2] or "")}
         if values.get("id"):
-            self.ids.add(values["id"])
-        attribute = LOADING_ATTRIBUTES.get(tag)
+            parts.ids.add(values["id"])
+        attribute = LOADING_ATTRIBUTES.get(name)
         is_loading_link = bool(LOADING_LINKS & set(values.get("rel", "").lower().split()))
-        if attribute and values.get(attribute) and (tag != "link" or is_loading_link):
-            self.loads.append(values[attribute])
-        elif tag in ("a", "link") and values.get("href"):
-            self.links.append(values["href"])
+        if attribute and values.get(attribute) and (name != "link" or is_loading_link):
+            parts.loads.append(values[attribute])
+        elif name in ("a", "link") and values.get("href"):
+            parts.links.append(values["href"])
+    return parts
 
 
-def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str]) -> list[str]:
+def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
+                  scanned: dict[str, PageParts]) -> list[str]:
     """Every broken internal link, and everything a page would load that it may not,
-    in the HTML ``pages`` of the site folder ``site``.
+    in the HTML ``pages`` of the site folder ``site`` (``scanned``: pages already scanned).
 
     A page may load files of the site itself and URLs on allowed hosts, nothing else;
     a link inside the site must reach an existing file, and its #fragment an id there.
     """
     files = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
     parsed = _ParsedPages(site)
+    parsed.update(scanned)
     problems = []
     for name in sorted(pages):
         parts = parsed[name]
@@ -142,17 +156,15 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str]) -> l
     return problems
 
 
-class _ParsedPages(dict[str, _PageParts]):
+class _ParsedPages(dict[str, PageParts]):
     """Pages of a site folder, each parsed the first time it is needed."""
 
     def __init__(self, site: Path) -> None:
         super().__init__()
         self.site = site
 
-    def __missing__(self, name: str) -> _PageParts:
-        parts = _PageParts()
-        parts.feed((self.site / name).read_text(encoding="utf-8"))
-        self[name] = parts
+    def __missing__(self, name: str) -> PageParts:
+        parts = self[name] = scan_page((self.site / name).read_text(encoding="utf-8"))
         return parts
 
 

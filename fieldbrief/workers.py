@@ -27,6 +27,7 @@ from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
+from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.validate import SiteRules, validate
 
 Item = TypeVar("Item")
@@ -74,6 +75,7 @@ class Rendered:
     outputs: tuple[str, ...]
     seconds: float
     error: str | None = None
+    page: PageParts | None = None  # the links and loads of the web page, for the site check
 
 
 _setup: WorkerSetup | None = None
@@ -112,13 +114,15 @@ def render(job: RenderJob) -> Rendered:
     started = time.perf_counter()
     brief: Brief = pickle.loads(job.checked.brief)
     try:
-        outputs = _render_brief(brief, job)
+        files = _render_brief(brief, job)
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
-    return Rendered(tuple(outputs), time.perf_counter() - started)
+    page = files.get(brief_page_path(brief.id))
+    return Rendered(tuple(files), time.perf_counter() - started,
+                    page=scan_page(page.decode()) if page else None)
 
 
-def _render_brief(brief: Brief, job: RenderJob) -> list[str]:
+def _render_brief(brief: Brief, job: RenderJob) -> dict[str, bytes]:
     assert _setup is not None and _html is not None
     files: dict[str, bytes] = {}
     if job.published:
@@ -132,7 +136,7 @@ def _render_brief(brief: Brief, job: RenderJob) -> list[str]:
         target = safe_join(job.folder, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
-    return list(files)
+    return files
 
 
 def _render_pdf(brief: Brief, job: RenderJob) -> bytes:

@@ -21,6 +21,7 @@ from conftest import REPO
 from fieldbrief.config import SiteConfig
 from fieldbrief.errors import InvalidInput
 from fieldbrief.load import load_file
+from fieldbrief.markup import is_plain, markdown_to_html, to_html
 from fieldbrief.render_html import HtmlRenderer
 from fieldbrief.render_pdf import PdfJob, PdfRenderer
 from fieldbrief.resources import ResourcePolicy
@@ -143,3 +144,11 @@ def test_random_text_renders_to_pdf(tmp_path_factory, path: tuple, text: str) ->
     pdf = PDF_RENDERER.render(PdfJob(HTML_RENDERER.print_page(valid.brief, moment), "fuzz", "A4",
                                      moment, "brief.yaml", target.read_bytes()))
     assert pdf.startswith(b"%PDF-")
+
+
+@FUZZ
+@given(st.one_of(st.text(), st.text(alphabet=" abcdeéحߡ.,;:()-'\"!?*_#<>&0123456789\n")))
+def test_fast_path_for_plain_text_matches_markdown(text: str) -> None:
+    """Text escaped directly must come out exactly as Markdown would render it."""
+    if is_plain(text):
+        assert to_html(text) == markdown_to_html(text)
