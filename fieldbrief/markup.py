@@ -32,7 +32,7 @@ its start. Such text, most of a brief, is escaped directly: Python-Markdown cost
 fraction of a millisecond per field, and a brief has dozens of fields."""
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)  # the summary and BLUF are rendered twice per brief
 def to_html(text: str) -> Markup:
     """Render block Markdown (paragraphs, lists) to sanitised HTML."""
     if is_plain(text):

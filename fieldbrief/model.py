@@ -105,12 +105,6 @@ class PartialDate:
             return f"{text} (year not stated)"
         return f"{text} {self.year}".strip()
 
-    @property
-    def iso(self) -> str:
-        """ISO 8601 form; a missing year is written with two leading hyphens (--06-02)."""
-        head = str(self.year) if self.year is not None else "-"
-        return "-".join([head] + [f"{part:02d}" for part in (self.month, self.day) if part])
-
 
 PARTIAL_DATE = re.compile(r"^(?:(\d{4})|-)(?:-(\d{2})(?:-(\d{2}))?)?$")
 

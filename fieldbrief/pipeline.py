@@ -27,7 +27,7 @@ from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, 
 from fieldbrief.load import load_file
 from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.project import Project
-from fieldbrief.publish import Staging, published_build_id
+from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
 from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
@@ -259,7 +259,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
              out_dir: Path, options: BuildOptions, progress: Progress) -> Manifest:
     """Write the new site (and restricted folder) and return the manifest describing them."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
-        or (options.restricted_dir / ".fieldbrief-site").exists()
+        or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
         rendered, scanned = _render_changed(workers, to_render, placements, site, private, progress)
@@ -267,8 +267,9 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
-            for relative, content in {**site_pages(html, published, options.generated_at, options.pdf),
-                                      **_static_files(project)}.items():
+            for relative, content in site_pages(html, published, options.generated_at, options.pdf):
+                site.write(relative, content)
+            for relative, content in _static_files(project).items():
                 site.write(relative, content)
             if private is not None and any(p == "restricted" for p in placements.values()):
                 private.write("README.txt", RESTRICTED_README.encode())
@@ -303,16 +304,16 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
                     site: Staging, private: Staging | None,
                     progress: Progress) -> tuple[dict[Path, list[str]], dict[str, PageParts]]:
     """Render the briefs that changed; their files, and the scans of their web pages."""
-    jobs = []
-    for entry in to_render:
+    def job(entry: Entry) -> RenderJob:
         published = placements[entry.path] == "published"
         folder = site.path if published else private.path  # type: ignore[union-attr]
         assert entry.checked is not None
-        jobs.append(RenderJob(entry.checked, _name(entry.path), folder, published))
+        return RenderJob(entry.checked, _name(entry.path), folder, published)
+
     rendered: dict[Path, list[str]] = {}
     scanned: dict[str, PageParts] = {}
     failures = []
-    for entry, result in zip(to_render, workers.map(render, jobs)):
+    for entry, result in zip(to_render, workers.map(render, (job(e) for e in to_render))):
         if result.error:
             failures.append(result.error)
             progress.done(f"failed {_name(entry.path)}")

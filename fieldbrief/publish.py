@@ -20,7 +20,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
@@ -91,13 +91,6 @@ def published_build_id(out_dir: Path) -> str | None:
     except OSError:
         return None
     return marker.rsplit("build ", 1)[-1].strip() if "build " in marker else None
-
-
-def publish(out_dir: Path, files: Mapping[str, bytes]) -> None:
-    """Replace ``out_dir`` by a folder holding just ``files``."""
-    with Staging(out_dir) as staging:
-        for relative, content in files.items():
-            staging.write(relative, content)
 
 
 def safe_join(root: Path, relative: str) -> Path:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
@@ -49,31 +49,30 @@ GROUP_KINDS = (
 
 
 def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: datetime,
-               with_pdf: bool = True) -> dict[str, bytes]:
-    """Every page of the site that is not a brief's own page."""
-    pages = {
-        "index.html": html.page("index.html", "index.html", heading=html.config.title,
-                                entries=html.entries(briefs, "index.html"), is_home=True,
-                                with_pdf=with_pdf),
-        "search/index.html": html.page("search.html", "search/index.html"),
-        "feed.xml": html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
-                              feed_id=_feed_id(html), with_pdf=with_pdf,
-                              updated=_rfc3339(_site_updated(briefs, generated_at))),
-    }
+               with_pdf: bool = True) -> Iterator[tuple[str, bytes]]:
+    """Every page of the site that is not a brief's own page, one at a time."""
+    yield "index.html", html.page("index.html", "index.html", heading=html.config.title,
+                                  entries=html.entries(briefs, "index.html"), is_home=True,
+                                  with_pdf=with_pdf).encode()
+    yield "search/index.html", html.page("search.html", "search/index.html").encode()
+    yield "feed.xml", html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
+                                feed_id=_feed_id(html), with_pdf=with_pdf,
+                                updated=_rfc3339(_site_updated(briefs, generated_at))).encode()
+    listed = ["index.html", "search/index.html"]
     for kind in GROUP_KINDS:
         groups = _groups(kind, briefs)
         overview = f"{kind.folder}/index.html"
-        pages[overview] = html.page("overview.html", overview, heading=kind.title, groups=groups)
+        yield overview, html.page("overview.html", overview, heading=kind.title, groups=groups).encode()
+        listed.append(overview)
         for group in groups:
-            pages[group.path] = html.page("index.html", group.path, heading=group.title,
-                                          entries=html.entries(group.briefs, group.path),
-                                          is_home=False, with_pdf=with_pdf)
+            yield group.path, html.page("index.html", group.path, heading=group.title,
+                                        entries=html.entries(group.briefs, group.path),
+                                        is_home=False, with_pdf=with_pdf).encode()
+            listed.append(group.path)
     if html.config.base_url:
-        pages["sitemap.xml"] = html.page("sitemap.xml", "sitemap.xml", locations=[
+        yield "sitemap.xml", html.page("sitemap.xml", "sitemap.xml", locations=[
             html.config.base_url + path.removesuffix("index.html")
-            for path in sorted(p for p in pages if p.endswith(".html"))
-            + [brief_page_path(b.id) for b in newest_first(briefs)]])
-    return {path: text.encode() for path, text in pages.items()}
+            for path in sorted(listed) + [brief_page_path(b.id) for b in newest_first(briefs)]]).encode()
 
 
 def slug(text: str) -> str:

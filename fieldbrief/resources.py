@@ -109,10 +109,10 @@ ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'
 
 @dataclass
 class PageParts:
-    """What a page loads, what it links to, and the ids it offers as link targets."""
+    """What a page loads, what it links to (each once), and the ids it offers as targets."""
 
-    loads: list[str] = field(default_factory=list)
-    links: list[str] = field(default_factory=list)
+    loads: dict[str, None] = field(default_factory=dict)  # dicts: ordered sets
+    links: dict[str, None] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
 
 
@@ -129,9 +129,9 @@ def scan_page(page: str) -> PageParts:
         attribute = LOADING_ATTRIBUTES.get(name)
         is_loading_link = bool(LOADING_LINKS & set(values.get("rel", "").lower().split()))
         if attribute and values.get(attribute) and (name != "link" or is_loading_link):
-            parts.loads.append(values[attribute])
+            parts.loads[values[attribute]] = None
         elif name in ("a", "link") and values.get("href"):
-            parts.links.append(values["href"])
+            parts.links[values["href"]] = None
     return parts
 
 

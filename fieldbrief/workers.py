@@ -9,8 +9,9 @@ of workers. With one worker, everything runs in this process.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import multiprocessing
-import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +31,7 @@ from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.validate import SiteRules, validate
 
+IN_FLIGHT_PER_WORKER = 4
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -47,15 +49,17 @@ class WorkerSetup:
 
 @dataclass(frozen=True)
 class Checked:
-    """One brief file, loaded and validated (or not)."""
+    """One brief file, loaded and validated (or not): only what the build keeps of it.
+
+    The brief itself is not kept: the renderer reads the file again (a few milliseconds),
+    so that memory does not grow with the number of briefs.
+    """
 
     path: Path
-    raw: bytes
     content: str  # digest of the file and the local images it uses
     assets: tuple[str, ...]
     id_position: tuple[int, int] = (1, 1)  # where the brief's id is, for duplicate-id errors
     card: BriefCard | None = None
-    brief: bytes | None = None  # the Brief, pickled: small to hold and to send to a renderer
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
 
@@ -93,36 +97,36 @@ def check_file(path: Path) -> Checked:
     """Load and validate one brief file."""
     assert _setup is not None
     try:
-        loaded = load_file(path, _setup.project.config.max_brief_bytes)
+        valid = validate(load_file(path, _setup.project.config.max_brief_bytes), _setup.rules)
     except InvalidInput as error:
         raw = path.read_bytes() if path.is_file() else b""
-        return Checked(path, raw, content_digest(raw, []), (), problems=tuple(error.problems))
-    try:
-        valid = validate(loaded, _setup.rules)
-    except InvalidInput as error:
-        return Checked(path, loaded.raw, content_digest(loaded.raw, []), (),
-                       problems=tuple(error.problems))
+        return Checked(path, content_digest(raw, []), (), problems=tuple(error.problems))
     assets = _local_assets(valid.brief)
-    return Checked(path, loaded.raw, content_digest(loaded.raw, [Path(a) for a in assets]), assets,
-                   id_position=loaded.position_of(("id",)), card=BriefCard.of(valid.brief),
-                   brief=pickle.dumps(valid.brief), warnings=valid.warnings)
+    raw = valid.source_file.raw
+    return Checked(path, content_digest(raw, [Path(a) for a in assets]), assets,
+                   id_position=valid.source_file.position_of(("id",)),
+                   card=BriefCard.of(valid.brief), warnings=valid.warnings)
 
 
 def render(job: RenderJob) -> Rendered:
     """Write one brief's files into its staging folder; report failure instead of raising."""
-    assert _setup is not None and _html is not None and job.checked.brief is not None
+    assert _setup is not None and _html is not None
     started = time.perf_counter()
-    brief: Brief = pickle.loads(job.checked.brief)
     try:
-        files = _render_brief(brief, job)
+        valid = validate(load_file(job.checked.path, _setup.project.config.max_brief_bytes),
+                         _setup.rules)
+        files = _render_brief(valid.brief, valid.source_file.raw, job)
+    except InvalidInput as error:  # the file changed since it was checked
+        return Rendered((), time.perf_counter() - started,
+                        "; ".join(str(problem) for problem in error.problems))
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
-    page = files.get(brief_page_path(brief.id))
+    page = files.get(brief_page_path(valid.brief.id))
     return Rendered(tuple(files), time.perf_counter() - started,
                     page=scan_page(page.decode()) if page else None)
 
 
-def _render_brief(brief: Brief, job: RenderJob) -> dict[str, bytes]:
+def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
     assert _setup is not None and _html is not None
     files: dict[str, bytes] = {}
     if job.published:
@@ -131,7 +135,7 @@ def _render_brief(brief: Brief, job: RenderJob) -> dict[str, bytes]:
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
-        files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(brief, job)
+        files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(brief, raw, job)
     for relative, content in files.items():
         target = safe_join(job.folder, relative)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,7 +143,7 @@ def _render_brief(brief: Brief, job: RenderJob) -> dict[str, bytes]:
     return files
 
 
-def _render_pdf(brief: Brief, job: RenderJob) -> bytes:
+def _render_pdf(brief: Brief, raw: bytes, job: RenderJob) -> bytes:
     global _pdf
     assert _setup is not None and _html is not None
     from fieldbrief.render_pdf import PdfJob, PdfRenderer  # WeasyPrint loads only where PDFs are made
@@ -148,7 +152,7 @@ def _render_pdf(brief: Brief, job: RenderJob) -> bytes:
     return _pdf.render(PdfJob(
         html=_html.print_page(brief, _setup.generated_at), label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
-        source_name=job.checked.path.name, source=job.checked.raw))
+        source_name=job.checked.path.name, source=raw))
 
 
 def _local_assets(brief: Brief) -> tuple[str, ...]:
@@ -176,14 +180,29 @@ class Workers:
         return self
 
     def map(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
-        """Results in the order of ``items``, each as soon as it and those before it are done."""
-        items = list(items)
-        if self.jobs > 1 and (self.pool is not None or len(items) > 1):
-            return self._pool().map(task, items)
+        """Results in the order of ``items``, each as soon as it and those before it are done.
+
+        ``items`` is read lazily, as work is handed out.
+        """
+        iterator = iter(items)
+        first = list(itertools.islice(iterator, 2))
+        items = itertools.chain(first, iterator)
+        if self.jobs > 1 and (self.pool is not None or len(first) > 1):
+            return self._in_pool(task, items)
         if not self.started_here:
             _start(self.setup)
             self.started_here = True
         return map(task, items)
+
+    def _in_pool(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
+        """Like Executor.map, but with only a few items in flight, so memory stays flat."""
+        pool, pending = self._pool(), collections.deque()
+        for item in items:
+            pending.append(pool.submit(task, item))
+            if len(pending) >= IN_FLIGHT_PER_WORKER * self.jobs:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
