@@ -3,6 +3,7 @@ and the same output and messages whatever the number of workers."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -179,3 +180,33 @@ def test_output_is_the_same_whatever_the_number_of_workers(project: TmpProject, 
                 if p.is_file() and p.name != ".fieldbrief-site"}
 
     assert tree(project.root / "one") == tree(project.root / "two")
+
+
+def test_missing_harfbuzz_subsetting_is_warned_about_once(project: TmpProject, monkeypatch) -> None:
+    import fieldbrief.cli as cli
+    monkeypatch.setattr(cli, "_warned_about_harfbuzz", False)
+    monkeypatch.setattr(cli.ctypes.util, "find_library", lambda name: None)
+    project.write("a.yaml", brief_text("alpha"))
+    first, second = project.run("--force"), project.run("--force")
+    warning = ("warning: libharfbuzz-subset0 is missing, so every PDF takes about 2.5x longer; "
+               "install it: sudo apt-get install libharfbuzz-subset0\n")
+    assert first.err == warning
+    assert second.err == "", "once per process"
+    assert project.run("--no-pdf").err == ""
+
+
+def test_a_terminal_gets_a_progress_bar_instead_of_lines(project: TmpProject) -> None:
+    import io
+    from fieldbrief.cli import main
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    project.write("a.yaml", brief_text("alpha"))
+    project.write("b.yaml", brief_text("bravo"))
+    out = Terminal()
+    assert main(["-j", "1"], stdout=out, stderr=io.StringIO()) == 0
+    assert "rendered briefs/" not in out.getvalue()
+    last = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.getvalue().splitlines()[-1])  # the bar cleared
+    assert last.startswith("built 2 briefs (HTML and PDF) into site/ in ")
