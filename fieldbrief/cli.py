@@ -234,7 +234,8 @@ def _build_date(epoch: str | None) -> datetime:
     try:
         return datetime.fromtimestamp(int(epoch), timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise BuildFailed(f"SOURCE_DATE_EPOCH must be a number of seconds since 1970, not {epoch!r}")
+        raise BuildFailed(
+            f"SOURCE_DATE_EPOCH must be a number of seconds since 1970, not {epoch!r}") from None
 
 
 def _print_problems(problems: Sequence[Problem], err: TextIO) -> None:

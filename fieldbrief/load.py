@@ -75,11 +75,11 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
         data = builder.build(_Parser(text))
     except yaml.reader.ReaderError as error:
         raise _problem(path, _text_position(text, error.position), "",
-                       f"character U+{error.character:04X} is not allowed in YAML; remove it")
+                       f"character U+{error.character:04X} is not allowed in YAML; remove it") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         position = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise _problem(path, position, "", _syntax_message(error))
+        raise _problem(path, position, "", _syntax_message(error)) from None
     if not isinstance(data, dict):
         raise _problem(path, builder.value_positions.get((), (1, 1)), "",
                        "the document must be a mapping of fields (key: value), "
@@ -118,7 +118,7 @@ def _decode(path: Path, raw: bytes) -> str:
         line = before.count(b"\n") + 1
         column = len(before) - (before.rfind(b"\n") + 1) + 1
         raise _problem(path, (line, column), "",
-                       f"byte 0x{raw[error.start]:02x} is not valid UTF-8; save the file as UTF-8")
+                       f"byte 0x{raw[error.start]:02x} is not valid UTF-8; save the file as UTF-8") from None
 
 
 @dataclass

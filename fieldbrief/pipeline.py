@@ -66,6 +66,9 @@ class NoProgress:
         pass
 
 
+NO_PROGRESS = NoProgress()
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     """Choices that apply to every brief of a build."""
@@ -148,7 +151,7 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
 
 
 def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
-          options: BuildOptions = BuildOptions(), progress: Progress = NoProgress()) -> BuildReport:
+          options: BuildOptions = BuildOptions(), progress: Progress = NO_PROGRESS) -> BuildReport:
     """Build the site into ``out_dir``, and restricted PDFs into ``options.restricted_dir``.
 
     Briefs named in ``only`` are rebuilt even if unchanged; the others only if changed.
@@ -198,7 +201,7 @@ def _entries(files: list[Path], previous: Manifest, prints: Fingerprints, named:
 
 
 def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
-    for entry, checked in zip(entries, workers.map(check_file, [e.path for e in entries])):
+    for entry, checked in zip(entries, workers.map(check_file, [e.path for e in entries]), strict=True):
         entry.checked = checked
 
 
@@ -313,7 +316,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
     rendered: dict[Path, list[str]] = {}
     scanned: dict[str, PageParts] = {}
     failures = []
-    for entry, result in zip(to_render, workers.map(render, (job(e) for e in to_render))):
+    for entry, result in zip(to_render, workers.map(render, (job(e) for e in to_render)), strict=True):
         if result.error:
             failures.append(result.error)
             progress.done(f"failed {_name(entry.path)}")

@@ -110,7 +110,7 @@ def test_file_size_limit_is_configurable(project: TmpProject) -> None:
 
 def test_alias_bomb_is_refused(project: TmpProject) -> None:
     levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
-    for previous, name in zip("abcdefgh", "bcdefghi"):
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
         levels.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
     project.write("bomb.yaml", "\n".join(levels) + "\n")
     result = project.run("check")

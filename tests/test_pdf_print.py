@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from conftest import REPO, SCENARIOS, TmpProject, pdf_pages_text
+from conftest import SCENARIOS, TmpProject, pdf_pages_text
 
 MULTISCRIPT_PDF = "restricted/multiscript-long-timeline.pdf"  # TLP:AMBER: never on the site
 EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
