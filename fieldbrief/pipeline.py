@@ -127,6 +127,28 @@ class Entry:
         assert self.record is not None
         return tuple(self.record.problems())
 
+    @property
+    def content(self) -> str:
+        if self.checked is not None:
+            return self.checked.content
+        assert self.record is not None
+        return self.record.content
+
+    @property
+    def assets(self) -> list[str]:
+        if self.checked is not None:
+            return list(self.checked.assets)
+        assert self.record is not None
+        return self.record.assets
+
+    @property
+    def id_position(self) -> tuple[int, int]:
+        """Where the brief's id is, for duplicate-id errors."""
+        if self.checked is not None:
+            return self.checked.id_position
+        assert self.record is not None
+        return (self.record.id_line, self.record.id_column)
+
 
 def check(project: Project, files: Sequence[Path], strict: bool = False) -> list[ValidBrief]:
     """Load and validate ``files``; raise InvalidInput with every problem of every file.
@@ -208,18 +230,11 @@ def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
 def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
     problems = [p for e in entries if e.checked for p in e.checked.problems]
     valid = [e for e in entries if e.checked is None or e.checked.card is not None]
-    problems.extend(_duplicate_ids([(_name(e.path), e.card.id, _id_position(e)) for e in valid]))
+    problems.extend(_duplicate_ids([(_name(e.path), e.card.id, e.id_position) for e in valid]))
     if strict:
         problems.extend(warning for entry in entries for warning in entry.warnings)
     if problems:
         raise InvalidInput(problems)
-
-
-def _id_position(entry: Entry) -> tuple[int, int]:
-    if entry.checked is not None:
-        return entry.checked.id_position
-    assert entry.record is not None
-    return (entry.record.id_line, entry.record.id_column)
 
 
 def _placement(card: BriefCard, project: Project, drafts: bool) -> Placement:
@@ -348,12 +363,11 @@ class _maybe_staging:
 
 def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fingerprints,
             options: BuildOptions) -> Record:
-    content = entry.checked.content if entry.checked else entry.record.content  # type: ignore[union-attr]
-    assets = list(entry.checked.assets) if entry.checked else entry.record.assets  # type: ignore[union-attr]
-    page, pdf = _output_prints(content, placement, prints, options) if placement != "draft" else (None, None)
-    line, column = _id_position(entry)
-    return Record(content=content, id=entry.card.id, card=entry.card,
-                  warnings=[problem_record(w) for w in entry.warnings], assets=assets,
+    page, pdf = (_output_prints(entry.content, placement, prints, options)
+                 if placement != "draft" else (None, None))
+    line, column = entry.id_position
+    return Record(content=entry.content, id=entry.card.id, card=entry.card,
+                  warnings=[problem_record(w) for w in entry.warnings], assets=entry.assets,
                   placement=placement, page=page, pdf=pdf, outputs=outputs,
                   id_line=line, id_column=column)
 

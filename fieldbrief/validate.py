@@ -213,7 +213,8 @@ def _content_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
 
 def _references(brief: Brief) -> Iterator[tuple[FieldPath, str, str]]:
     """Every (position, kind, id) where one part of the brief names another."""
-    def each(collection: str, items: Iterable[Any], field: str, kind: str):
+    def each(collection: str, items: Iterable[Any], field: str,
+             kind: str) -> Iterator[tuple[FieldPath, str, str]]:
         for index, item in enumerate(items):
             value = getattr(item, field)
             refs = value if isinstance(value, list) else [value] if value else []
