@@ -29,6 +29,9 @@ MANIFEST_FORMAT = 1
 FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
                 Path.home() / ".local/share/fonts", Path.home() / ".fonts")
 Placement = Literal["published", "restricted", "draft"]
+STATE_DIR = ".fieldbrief"
+"""Where the project keeps its build records (titles and summaries of every brief,
+restricted ones too): never inside a published folder."""
 
 
 def digest(*parts: bytes | str) -> str:
@@ -100,7 +103,7 @@ def problem_record(problem: Problem) -> dict[str, object]:
 def manifest_path(project_root: Path, out_dir: Path) -> Path:
     """Where the manifest of builds into ``out_dir`` is kept, inside the project."""
     key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
-    return project_root / ".fieldbrief" / f"build-{key}.json"
+    return project_root / STATE_DIR / f"build-{key}.json"
 
 
 def load_manifest(path: Path) -> Manifest:
@@ -115,7 +118,12 @@ def load_manifest(path: Path) -> Manifest:
 
 
 def save_manifest(path: Path, manifest: Manifest) -> None:
+    """Write the manifest atomically, in a folder that git ignores whole (it holds the
+    titles and summaries of restricted briefs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    ignore = path.parent / ".gitignore"
+    if not ignore.is_file():
+        ignore.write_text("# Written by fieldbrief: build records, never to be committed.\n*\n")
     temporary = path.with_suffix(".tmp")
     temporary.write_text(manifest.model_dump_json(), encoding="utf-8")
     temporary.replace(path)

@@ -21,11 +21,12 @@ from typing import Protocol
 
 from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
+from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
 from fieldbrief.load import load_file
 from fieldbrief.model import BriefCard, PdfVariant
+from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
@@ -47,6 +48,9 @@ site.yaml). fieldbrief writes them here, outside the site folder, so that they
 can be shared by other means with the recipients their label allows. Do not copy
 this folder to a web server.
 """
+
+IGNORE_ALL = b"# Written by fieldbrief: nothing in this folder may be committed.\n*\n"
+"""A .gitignore for folders whose contents must never reach a repository by `git add -A`."""
 
 
 def now() -> datetime:
@@ -191,7 +195,8 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         entries = _entries(_unique([*project.brief_files(), *only]), previous, prints, named, options)
         _check_entries(workers, [e for e in entries if e.record is None])
         _raise_problems(entries, options.strict)
-        placements = {e.path: _placement(e.card, project, options.drafts) for e in entries}
+        policy = _policy(project, options)
+        placements = {e.path: policy.placement(e.card.tlp, e.card.status) for e in entries}
         site_ok = previous.site_build is not None and previous.site_build == published_build_id(out_dir)
         restricted_ok = (previous.restricted_build is not None and
                          previous.restricted_build == published_build_id(options.restricted_dir))
@@ -202,9 +207,8 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
-        records = _publish(project, html, workers, entries, to_render, placements, prints,
-                           out_dir, options, progress)
-    save_manifest(manifest_file, records)
+        _publish(project, html, workers, entries, to_render, placements, prints,
+                 out_dir, options, progress, manifest_file)
     return _report(entries, to_render, placements, started, wrote=True)
 
 
@@ -237,10 +241,8 @@ def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
         raise InvalidInput(problems)
 
 
-def _placement(card: BriefCard, project: Project, drafts: bool) -> Placement:
-    if card.status == "draft" and not drafts:
-        return "draft"
-    return "published" if card.tlp in project.config.publish_tlp else "restricted"
+def _policy(project: Project, options: BuildOptions) -> PublishingPolicy:
+    return PublishingPolicy(tuple(project.config.publish_tlp), options.drafts)
 
 
 def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
@@ -274,8 +276,12 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
              to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
-             out_dir: Path, options: BuildOptions, progress: Progress) -> Manifest:
-    """Write the new site (and restricted folder) and return the manifest describing them."""
+             out_dir: Path, options: BuildOptions, progress: Progress, manifest_file: Path) -> None:
+    """Write the new site (and restricted folder), gate it, record it, and swap it in.
+
+    The manifest is saved before the swap: a build that cannot record what it built
+    fails with the published site as it was (a manifest naming a site that was never
+    swapped in only makes the next build a full one)."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
@@ -291,15 +297,17 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                 site.write(relative, content)
             if private is not None and any(p == "restricted" for p in placements.values()):
                 private.write("README.txt", RESTRICTED_README.encode())
+                private.write(".gitignore", IGNORE_ALL)
             search.wait()
         finally:
             search.stop()
         _check_site(site, project, scanned)
-        return Manifest(site_build=site.build_id,
-                        restricted_build=private.build_id if private else None,
-                        rules=prints.rules, site=prints.site,
-                        records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
-                                                      prints, options) for e in entries})
+        _gate(site, _policy(project, options))
+        save_manifest(manifest_file, Manifest(
+            site_build=site.build_id, restricted_build=private.build_id if private else None,
+            rules=prints.rules, site=prints.site,
+            records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
+                                          prints, options) for e in entries}))
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
@@ -391,6 +399,13 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
         raise BuildFailed("; ".join(problems))
 
 
+def _gate(site: Staging, policy: PublishingPolicy) -> None:
+    """Refuse the whole site if any file in it carries a label or status it may not."""
+    problems = gate(site.path, policy)
+    if problems:
+        raise BuildFailed("; ".join(problems))
+
+
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
     base = digest(__version__, config, str(project.root.resolve()))
@@ -424,14 +439,24 @@ def _report(entries: Sequence[Entry], rendered: Sequence[Entry], placements: dic
     )
 
 
+PROTECTED_FOLDERS = {STATE_DIR: "the project's build records", "briefs": "the project's briefs",
+                     "templates": "the project's templates", "styles": "the project's styles",
+                     "assets": "the project's assets"}
+
+
 def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> None:
+    """Refuse output folders that would publish, or overwrite, what they may not."""
     site, restricted, root = out_dir.resolve(), restricted_dir.resolve(), project.root.resolve()
     if site == restricted or site.is_relative_to(restricted) or restricted.is_relative_to(site):
         raise BuildFailed(f"the restricted folder {restricted_dir} must be outside the site "
                           f"folder {out_dir}, and the other way round")
-    for folder in (site, restricted):
+    for option, given, folder in (("--out", out_dir, site), ("--restricted-out", restricted_dir, restricted)):
         if root.is_relative_to(folder):
             raise BuildFailed(f"{folder} holds the project itself; choose another output folder")
+        for name, what in PROTECTED_FOLDERS.items():
+            if folder.is_relative_to(root / name):
+                raise BuildFailed(f"{option} {given} lies inside {name}/ ({what}); "
+                                  "choose a folder outside it")
 
 
 def _duplicate_ids(briefs: Iterable[tuple[str, str, tuple[int, int]]]) -> list[Problem]:

@@ -88,9 +88,11 @@ class PdfRenderer:
             raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
 
     def _variant_options(self, job: PdfJob) -> dict[str, object]:
+        """Options of the chosen variant; every variant copies the page's custom <meta>
+        (the handling label and status the publishing gate reads) into the PDF."""
         if self.variant is None:
-            return {"pdf_tags": True}
-        options: dict[str, object] = {"pdf_variant": self.variant}
+            return {"pdf_tags": True, "custom_metadata": True}
+        options: dict[str, object] = {"pdf_variant": self.variant, "custom_metadata": True}
         if self.variant == "pdf/a-3b":
             options["attachments"] = [Attachment(
                 file_obj=io.BytesIO(job.source), name=job.source_name,

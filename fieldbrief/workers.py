@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem
 from fieldbrief.incremental import content_digest
-from fieldbrief.load import load_file
+from fieldbrief.load import LoadedFile, load_file
 from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
@@ -113,17 +113,29 @@ def render(job: RenderJob) -> Rendered:
     assert _setup is not None and _html is not None
     started = time.perf_counter()
     try:
-        valid = validate(load_file(job.checked.path, _setup.project.config.max_brief_bytes),
-                         _setup.rules)
-        files = _render_brief(valid.brief, valid.source_file.raw, job)
-    except InvalidInput as error:  # the file changed since it was checked
-        return Rendered((), time.perf_counter() - started,
-                        "; ".join(str(problem) for problem in error.problems))
+        loaded = _as_checked(job)
+        valid = validate(loaded, _setup.rules)
+        files = _render_brief(valid.brief, loaded.raw, job)
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
     page = files.get(brief_page_path(valid.brief.id))
     return Rendered(tuple(files), time.perf_counter() - started,
                     page=scan_page(page.decode()) if page else None)
+
+
+def _as_checked(job: RenderJob) -> LoadedFile:
+    """The brief read again, provided its bytes (and its images') are exactly those that
+    were checked and placed by the publishing policy; a file saved in between fails."""
+    assert _setup is not None
+    changed = BuildFailed(f"{job.label} changed during the build (it was checked as one "
+                          "text and read as another); build again")
+    try:
+        loaded = load_file(job.checked.path, _setup.project.config.max_brief_bytes)
+    except (InvalidInput, OSError):
+        raise changed from None
+    if content_digest(loaded.raw, [Path(a) for a in job.checked.assets]) != job.checked.content:
+        raise changed
+    return loaded
 
 
 def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:

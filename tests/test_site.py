@@ -116,7 +116,8 @@ def test_policy_keeps_amber_red_and_unlisted_green_off_the_site(project: TmpProj
     site, restricted = project.root / "site", project.root / "restricted"
     assert sorted(p.name for p in (site / "briefs").iterdir()) == ["clear"]
     assert sorted(p.name for p in restricted.iterdir()) == [
-        ".fieldbrief-site", "README.txt", "amber.pdf", "green.pdf", "red.pdf", "strict.pdf"]
+        ".fieldbrief-site", ".gitignore", "README.txt", "amber.pdf", "green.pdf", "red.pdf",
+        "strict.pdf"]
     everything = " ".join(p.read_text(errors="ignore") for p in site.rglob("*") if p.is_file())
     for word in ("Brief amber", "Brief red", "Brief strict", "Brief green"):
         assert word not in everything
