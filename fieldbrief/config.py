@@ -51,6 +51,10 @@ class SiteConfig(Strict):
     allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(
         [], description="hosts that briefs may load images from over http(s); default none")
     max_brief_bytes: int = Field(1024 * 1024, ge=1024, description="largest brief file accepted")
+    render_seconds: int = Field(120, ge=1, le=3600,
+                                description="time one brief's page and PDF may take to render")
+    render_memory_mib: int = Field(2048, ge=256, le=65536,
+                                   description="memory one brief's rendering may add, in MiB")
 
 
 def load_config(path: Path) -> SiteConfig:

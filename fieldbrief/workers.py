@@ -10,17 +10,23 @@ of workers. With one worker, everything runs in this process.
 from __future__ import annotations
 
 import collections
+import ctypes
+import ctypes.util
 import itertools
 import multiprocessing
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem
 from fieldbrief.incremental import content_digest
 from fieldbrief.load import LoadedFile, load_file
@@ -93,6 +99,27 @@ def _start(setup: WorkerSetup) -> None:
     _html = HtmlRenderer(setup.project.templates_dir, setup.project.config, setup.project.resources)
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _start_worker(setup: WorkerSetup) -> None:
+    """Start a worker process that dies with the process that started it."""
+    _die_with_parent()
+    _start(setup)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies, even by SIGKILL (a pool's
+    workers otherwise keep waiting for work that will never come)."""
+    parent = os.getppid()
+    libc_name = ctypes.util.find_library("c")
+    prctl = getattr(ctypes.CDLL(libc_name, use_errno=True), "prctl", None) if libc_name else None
+    if prctl is not None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def check_file(path: Path) -> Checked:
     """Load and validate one brief file."""
     assert _setup is not None
@@ -112,10 +139,12 @@ def render(job: RenderJob) -> Rendered:
     """Write one brief's files into its staging folder; report failure instead of raising."""
     assert _setup is not None and _html is not None
     started = time.perf_counter()
+    config = _setup.project.config
     try:
-        loaded = _as_checked(job)
-        valid = validate(loaded, _setup.rules)
-        files = _render_brief(valid.brief, loaded.raw, job)
+        with budget(job.label, config.render_seconds, config.render_memory_mib):
+            loaded = _as_checked(job)
+            valid = validate(loaded, _setup.rules)
+            files = _render_brief(valid.brief, loaded.raw, job)
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
     page = files.get(brief_page_path(valid.brief.id))
@@ -209,19 +238,23 @@ class Workers:
     def _in_pool(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """Like Executor.map, but with only a few items in flight, so memory stays flat."""
         pool, pending = self._pool(), collections.deque()
-        for item in items:
-            pending.append(pool.submit(task, item))
-            if len(pending) >= IN_FLIGHT_PER_WORKER * self.jobs:
+        try:
+            for item in items:
+                pending.append(pool.submit(task, item))
+                if len(pending) >= IN_FLIGHT_PER_WORKER * self.jobs:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        except BrokenProcessPool:
+            raise BuildFailed("a worker process died while checking or rendering briefs (killed, "
+                              "or out of memory); the published site is unchanged") from None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
             # fork is fastest, but unsafe once other threads run (as under `serve`)
             method = "fork" if threading.active_count() == 1 else "forkserver"
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),
-                                            initializer=_start, initargs=(self.setup,))
+                                            initializer=_start_worker, initargs=(self.setup,))
         return self.pool
 
     def __exit__(self, *exc: object) -> None:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -259,3 +260,47 @@ def test_killed_build_leaves_the_published_site_byte_identical(project: TmpProje
 
 def _snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _children_of(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (read from /proc)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_a_killed_build_leaves_no_worker_behind(project: TmpProject) -> None:
+    """Worker processes die with the build that started them, even under SIGKILL."""
+    text = (REPO / "briefs/mali-jnim-attacks.yaml").read_text()
+    for number in range(8):
+        project.write(f"copy{number}.yaml", text.replace("id: mali-jnim-attacks", f"id: copy-{number}"))
+    build = subprocess.Popen([sys.executable, str(REPO / "build.py"), "-j", "2"], cwd=project.root,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert build.stdout.readline().startswith("rendered "), "killed in the middle of rendering"
+    workers = _children_of(build.pid)
+    assert workers, "the build renders in worker processes"
+    build.send_signal(signal.SIGKILL)
+    build.wait()
+    for _ in range(100):
+        if not [pid for pid in workers if _alive(pid)]:
+            break
+        time.sleep(0.1)
+    left = [pid for pid in workers if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert left == []
