@@ -445,11 +445,16 @@ PROTECTED_FOLDERS = {STATE_DIR: "the project's build records", "briefs": "the pr
 
 
 def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> None:
-    """Refuse output folders that would publish, or overwrite, what they may not."""
+    """Refuse input folders that lead outside the project, and output folders that would
+    publish, or overwrite, what they may not."""
     site, restricted, root = out_dir.resolve(), restricted_dir.resolve(), project.root.resolve()
     if site == restricted or site.is_relative_to(restricted) or restricted.is_relative_to(site):
         raise BuildFailed(f"the restricted folder {restricted_dir} must be outside the site "
                           f"folder {out_dir}, and the other way round")
+    if links := project.resources.escaping_links():
+        raise BuildFailed(f"{', '.join(links)}: a link to a place outside its folder; fieldbrief "
+                          "reads templates, styles and assets only from inside the project's "
+                          "own templates/, styles/ and assets/ folders")
     for option, given, folder in (("--out", out_dir, site), ("--restricted-out", restricted_dir, restricted)):
         if root.is_relative_to(folder):
             raise BuildFailed(f"{folder} holds the project itself; choose another output folder")

@@ -10,6 +10,7 @@ this one policy.
 from __future__ import annotations
 
 import html
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
@@ -86,6 +87,21 @@ class ResourcePolicy:
             return Image(reference, reference, None)
         path = (self.root / reference).resolve()
         return Image(f"image-{path.name}", path.as_uri(), path)
+
+    def escaping_links(self) -> list[str]:
+        """Links in templates/, styles/ or assets/ (or those folders themselves) that lead
+        outside their folder: a build refuses them before it reads anything."""
+        found = []
+        for folder in self.readable_dirs:
+            if folder.is_symlink():
+                found.append(f"{folder.name}/")
+                continue
+            for parent, folders, files in os.walk(folder):
+                for name in (*folders, *files):
+                    path = Path(parent, name)
+                    if path.is_symlink() and not path.resolve().is_relative_to(folder):
+                        found.append(path.relative_to(self.root).as_posix())
+        return sorted(found)
 
     def _readable(self, path: Path) -> bool:
         resolved = path.resolve()

@@ -241,3 +241,26 @@ def test_a_build_that_cannot_save_its_record_leaves_the_site_as_it_was(project: 
     assert result.code == 1
     assert result.err.startswith("error: Is a directory (")
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(("link", "target"), [
+    ("styles/leak.css", "/etc/passwd"),
+    ("templates/partials/summary.html", "/etc/hostname"),
+    ("assets/maps", "/etc"),
+])
+def test_a_link_out_of_the_project_in_its_input_folders_is_refused(
+        project: TmpProject, link: str, target: str) -> None:
+    """Nothing outside the project is read, hashed or published through a symbolic link."""
+    project.write("a.yaml", brief_text("alpha"))
+    path = project.root / link
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        path.unlink()
+    path.symlink_to(target)
+    result = project.run("-j", "1")
+    assert result.code == 1
+    assert result.err == (
+        f"error: {link}: a link to a place outside its folder; fieldbrief reads templates, "
+        "styles and assets only from inside the project's own templates/, styles/ and "
+        "assets/ folders; nothing was written\n")
+    assert not (project.root / "site").exists()
