@@ -70,11 +70,12 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
 
 
 MARKER = re.compile(r'<meta\s+name="(fieldbrief-tlp|fieldbrief-status)"\s+content="([^"]*)"\s*/?>')
-CLASSES = re.compile(r"""\bclass\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+LABEL_CLASSES = re.compile(r'class="([^"]*\btlp-[^"]*)"')
 
 
 def _page_refusal(relative: str, page: str, policy: PublishingPolicy) -> str | None:
-    markers = dict(MARKER.findall(page))
+    head_end = page.find("</head>")
+    markers = dict(MARKER.findall(page, 0, head_end if head_end != -1 else len(page)))
     label, status = markers.get(LABEL_META), markers.get(STATUS_META)
     is_brief_page = relative.startswith("briefs/")
     if is_brief_page and (label is None or status is None):
@@ -91,8 +92,8 @@ def _page_refusal(relative: str, page: str, policy: PublishingPolicy) -> str | N
 def _labels_shown(page: str) -> Iterator[str]:
     """Labels a page displays: elements of class 'tlp tlp-<label>' (brief text is escaped
     on every page, so only a template can write such an element)."""
-    for match in CLASSES.finditer(page):
-        tokens = (match[1] if match[1] is not None else match[2]).split()
+    for classes in LABEL_CLASSES.findall(page):
+        tokens = classes.split()
         if "tlp" in tokens:
             for token in tokens:
                 if token.startswith("tlp-"):
@@ -106,8 +107,6 @@ def _pdf_refusal(data: bytes, policy: PublishingPolicy) -> str | None:
     return policy.refusal(label, status)
 
 
-OBJECT_STREAM = re.compile(rb"\d+\s+\d+\s+obj\s*<<((?:(?!>>).)*?/Type\s*/ObjStm(?:(?!>>).)*?)>>\s*stream\r?\n",
-                           re.DOTALL)
 LENGTH = re.compile(rb"/Length\s+(\d+)(?!\s+\d+\s+R)")
 PDF_MARKER = re.compile(rb"/(fieldbrieftlp|fieldbriefstatus)\s*\(([^()\\]*)\)")
 
@@ -117,18 +116,28 @@ def pdf_markers(data: bytes) -> tuple[str | None, str | None]:
     (inside a compressed object stream, or directly). Reads only the object streams, so
     it takes a fraction of a millisecond where a full PDF parser takes a tenth of a second."""
     found = dict(PDF_MARKER.findall(data))
-    for match in OBJECT_STREAM.finditer(data):
-        length = LENGTH.search(match[1])
-        if length is None or b"/FlateDecode" not in match[1]:
+    for dictionary, stream in _object_streams(data):
+        length = LENGTH.search(dictionary)
+        if length is None or b"/FlateDecode" not in dictionary:
             continue
-        start = match.end()
         try:
-            found.update(PDF_MARKER.findall(zlib.decompress(data[start:start + int(length[1])])))
+            found.update(PDF_MARKER.findall(zlib.decompress(data[stream:stream + int(length[1])])))
         except zlib.error:
             continue
     label, status = found.get(b"fieldbrieftlp"), found.get(b"fieldbriefstatus")
     return (label.decode("latin-1") if label is not None else None,
             status.decode("latin-1") if status is not None else None)
+
+
+def _object_streams(data: bytes) -> Iterator[tuple[bytes, int]]:
+    """(dictionary, offset of the stream data) of each object stream of a PDF."""
+    at = data.find(b"/ObjStm")
+    while at != -1:
+        start, end = data.rfind(b"<<", 0, at), data.find(b">>", at)
+        stream = re.compile(rb"\s*stream\r?\n").match(data, end + 2) if start != -1 and end != -1 else None
+        if stream is not None:
+            yield data[start:end], stream.end()
+        at = data.find(b"/ObjStm", at + 1)
 
 
 def _orphans(site: Path) -> Iterator[str]:
