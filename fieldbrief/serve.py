@@ -4,8 +4,14 @@ A build runs first; then a local HTTP server serves the output folder while a wa
 follows ``briefs/``, ``templates/``, ``styles/``, ``assets/`` and the site
 configuration. Each change runs an incremental build: a changed brief is rebuilt
 alone, a changed template rebuilds what uses it. Pages served get a small script that reloads them after
-each build. A failed build keeps the last good site on screen and shows the error
-over it, and in the terminal, until it is fixed.
+each build. A failed build, whatever the cause, keeps the last good site on screen and
+shows the error over it, and in the terminal, until it is fixed.
+
+The server answers only requests addressed to this machine by a loopback name (or to the
+address asked for with ``--host``), so a web page that rebinds its own name to 127.0.0.1
+cannot read the preview. It serves only files inside the output folder, gives up on a
+connection that sends nothing, holds a bounded number of connections, and answers a
+malformed request with 400, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,13 +19,19 @@ from __future__ import annotations
 import functools
 import html
 import http.server
+import ipaddress
 import json
+import math
+import re
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote
 
 import watchfiles
 
@@ -34,6 +46,12 @@ STATE_PATH = "/__fieldbrief__/state"
 SCRIPT_PATH = "/__fieldbrief__/live-reload.js"
 LONG_POLL_SECONDS = 25.0
 WATCH_TICK_MS = 300
+IDLE_SECONDS = 10.0  # a connection that sends nothing for this long is closed
+MAX_CONNECTIONS = 64  # beyond this, a new connection gets 503 and is closed
+WILDCARD_HOSTS = ("", "0.0.0.0", "::")  # listening on every interface
+BUSY_RESPONSE = (b"HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                 b"Content-Length: 20\r\nConnection: close\r\n\r\ntoo many connections")
+_HOST_HEADER = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
 
 
 @dataclass
@@ -68,12 +86,15 @@ class LiveSite:
     state: BuildState = field(default_factory=BuildState)
 
     def rebuild(self) -> None:
-        """Build what changed; record the outcome (pages reload only if something was written)."""
+        """Build what changed; record the outcome (pages reload only if something was written).
+
+        Any failure is reported and recorded, never raised: the server outlives every brief.
+        """
         try:
             report = build(self.load_project(), self.out_dir, (), self.options,
                            PlainProgress(self.out))
-        except FieldbriefError as error:
-            message = _describe(error)
+        except Exception as error:  # noqa: BLE001 (a broken brief never stops the server)
+            message = _printable(_describe(error))
             self._say(self.err, message)
             self.state.record(message)
             return
@@ -85,7 +106,7 @@ class LiveSite:
             self.state.record(None)
 
     def _say(self, stream: TextIO, text: str) -> None:
-        stream.write(text + "\n")
+        stream.write(_printable(text) + "\n")
         stream.flush()
 
 
@@ -93,9 +114,7 @@ def serve(live: LiveSite, root: Path, host: str, port: int, stop: threading.Even
           on_ready: Callable[[str], None]) -> None:
     """Serve the project at ``root`` until ``stop`` is set, rebuilding on every change."""
     live.rebuild()
-    handler = functools.partial(_Handler, live=live)
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = _Server((host, port), functools.partial(_Handler, live=live), live.err)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://{host}:{server.server_address[1]}/"
     watching = False
@@ -114,50 +133,201 @@ def serve(live: LiveSite, root: Path, host: str, port: int, stop: threading.Even
 
 
 class _Watched:
-    """Only the project's inputs: never the output folders a build writes."""
+    """Only the project's inputs: never the output folders a build writes.
+
+    Paths are compared as the watcher names them, under ``root``, without resolving
+    symbolic links: a brief or an ``assets/`` folder linked from elsewhere is still an input.
+    """
 
     def __init__(self, root: Path) -> None:
-        self.root = root.resolve()
+        self.root = root.absolute()
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
-        relative = Path(path).resolve().relative_to(self.root)
+        candidate = Path(path)
+        if not candidate.is_relative_to(self.root):
+            return False
+        relative = candidate.relative_to(self.root)
         return relative.parts[:1] in {(folder,) for folder in WATCHED_FOLDERS} or \
             relative == Path(CONFIG_FILE)
 
 
-def _describe(error: FieldbriefError) -> str:
+def _describe(error: Exception) -> str:
+    """The error as the terminal and the page show it: what went wrong, without a traceback."""
     if isinstance(error, InvalidInput):
         return "\n".join(str(problem) for problem in error.problems)
-    return f"error: {error}"
+    if isinstance(error, FieldbriefError):
+        return f"error: {error}"
+    detail = str(error)
+    return f"error: {type(error).__name__}: {detail}" if detail else f"error: {type(error).__name__}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (other than line breaks and tabs) written as escapes,
+    so a message quoting a brief cannot drive the terminal."""
+    return "".join(repr(char)[1:-1] if _is_control(char) and char not in "\n\t" else char
+                   for char in text)
+
+
+def _is_control(char: str) -> bool:
+    return ord(char) < 0x20 or 0x7F <= ord(char) < 0xA0
+
+
+def host_allowed(header: str | None, listening: tuple[str, ...], port: int) -> bool:
+    """Whether a request's ``Host`` header names this server in a way no web page can forge.
+
+    A page can rebind a name it owns to 127.0.0.1, but not ``localhost`` or an address, so
+    only loopback names and addresses are accepted, and the host the server listens on (as
+    given, and the address it stands for); listening on every interface (``0.0.0.0``), any
+    address is. A port, if given, must be the serving port.
+    """
+    match = _HOST_HEADER.fullmatch(header or "")
+    if match is None or (match["port"] is not None and int(match["port"]) != port):
+        return False
+    name = match["name"].lower()
+    address = _address(name)
+    if address is not None:
+        return address.is_loopback or any(
+            bound in WILDCARD_HOSTS or address == _address(bound) for bound in listening)
+    return name == "localhost" or name in {bound.lower() for bound in listening}
+
+
+def _address(name: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The IP address a host spells (IPv6 with or without ``[...]``), or None for a name."""
+    try:
+        return ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    """One thread per connection, at most ``MAX_CONNECTIONS`` at a time; errors in one line."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], handler: Callable[..., _Handler],
+                 err: TextIO) -> None:
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self.err = err
+        super().__init__(address, handler)
+        self.names = (address[0], self.server_address[0])  # as given (maybe a name), as bound
+
+    def process_request(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        if not self.slots.acquire(blocking=False):
+            self._turn_away(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def _turn_away(self, request: socket.socket) -> None:
+        """Say 503 if the socket takes it at once (it never waits), and close."""
+        try:
+            request.setblocking(False)
+            request.send(BUSY_RESPONSE)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """One line, not a traceback; a browser that went away is not worth a line."""
+        error = sys.exc_info()[1]
+        if error is not None and not isinstance(error, (ConnectionError, TimeoutError)):
+            self.err.write(_printable(f"{_describe(error)} (while answering a request)") + "\n")
+            self.err.flush()
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
     """Serves the output folder, adds the live-reload script, answers state polls."""
 
+    default_request_version = "HTTP/1.0"  # even an answer to garbage starts with a status line
+
     def __init__(self, *args: object, live: LiveSite, **kwargs: object) -> None:
         self.live = live
         super().__init__(*args, directory=str(live.out_dir), **kwargs)  # type: ignore[arg-type]
 
+    def setup(self) -> None:
+        self.timeout = IDLE_SECONDS  # read when the connection opens, so tests can shorten it
+        super().setup()
+
+    def parse_request(self) -> bool:
+        """Refuse, before any method runs, a foreign Host, a malformed path, or a file outside."""
+        if not super().parse_request():
+            return False
+        server: _Server = self.server  # type: ignore[assignment]
+        if not host_allowed(self._host(), server.names, server.server_address[1]):
+            self.send_error(HTTPStatus.FORBIDDEN, "Not a local address",
+                            "This preview answers only at a loopback address, such as 127.0.0.1.")
+            return False
+        if self._url_path() is None:
+            self.send_error(HTTPStatus.BAD_REQUEST, "Malformed path")
+            return False
+        if not Path(self.translate_path(self.path)).is_relative_to(self.live.out_dir.resolve()):
+            self.send_error(HTTPStatus.NOT_FOUND, "File not found")
+            return False
+        return True
+
     def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
-        path = urlsplit(self.path).path
+        path = self._url_path()
         if path == STATE_PATH:
             return self._state()
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript", (STATIC_DIR / "live-reload.js").read_bytes())
-        target = Path(self.translate_path(self.path))
-        if target.is_dir():
-            target = target / "index.html"
-        if target.suffix == ".html" and target.is_file():
+        target = self._local_file(self.translate_path(self.path))
+        if target is not None and target.suffix == ".html":
             return self._send(200, "text/html; charset=utf-8", self._with_script(target.read_bytes()))
         if not self.live.out_dir.is_dir():
             return self._send(503, "text/html; charset=utf-8", self._error_page())
         return super().do_GET()
 
+    def translate_path(self, path: str) -> str:
+        """The file a URL path names, symbolic links resolved, so that :meth:`parse_request`
+        can refuse what lies outside the output folder whichever way the path gets there."""
+        local = Path(super().translate_path(path)).resolve()
+        return str(local) + "/" * path.partition("?")[0].endswith("/")
+
+    def _host(self) -> str | None:
+        hosts = self.headers.get_all("Host") or []
+        return hosts[0] if len(hosts) == 1 else None
+
+    def _url_path(self) -> str | None:
+        """The request's path, decoded; None unless it is an absolute path of printable text."""
+        raw = self.path.partition("?")[0].partition("#")[0]
+        try:
+            path = unquote(raw, errors="strict")
+        except UnicodeDecodeError:
+            return None
+        if not raw.startswith("/") or any(_is_control(char) for char in path):
+            return None
+        return path
+
+    def _local_file(self, local: str) -> Path | None:
+        """The file to serve for a local path (a folder's index.html), or None if there is none."""
+        target = Path(local)
+        try:
+            if target.is_dir():
+                target = target / "index.html"
+            return target if target.is_file() else None
+        except OSError:  # a name too long for the file system names no file
+            return None
+
     def _state(self) -> None:
-        query = parse_qs(urlsplit(self.path).query)
-        since = int(query.get("since", ["-1"])[0])
-        timeout = min(float(query.get("timeout", [LONG_POLL_SECONDS])[0]), LONG_POLL_SECONDS)
-        generation, error = self.live.state.wait(since, timeout)
+        query = parse_qs(self.path.partition("?")[2].partition("#")[0])
+        try:
+            since = int(query.get("since", ["-1"])[0])
+            timeout = float(query.get("timeout", [LONG_POLL_SECONDS])[0])
+        except ValueError:
+            return self.send_error(HTTPStatus.BAD_REQUEST, "since and timeout must be numbers")
+        if not math.isfinite(timeout) or timeout < 0:
+            return self.send_error(HTTPStatus.BAD_REQUEST, "timeout must be a number of seconds")
+        generation, error = self.live.state.wait(since, min(timeout, LONG_POLL_SECONDS))
         body = json.dumps({"generation": generation, "error": error}).encode()
         self._send(200, "application/json", body)
 

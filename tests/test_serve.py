@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import html
+import io
 import json
 import os
+import queue
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from conftest import REPO, SCENARIOS, TmpProject
+from fieldbrief.pipeline import BuildOptions, build
+from fieldbrief.project import Project
+from fieldbrief.serve import BUSY_RESPONSE, LiveSite, host_allowed, serve
 
 
 class Server:
-    def __init__(self, project: TmpProject) -> None:
+    """``build.py serve`` in its own process, as a user runs it."""
+
+    def __init__(self, project: TmpProject, *options: str) -> None:
+        self.errors = tempfile.TemporaryFile("w+")  # read while it runs, without blocking
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "build.py"), "serve", "--port", "0"], cwd=project.root,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            [sys.executable, str(REPO / "build.py"), "serve", "--port", "0", *options],
+            cwd=project.root, stdout=subprocess.PIPE, stderr=self.errors, text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)})
         self.url = self._wait_for_url()
         self.generation = self.state(since=-1)["generation"]
@@ -28,7 +41,7 @@ class Server:
         for line in self.process.stdout:
             if line.startswith("serving "):
                 return line.split(" at ")[1].split(" ")[0]
-        raise AssertionError(f"serve did not start: {self.process.stderr.read()}")
+        raise AssertionError(f"serve did not start: {self.stderr()}")
 
     def get(self, path: str) -> tuple[int, str, str]:
         try:
@@ -49,6 +62,10 @@ class Server:
                 self.generation = state["generation"]
                 return state
         raise AssertionError("no rebuild after the change")
+
+    def stderr(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()
 
     def stop(self) -> None:
         self.process.terminate()
@@ -120,3 +137,340 @@ def test_output_folder_changes_do_not_trigger_builds(server: Server, project: Tm
     (project.root / "site" / "stray.txt").write_text("not an input")
     (project.root / "notes.txt").write_text("not an input either")
     assert server.state(server.generation, timeout=2)["generation"] == server.generation
+
+
+# --- The server outlives every failed build -------------------------------------------------
+
+class LocalServer:
+    """``serve`` on a thread of this process (HTML only), so a test can patch its constants."""
+
+    def __init__(self, project: TmpProject) -> None:
+        self.out, self.err = io.StringIO(), io.StringIO()
+        self.live = LiveSite(lambda: Project.load(project.root), project.root / "site",
+                             BuildOptions(pdf=False, jobs=1), self.out, self.err)
+        self.stop_event = threading.Event()
+        started: queue.Queue[str | BaseException] = queue.Queue()
+        self.thread = threading.Thread(target=self._run, args=(project.root, started), daemon=True)
+        self.thread.start()
+        url = started.get(timeout=60)
+        if isinstance(url, BaseException):
+            raise AssertionError(f"serve stopped: {url!r}")
+        self.url = url
+        self.port = int(url.rsplit(":", 1)[1].strip("/"))
+
+    def _run(self, root: Path, started: queue.Queue[str | BaseException]) -> None:
+        try:
+            serve(self.live, root, "127.0.0.1", 0, self.stop_event, started.put)
+        except BaseException as error:  # noqa: BLE001 (handed to the test)
+            started.put(error)
+
+    def get(self, path: str, host: str | None = None) -> tuple[int, str]:
+        """GET over one raw connection: (status, body)."""
+        host_line = b"" if host is None else b"Host: " + host.encode() + b"\r\n"
+        return response(self.request(b"GET /" + path.encode() + b" HTTP/1.1\r\n" + host_line +
+                                     b"Connection: close\r\n\r\n"))
+
+    def request(self, raw: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as connection:
+            connection.sendall(raw)
+            return read_all(connection)
+
+    def state(self) -> dict:
+        return json.loads(self.get("__fieldbrief__/state?since=-1&timeout=0",
+                                   f"127.0.0.1:{self.port}")[1])
+
+    def next_build(self, generation: int) -> dict:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            state = json.loads(self.get(f"__fieldbrief__/state?since={generation}&timeout=5",
+                                        f"127.0.0.1:{self.port}")[1])
+            if state["generation"] != generation:
+                return state
+        raise AssertionError("no rebuild after the change")
+
+    def close(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=30)
+
+
+def read_all(connection: socket.socket) -> bytes:
+    data = b""
+    while chunk := connection.recv(65536):
+        data += chunk
+    return data
+
+
+def response(raw: bytes) -> tuple[int, str]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body.decode(errors="replace")
+
+
+@pytest.fixture
+def local(project: TmpProject) -> Iterator[LocalServer]:
+    project.add("valid_minimal.yaml")
+    running = LocalServer(project)
+    yield running
+    running.close()
+
+
+def host(server: LocalServer) -> str:
+    return f"127.0.0.1:{server.port}"
+
+
+@pytest.mark.parametrize(("failure", "line"), [
+    (RecursionError("maximum recursion depth exceeded"),
+     "error: RecursionError: maximum recursion depth exceeded"),
+    (OSError(36, "File name too long", "site/tags/aaaa"),
+     "error: OSError: [Errno 36] File name too long: 'site/tags/aaaa'"),
+    (ValueError("<b>not</b> a \x1b[31mbrief"), "error: ValueError: <b>not</b> a \\x1b[31mbrief"),
+    (KeyError("maybe"), "error: KeyError: 'maybe'"),
+    (MemoryError(), "error: MemoryError"),
+])
+def test_keeps_serving_whatever_exception_a_build_raises(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        failure: Exception, line: str) -> None:
+    project.add("valid_minimal.yaml")
+    failing = [failure]
+
+    def broken_build(*args: object, **kwargs: object) -> object:
+        if failing:
+            raise failing[0]
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr("fieldbrief.serve.build", broken_build)
+    server = LocalServer(project)
+    try:
+        state = server.state()
+        assert state["error"] == line
+        assert server.err.getvalue().splitlines() == [line, line]  # the first build, the watcher's
+        status, page = server.get("", host(server))
+        assert status == 503 and f"<pre>{html.escape(line)}</pre>" in page
+        failing.clear()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(brief.read_text().replace("Minimal valid brief", "Fixed brief"))
+        assert server.next_build(state["generation"])["error"] is None
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and "Fixed brief" in page
+    finally:
+        server.close()
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("broken", [
+    pytest.param(lambda text: text.replace("title: Minimal valid brief", "title: !!bool maybe"),
+                 id="a YAML tag the loader cannot construct"),
+    pytest.param(lambda text: text + "tags: [" + "a" * 300 + "]\n",
+                 id="a tag too long for a file name"),
+])
+def test_keeps_serving_through_a_brief_that_breaks_the_build(project: TmpProject, broken) -> None:
+    project.add("valid_minimal.yaml")
+    running = Server(project, "--no-pdf")
+    try:
+        brief = project.root / "briefs/valid_minimal.yaml"
+        good = brief.read_text()
+        brief.write_text(broken(good))
+        running.next_build()
+        assert running.process.poll() is None
+        assert running.get("briefs/valid-minimal/")[0] == 200
+        brief.write_text(good.replace("Minimal valid brief", "Fixed brief"))
+        assert running.next_build()["error"] is None
+        assert "Fixed brief" in running.get("briefs/valid-minimal/")[2]
+    finally:
+        running.stop()
+    assert "Traceback" not in running.stderr()
+
+
+def test_keeps_watching_a_brief_linked_from_outside_the_project(project: TmpProject,
+                                                               tmp_path: Path) -> None:
+    project.add("valid_minimal.yaml")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text((SCENARIOS / "valid_minimal.yaml").read_text().replace("valid-minimal", "outside"))
+    running = Server(project, "--no-pdf")
+    try:
+        (project.root / "briefs/outside.yaml").symlink_to(outside)
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(brief.read_text().replace("Minimal valid brief", "Edited brief"))
+        running.next_build()
+        assert running.process.poll() is None
+        assert running.get("")[0] == 200
+    finally:
+        running.stop()
+    assert "Traceback" not in running.stderr()
+
+
+def test_rebuilds_after_an_edit_in_an_assets_folder_linked_from_outside(project: TmpProject,
+                                                                       tmp_path: Path) -> None:
+    project.add("valid_minimal.yaml")
+    assets = tmp_path / "shared-assets"
+    assets.mkdir()
+    (assets / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    (project.root / "assets").symlink_to(assets)
+    running = Server(project, "--no-pdf")
+    try:
+        (assets / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="2"/>')
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(brief.read_text().replace("Minimal valid brief", "Edited brief"))
+        assert running.next_build()["error"] is None
+        assert "Edited brief" in running.get("briefs/valid-minimal/")[2]
+    finally:
+        running.stop()
+    assert "Traceback" not in running.stderr()
+
+
+# --- Only this machine's names: no DNS rebinding ----------------------------------------------
+
+def test_refuses_a_host_name_that_is_not_loopback(local: LocalServer) -> None:
+    for name in ("evil.example", f"evil.example:{local.port}", f"localhost.evil.example:{local.port}",
+                 f"127.0.0.1.evil.example:{local.port}", "localhost:1", f"[::2]:{local.port}",
+                 f"user@localhost:{local.port}", f"localhost:{local.port}:{local.port}", ""):
+        status, body = local.get("", name)
+        assert status == 403, name
+        assert "Not a local address" in body and len(body) < 1000
+    status, _ = local.get("", None)
+    assert status == 403, "a request without Host is refused too"
+
+
+def test_refuses_a_foreign_host_for_the_state_and_script_too(local: LocalServer) -> None:
+    for path in ("__fieldbrief__/state?since=-1&timeout=0", "__fieldbrief__/live-reload.js",
+                 "assets/shared.css"):
+        assert local.get(path, f"rebound.example:{local.port}")[0] == 403
+
+
+def test_answers_at_loopback_names_with_or_without_the_port(local: LocalServer) -> None:
+    for name in ("localhost", f"localhost:{local.port}", f"LOCALHOST:{local.port}", "127.0.0.1",
+                 f"127.0.0.1:{local.port}", f"127.8.9.10:{local.port}", f"[::1]:{local.port}", "[::1]"):
+        status, page = local.get("", name)
+        assert status == 200 and "Minimal valid brief" in page, name
+
+
+@pytest.mark.parametrize(("header", "listening", "allowed"), [
+    ("192.0.2.7:8000", ("192.0.2.7",), True),  # --host 192.0.2.7: its own address
+    ("192.0.2.8:8000", ("192.0.2.7",), False),
+    ("preview.lan:8000", ("preview.lan", "192.0.2.7"), True),  # --host preview.lan
+    ("192.0.2.7:8000", ("preview.lan", "192.0.2.7"), True),
+    ("192.0.2.7:8000", ("0.0.0.0", "0.0.0.0"), True),  # every interface: any address
+    ("[2001:db8::1]:8000", ("0.0.0.0", "0.0.0.0"), True),
+    ("preview.lan:8000", ("0.0.0.0", "0.0.0.0"), False),  # but no name but localhost
+    ("rebound.example:8000", ("0.0.0.0", "0.0.0.0"), False),
+    ("192.0.2.7:8001", ("0.0.0.0", "0.0.0.0"), False),
+    ("localhost:8000", ("0.0.0.0", "0.0.0.0"), True),
+    ("localhost", ("127.0.0.1", "127.0.0.1"), True),
+    ("127.1:8000", ("127.0.0.1", "127.0.0.1"), False),  # browsers send addresses in full
+    ("rebound.example:8000", ("127.0.0.1", "127.0.0.1"), False),
+])
+def test_host_rule_for_an_explicit_listening_address(header: str, listening: tuple[str, ...],
+                                                     allowed: bool) -> None:
+    assert host_allowed(header, listening, 8000) is allowed
+
+
+# --- Bounded connections, idle time-outs, malformed requests ----------------------------------
+
+def test_closes_connections_that_send_nothing(project: TmpProject, monkeypatch: pytest.MonkeyPatch,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("fieldbrief.serve.IDLE_SECONDS", 0.5)
+    monkeypatch.setattr("fieldbrief.serve.MAX_CONNECTIONS", 8)
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project)
+    try:
+        threads_before = threading.active_count()
+        idle = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(50)]
+        try:
+            assert threading.active_count() <= threads_before + 8
+            for connection in idle:
+                raw = read_all(connection)  # the server closes it: after the time-out, or at once
+                assert raw in (b"", BUSY_RESPONSE)
+        finally:
+            for connection in idle:
+                connection.close()
+        deadline = time.monotonic() + 30
+        while threading.active_count() > threads_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert threading.active_count() <= threads_before, "their threads are gone"
+        assert server.get("", host(server))[0] == 200, "still serving once the idle ones are gone"
+    finally:
+        server.close()
+    assert capsys.readouterr().err == "" and server.err.getvalue() == ""
+
+
+def test_turns_away_connections_over_the_bound(project: TmpProject, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("fieldbrief.serve.MAX_CONNECTIONS", 4)
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project)
+    try:
+        threads_before = threading.active_count()
+        held = [socket.create_connection(("127.0.0.1", server.port), timeout=30) for _ in range(4)]
+        try:
+            for connection in held:  # each is taken: its request reaches a handler
+                connection.sendall(b"GET /__fieldbrief__/state?since=-1&timeout=0 HTTP/1.1\r\n")
+            deadline = time.monotonic() + 30
+            while threading.active_count() < threads_before + 4 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            extra = [socket.create_connection(("127.0.0.1", server.port), timeout=30)
+                     for _ in range(20)]
+            for connection in extra:
+                assert read_all(connection) == BUSY_RESPONSE
+                connection.close()
+            assert threading.active_count() <= threads_before + 4
+        finally:
+            for connection in held:
+                connection.close()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the slots come back when those connections end
+            if response(server.request(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n"))[0] == 200:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not take new connections again")
+    finally:
+        server.close()
+    assert capsys.readouterr().err == "" and server.err.getvalue() == ""
+
+
+@pytest.mark.parametrize("path", [
+    "__fieldbrief__/state?since=abc", "__fieldbrief__/state?since=1&timeout=abc",
+    "__fieldbrief__/state?since=1&timeout=nan", "__fieldbrief__/state?since=1&timeout=-1",
+    "__fieldbrief__/state?since=%00", "%00", "index.html%00.png", "a%0ab", "%ff", "%ed%a0%80",
+])
+def test_answers_a_malformed_request_with_400_and_no_traceback(
+        local: LocalServer, capsys: pytest.CaptureFixture[str], path: str) -> None:
+    assert local.get(path, host(local))[0] == 400
+    assert capsys.readouterr().err == "" and local.err.getvalue() == ""
+
+
+@pytest.mark.parametrize(("raw", "status"), [
+    (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),  # longer than a request line may be
+    (b"GET /" + b"a" * 300 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),  # a name too long for a file
+    (b"GET /" + b"a/" * 3000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),  # a path too long
+    (b"GET relative HTTP/1.1\r\nHost: localhost\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", 403),  # which one?
+    (b"\x00\x01\x02 garbage\r\n\r\n", 400),
+    (b"GET / HTTP/9\r\n\r\n", 400),
+])
+def test_answers_a_malformed_request_line_without_a_traceback(
+        local: LocalServer, capsys: pytest.CaptureFixture[str], raw: bytes, status: int) -> None:
+    assert response(local.request(raw))[0] == status
+    assert capsys.readouterr().err == "" and local.err.getvalue() == ""
+
+
+# --- Only files inside the output folder ------------------------------------------------------
+
+@pytest.mark.parametrize("path", [
+    "../secret.txt", "%2e%2e/secret.txt", "%2E%2E%2Fsecret.txt", "..%2fsecret.txt",
+    "briefs/../../secret.txt", "briefs/%2e%2e/%2e%2e/secret.txt", "%2e%2e%5csecret.txt",
+    "..%5c..%5csecret.txt", "//secret.txt", "/%2e%2e/secret.txt", "%252e%252e/secret.txt",
+    "linked/secret.txt", "linked-file.txt", "briefs/%2e%2e/linked-file.txt",
+])
+def test_never_serves_a_file_outside_the_output_folder(local: LocalServer, project: TmpProject,
+                                                       path: str) -> None:
+    (project.root / "secret.txt").write_text("SECRET outside the site")
+    (project.root / "site/linked").symlink_to(project.root)
+    (project.root / "site/linked-file.txt").symlink_to(project.root / "secret.txt")
+    status, body = local.get(path, host(local))
+    assert status == 404 and "SECRET" not in body
+
+
+def test_serves_a_link_that_stays_inside_the_output_folder(local: LocalServer, project: TmpProject) -> None:
+    (project.root / "site/home.html").symlink_to(project.root / "site/index.html")
+    status, page = local.get("home.html", host(local))
+    assert status == 200 and "Minimal valid brief" in page
