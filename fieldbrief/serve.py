@@ -22,6 +22,7 @@ import http.server
 import ipaddress
 import json
 import math
+import os
 import re
 import socket
 import sys
@@ -140,15 +141,16 @@ class _Watched:
     """
 
     def __init__(self, root: Path) -> None:
-        self.root = root.absolute()
+        self.roots = (root.absolute(), root.resolve())  # however the watcher spells the root
 
     def __call__(self, change: watchfiles.Change, path: str) -> bool:
         candidate = Path(path)
-        if not candidate.is_relative_to(self.root):
-            return False
-        relative = candidate.relative_to(self.root)
-        return relative.parts[:1] in {(folder,) for folder in WATCHED_FOLDERS} or \
-            relative == Path(CONFIG_FILE)
+        for root in self.roots:
+            if candidate.is_relative_to(root):
+                relative = candidate.relative_to(root)
+                return relative.parts[:1] in {(folder,) for folder in WATCHED_FOLDERS} or \
+                    relative == Path(CONFIG_FILE)
+        return False
 
 
 def _describe(error: Exception) -> str:
@@ -280,18 +282,19 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             return self._state()
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript", (STATIC_DIR / "live-reload.js").read_bytes())
-        target = self._local_file(self.translate_path(self.path))
-        if target is not None and target.suffix == ".html":
+        target = Path(self.translate_path(self.path))
+        if target.suffix == ".html" and os.path.isfile(target):
             return self._send(200, "text/html; charset=utf-8", self._with_script(target.read_bytes()))
         if not self.live.out_dir.is_dir():
             return self._send(503, "text/html; charset=utf-8", self._error_page())
         return super().do_GET()
 
     def translate_path(self, path: str) -> str:
-        """The file a URL path names, symbolic links resolved, so that :meth:`parse_request`
-        can refuse what lies outside the output folder whichever way the path gets there."""
+        """The file a URL path names (a folder's index.html), symbolic links resolved, so that
+        :meth:`parse_request` can refuse what lies outside the output folder whichever way the
+        path gets there. Folders are never listed."""
         local = Path(super().translate_path(path)).resolve()
-        return str(local) + "/" * path.partition("?")[0].endswith("/")
+        return str((local / "index.html").resolve() if os.path.isdir(local) else local)
 
     def _host(self) -> str | None:
         hosts = self.headers.get_all("Host") or []
@@ -307,16 +310,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if not raw.startswith("/") or any(_is_control(char) for char in path):
             return None
         return path
-
-    def _local_file(self, local: str) -> Path | None:
-        """The file to serve for a local path (a folder's index.html), or None if there is none."""
-        target = Path(local)
-        try:
-            if target.is_dir():
-                target = target / "index.html"
-            return target if target.is_file() else None
-        except OSError:  # a name too long for the file system names no file
-            return None
 
     def _state(self) -> None:
         query = parse_qs(self.path.partition("?")[2].partition("#")[0])

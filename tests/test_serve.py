@@ -427,18 +427,21 @@ def test_turns_away_connections_over_the_bound(project: TmpProject, monkeypatch:
     assert capsys.readouterr().err == "" and server.err.getvalue() == ""
 
 
-@pytest.mark.parametrize("path", [
+MALFORMED_PATHS = (
     "__fieldbrief__/state?since=abc", "__fieldbrief__/state?since=1&timeout=abc",
     "__fieldbrief__/state?since=1&timeout=nan", "__fieldbrief__/state?since=1&timeout=-1",
     "__fieldbrief__/state?since=%00", "%00", "index.html%00.png", "a%0ab", "%ff", "%ed%a0%80",
-])
+)
+
+
 def test_answers_a_malformed_request_with_400_and_no_traceback(
-        local: LocalServer, capsys: pytest.CaptureFixture[str], path: str) -> None:
-    assert local.get(path, host(local))[0] == 400
+        local: LocalServer, capsys: pytest.CaptureFixture[str]) -> None:
+    for path in MALFORMED_PATHS:
+        assert local.get(path, host(local))[0] == 400, path
     assert capsys.readouterr().err == "" and local.err.getvalue() == ""
 
 
-@pytest.mark.parametrize(("raw", "status"), [
+MALFORMED_REQUESTS = (
     (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),  # longer than a request line may be
     (b"GET /" + b"a" * 300 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),  # a name too long for a file
     (b"GET /" + b"a/" * 3000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n", 404),  # a path too long
@@ -446,28 +449,40 @@ def test_answers_a_malformed_request_with_400_and_no_traceback(
     (b"GET / HTTP/1.1\r\nHost: localhost\r\nHost: localhost\r\n\r\n", 403),  # which one?
     (b"\x00\x01\x02 garbage\r\n\r\n", 400),
     (b"GET / HTTP/9\r\n\r\n", 400),
-])
+)
+
+
 def test_answers_a_malformed_request_line_without_a_traceback(
-        local: LocalServer, capsys: pytest.CaptureFixture[str], raw: bytes, status: int) -> None:
-    assert response(local.request(raw))[0] == status
+        local: LocalServer, capsys: pytest.CaptureFixture[str]) -> None:
+    for raw, status in MALFORMED_REQUESTS:
+        assert response(local.request(raw))[0] == status, raw[:40]
     assert capsys.readouterr().err == "" and local.err.getvalue() == ""
 
 
 # --- Only files inside the output folder ------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
+ESCAPING_PATHS = (
     "../secret.txt", "%2e%2e/secret.txt", "%2E%2E%2Fsecret.txt", "..%2fsecret.txt",
     "briefs/../../secret.txt", "briefs/%2e%2e/%2e%2e/secret.txt", "%2e%2e%5csecret.txt",
     "..%5c..%5csecret.txt", "//secret.txt", "/%2e%2e/secret.txt", "%252e%252e/secret.txt",
-    "linked/secret.txt", "linked-file.txt", "briefs/%2e%2e/linked-file.txt",
-])
-def test_never_serves_a_file_outside_the_output_folder(local: LocalServer, project: TmpProject,
-                                                       path: str) -> None:
+    "linked/secret.txt", "linked-file.txt", "briefs/%2e%2e/linked-file.txt", "linked/",
+    "linked-index/", "linked-index", "linked-index/index.html", "linked-htm/", "linked-htm/index.htm",
+)
+
+
+def test_never_serves_a_file_outside_the_output_folder(local: LocalServer, project: TmpProject) -> None:
     (project.root / "secret.txt").write_text("SECRET outside the site")
+    (project.root / "secret.html").write_text("<p>SECRET outside the site</p>")
     (project.root / "site/linked").symlink_to(project.root)
     (project.root / "site/linked-file.txt").symlink_to(project.root / "secret.txt")
-    status, body = local.get(path, host(local))
-    assert status == 404 and "SECRET" not in body
+    for folder, index in (("linked-index", "index.html"), ("linked-htm", "index.htm")):
+        (project.root / "site" / folder).mkdir()
+        (project.root / "site" / folder / index).symlink_to(project.root / "secret.html")
+    for path in ESCAPING_PATHS:
+        status, body = local.get(path, host(local))
+        assert status == 404 and "SECRET" not in body, path
+        head = local.request(f"HEAD /{path} HTTP/1.0\r\nHost: localhost\r\n\r\n".encode())
+        assert response(head)[0] == 404, f"HEAD {path}"
 
 
 def test_serves_a_link_that_stays_inside_the_output_folder(local: LocalServer, project: TmpProject) -> None:
