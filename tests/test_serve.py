@@ -1,4 +1,6 @@
-"""`build.py serve`: serves the site, rebuilds on change, survives a broken brief."""
+"""`build.py serve`: serves the site, rebuilds on change, survives any failed build, answers
+only at loopback names, bounds and times out connections, refuses malformed requests without a
+traceback, and serves nothing from outside the output folder. Network tests use 127.0.0.1 only."""
 
 from __future__ import annotations
 
@@ -14,10 +16,12 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import REPO, SCENARIOS, TmpProject
 from fieldbrief.pipeline import BuildOptions, build
@@ -155,7 +159,6 @@ class LocalServer:
         url = started.get(timeout=60)
         if isinstance(url, BaseException):
             raise AssertionError(f"serve stopped: {url!r}")
-        self.url = url
         self.port = int(url.rsplit(":", 1)[1].strip("/"))
 
     def _run(self, root: Path, started: queue.Queue[str | BaseException]) -> None:
@@ -262,7 +265,8 @@ def test_keeps_serving_whatever_exception_a_build_raises(
     pytest.param(lambda text: text + "tags: [" + "a" * 300 + "]\n",
                  id="a tag too long for a file name"),
 ])
-def test_keeps_serving_through_a_brief_that_breaks_the_build(project: TmpProject, broken) -> None:
+def test_keeps_serving_through_a_brief_that_breaks_the_build(project: TmpProject,
+                                                             broken: Callable[[str], str]) -> None:
     project.add("valid_minimal.yaml")
     running = Server(project, "--no-pdf")
     try:
@@ -361,6 +365,17 @@ def test_answers_at_loopback_names_with_or_without_the_port(local: LocalServer) 
 def test_host_rule_for_an_explicit_listening_address(header: str, listening: tuple[str, ...],
                                                      allowed: bool) -> None:
     assert host_allowed(header, listening, 8000) is allowed
+
+
+HOST_PIECES = ("localhost", "LocalHost", "127.0.0.1", "[::1]", "evil.example", ":", "8000", "x",
+               "@", ".", "[", "]", "/", "%", " ", "-")  # no digit: 127.0.0.1 + 9 is loopback too
+LOOPBACK_HOSTS = {f"{name}{port}" for name in ("localhost", "127.0.0.1", "[::1]")
+                  for port in ("", ":8000")}
+
+
+@given(st.lists(st.sampled_from(HOST_PIECES), max_size=6).map("".join))
+def test_only_loopback_names_at_the_serving_port_pass(header: str) -> None:
+    assert host_allowed(header, ("127.0.0.1", "127.0.0.1"), 8000) is (header.lower() in LOOPBACK_HOSTS)
 
 
 # --- Bounded connections, idle time-outs, malformed requests ----------------------------------
