@@ -241,7 +241,7 @@ class _Server(http.server.ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         """One line, not a traceback; a browser that went away is not worth a line."""
         error = sys.exc_info()[1]
-        if error is not None and not isinstance(error, (ConnectionError, TimeoutError)):
+        if isinstance(error, Exception) and not isinstance(error, (ConnectionError, TimeoutError)):
             self.err.write(_printable(f"{_describe(error)} (while answering a request)") + "\n")
             self.err.flush()
 

@@ -478,6 +478,18 @@ def test_answers_a_malformed_request_line_without_a_traceback(
     assert capsys.readouterr().err == "" and local.err.getvalue() == ""
 
 
+def test_reports_a_failure_while_answering_in_one_line(
+        local: LocalServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(*args: object) -> bytes:
+        raise RuntimeError("the page could not be read")
+
+    monkeypatch.setattr("fieldbrief.serve._Handler._with_script", broken)
+    assert local.request(f"GET / HTTP/1.0\r\nHost: {host(local)}\r\n\r\n".encode()) == b""
+    assert local.err.getvalue() == ("error: RuntimeError: the page could not be read "
+                                    "(while answering a request)\n")
+    assert capsys.readouterr().err == ""
+
+
 # --- Only files inside the output folder ------------------------------------------------------
 
 ESCAPING_PATHS = (
