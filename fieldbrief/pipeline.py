@@ -24,7 +24,6 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
-from fieldbrief.load import load_file
 from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
@@ -160,7 +159,7 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
     problems: list[Problem] = []
     for path in files:
         try:
-            briefs.append(validate(load_file(path, project.config.max_brief_bytes), rules))
+            briefs.append(validate(project.load_brief(path), rules))
         except InvalidInput as error:
             problems.extend(error.problems)
     problems.extend(_duplicate_ids([(b.source_file.name, b.brief.id,

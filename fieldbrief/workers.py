@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem
 from fieldbrief.incremental import content_digest
-from fieldbrief.load import load_file
 from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
@@ -97,7 +96,7 @@ def check_file(path: Path) -> Checked:
     """Load and validate one brief file."""
     assert _setup is not None
     try:
-        valid = validate(load_file(path, _setup.project.config.max_brief_bytes), _setup.rules)
+        valid = validate(_setup.project.load_brief(path), _setup.rules)
     except InvalidInput as error:
         raw = path.read_bytes() if path.is_file() else b""
         return Checked(path, content_digest(raw, []), (), problems=tuple(error.problems))
@@ -113,8 +112,7 @@ def render(job: RenderJob) -> Rendered:
     assert _setup is not None and _html is not None
     started = time.perf_counter()
     try:
-        valid = validate(load_file(job.checked.path, _setup.project.config.max_brief_bytes),
-                         _setup.rules)
+        valid = validate(_setup.project.load_brief(job.checked.path), _setup.rules)
         files = _render_brief(valid.brief, valid.source_file.raw, job)
     except InvalidInput as error:  # the file changed since it was checked
         return Rendered((), time.perf_counter() - started,
