@@ -157,30 +157,51 @@ class PartialDate:
         return f"{text} {self.year}".strip()
 
 
-FIRST_YEAR, LAST_YEAR = 1000, 9998
-"""Years a date may have: four digits, and a date-time in any time zone stays a valid
-date in UTC (the feed, the sort order), which 9999-12-31T23:59-23:00 would not."""
+FIRST_YEAR, LAST_YEAR = 1000, 9999
+"""Years a date may have, as written and, for a date-time with a time zone, in UTC: four
+digits everywhere (the feed, the sort order), where 9999-12-31T23:59-23:00 has none."""
 _YAML_DATES = yaml.constructor.SafeConstructor()
+_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 
 def _check_year(value: date | datetime | PartialDate, written: str) -> None:
+    years = f"the years {FIRST_YEAR} to {LAST_YEAR}"
     if value.year is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
-        raise ValueError(f"{quoted(written)} is outside the years {FIRST_YEAR} to {LAST_YEAR}")
+        raise ValueError(f"{quoted(written)} is outside {years}")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            in_utc = value.astimezone(timezone.utc).year
+        except OverflowError:
+            in_utc = 0
+        if not FIRST_YEAR <= in_utc <= LAST_YEAR:
+            raise ValueError(f"{quoted(written)} is outside {years} in UTC")
+
+
+def _parse_date_text(text: str) -> date | datetime:
+    """A date, or date and time, in text: by YAML's rules for timestamps (so a quoted
+    date reads as an unquoted one), or ISO 8601 with hours and minutes (06:30Z)."""
+    try:
+        if _YAML_DATES.timestamp_regexp.match(text):
+            node = yaml.ScalarNode("tag:yaml.org,2002:timestamp", text)
+            return _YAML_DATES.construct_yaml_timestamp(node)
+        if _DATE_AND_TIME.match(text):
+            return datetime.fromisoformat(text)
+    except ValueError as error:
+        reason = "a time zone offset must be under 24 hours" if "offset" in str(error) else str(error)
+        raise ValueError(f"{quoted(text)} is not a real date ({reason})") from None
+    raise ValueError(f"{quoted(text)} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)")
 
 
 def _date_or_time(value: Any) -> date | datetime:
-    """A date, or a date and time, as written: YAML's rules read a quoted date (JSON's
-    text too) exactly as an unquoted one, so '2026-11-02' stays a date without a time."""
-    if isinstance(value, str) and _YAML_DATES.timestamp_regexp.match(value.strip()):
-        node = yaml.ScalarNode("tag:yaml.org,2002:timestamp", value.strip())
-        try:
-            value = _YAML_DATES.construct_yaml_timestamp(node)
-        except ValueError as error:
-            raise ValueError(f"{quoted(value)} is not a real date ({error})") from None
+    """A date, or a date and time, as written: '2026-11-02', quoted or not (or in the
+    JSON of a manifest), stays a date without a time."""
+    written = value.strip() if isinstance(value, str) else None
+    if written is not None:
+        value = _parse_date_text(written)
     if not isinstance(value, date):
         raise ValueError(f"{quoted(value)} is not a date; write it as 2025-06-02 "
                          "(or 2025-06-02T06:30Z)")
-    _check_year(value, value.isoformat())
+    _check_year(value, written or value.isoformat())
     return value
 
 
@@ -188,7 +209,8 @@ def _day(value: Any) -> date:
     """A date without a time (a revision, the day a source was accessed)."""
     result = _date_or_time(value)
     if isinstance(result, datetime):
-        raise ValueError(f"{quoted(result.isoformat())} has a time; write the date only, "
+        written = value.strip() if isinstance(value, str) else result.isoformat()
+        raise ValueError(f"{quoted(written)} has a time; write the date only, "
                          "e.g. 2025-06-02")
     return result
 
@@ -400,7 +422,7 @@ class Brief(Strict):
     handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
     page_size: PageSize | None = Field(None, description="PDF page size; default: the site's (A4)")
     revisions: list[Revision] = Field([], max_length=100, description="at most 100")
-    bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front")
+    bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front: 2 to 5 points")
     summary: Markdown
     figures: list[Figure] = Field([], max_length=50, description="at most 50")
     map: Map | None = None
