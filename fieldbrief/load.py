@@ -157,7 +157,7 @@ def read_regular_file(path: Path, max_bytes: int, root: Path | None = None) -> b
     with os.fdopen(descriptor, "rb") as file:
         status = os.fstat(file.fileno())
         if not stat.S_ISREG(status.st_mode):
-            raise _problem(path, (1, 1), "", "refused: not a regular file")
+            raise _problem(path, (1, 1), "", "refused: the file is not a regular file (a folder, device or pipe)")
         raw = file.read(max_bytes + 1)
     if len(raw) > max_bytes:
         size = max(status.st_size, len(raw))

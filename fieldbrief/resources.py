@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from fieldbrief.errors import quoted
+
 REMOTE_SCHEMES = ("http", "https")
 
 
@@ -69,15 +71,15 @@ class ResourcePolicy:
             if self.allows_remote(reference):
                 return None
             host = urlsplit(reference).netloc
-            return (f"images may not be loaded from '{host}'; list the host in allowed_hosts "
+            return (f"images may not be loaded from {quoted(host)}; list the host in allowed_hosts "
                     "of site.yaml to allow it")
         if scheme:
-            return f"'{scheme}:' URLs are not allowed; use a file under assets/ or an https URL"
+            return f"{quoted(scheme + ':')} URLs are not allowed; use a file under assets/ or an https URL"
         path = (self.root / reference).resolve()
         if not path.is_relative_to(self.assets_dir):
-            return f"'{reference}' is outside the project's assets/ folder"
+            return f"{quoted(reference)} is outside the project's assets/ folder"
         if not path.is_file():
-            return f"'{reference}' does not exist"
+            return f"{quoted(reference)} does not exist"
         return None
 
     def image(self, reference: str) -> Image:

@@ -4,6 +4,7 @@ positioned line, and whatever passes `check` builds. Messages are asserted whole
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -127,6 +128,23 @@ def test_config_file_outside_the_project_is_not_read(project: TmpProject) -> Non
         "files inside the project folder",
         "error: 1 problem in 1 file; nothing was written",
     ]
+
+
+def test_site_config_that_is_a_pipe_is_refused_without_waiting(project: TmpProject) -> None:
+    os.mkfifo(project.root / "site.yaml")
+    minimal(project)
+    assert errors(project) == [
+        "site.yaml:1:1: refused: the file is not a regular file (a folder, device or pipe)",
+        "error: 1 problem in 1 file; nothing was written",
+    ]
+
+
+def test_long_map_image_is_shown_as_an_excerpt(project: TmpProject) -> None:
+    minimal(project, replace={"summary: One paragraph of summary.": (
+        "summary: One paragraph of summary.\nmap:\n  image: assets/" + "m" * 3000 + ".png\n"
+        "  alt: A map.\n  credit: Test desk")})
+    assert errors(project)[0] == ("briefs/a.yaml:12:10: map.image: "
+                                  "'assets/mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm…' does not exist")
 
 
 def test_link_to_a_brief_inside_the_project_is_read(project: TmpProject) -> None:
