@@ -214,7 +214,9 @@ class _Open:
 
 
 @dataclass(frozen=True)
-class _Anchored:
+class _Built:
+    """A finished value with what it counts against the budgets (kept for its anchor)."""
+
     value: Any
     size: int
     characters: int
@@ -231,7 +233,7 @@ class _Builder:
         self.written: dict[FieldPath, str] = {}
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.constructor.SafeConstructor()
-        self.anchors: dict[str, _Anchored] = {}
+        self.anchors: dict[str, _Built] = {}
         self.stack: list[_Open] = []
         self.built = 0
         self.characters = 0
@@ -256,7 +258,7 @@ class _Builder:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 done = self.stack.pop()
                 value = self._merged(done) if isinstance(done.value, dict) else done.value
-                result = self._place(value, _Anchored(value, done.size, done.characters),
+                result = self._place(value, _Built(value, done.size, done.characters),
                                      done.anchor, event)
             elif isinstance(event, yaml.ScalarEvent):
                 result = self._scalar(event)
@@ -284,7 +286,7 @@ class _Builder:
         value = self._construct(event, path)
         self.value_positions[path] = _start(event)
         self._count(len(event.value), event)
-        return self._place(value, _Anchored(value, 1, len(event.value)), event.anchor, event)
+        return self._place(value, _Built(value, 1, len(event.value)), event.anchor, event)
 
     def _construct(self, event: Any, path: FieldPath) -> Any:
         """The value of a scalar: text, or what YAML reads a plain scalar as (11:00 is 660).
@@ -350,7 +352,7 @@ class _Builder:
                                          f"characters through aliases (at most {EXPANSION_FACTOR} "
                                          "times max_brief_bytes)")
 
-    def _place(self, value: Any, counted: _Anchored, anchor: str | None, event: Any) -> Any:
+    def _place(self, value: Any, counted: _Built, anchor: str | None, event: Any) -> Any:
         """Put a finished value into its parent, counting it against the budgets."""
         self.built += counted.size
         if self.built > MAX_NODES:

@@ -111,7 +111,8 @@ def _message(item: Any, path: FieldPath, model: type[BaseModel], loaded: LoadedF
     if kind == "extra_forbidden":
         return _unknown_field_message(path, model)
     if kind in ("literal_error", "enum"):
-        return f"{quoted(given)} is not allowed; use one of {_expected(ctx.get('expected', ''))}"
+        shown = excerpt(written) if written else quoted(given)  # 'yes', not True
+        return f"{shown} is not allowed; use one of {_expected(ctx.get('expected', ''))}"
     if kind == "string_type" and isinstance(given, dict):
         return ("must be text, not a mapping; if the text contains ': ', "
                 "put it in quotes or use '>-' and write it on the next lines")

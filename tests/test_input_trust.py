@@ -83,6 +83,12 @@ def test_norway_is_not_false(project: TmpProject) -> None:
                                   "reads NO as the boolean false; put it in quotes: 'NO'")
 
 
+def test_choice_read_as_a_boolean_is_shown_as_written(project: TmpProject) -> None:
+    minimal(project, replace={"status: final": "status: yes"})
+    assert errors(project)[0] == ("briefs/a.yaml:5:9: status: yes is not allowed; "
+                                  "use one of 'draft' or 'final'")
+
+
 # --- 4: every problem in one run ----------------------------------------------------------
 
 def test_unknown_ids_are_reported_with_the_schema_errors(project: TmpProject) -> None:
