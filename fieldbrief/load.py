@@ -220,6 +220,7 @@ class _Built:
     value: Any
     size: int
     characters: int
+    written: str | None = None  # of a plain scalar YAML read as other than text
 
 
 class _Builder:
@@ -286,7 +287,8 @@ class _Builder:
         value = self._construct(event, path)
         self.value_positions[path] = _start(event)
         self._count(len(event.value), event)
-        return self._place(value, _Built(value, 1, len(event.value)), event.anchor, event)
+        built = _Built(value, 1, len(event.value), self.written.get(path))
+        return self._place(value, built, event.anchor, event)
 
     def _construct(self, event: Any, path: FieldPath) -> Any:
         """The value of a scalar: text, or what YAML reads a plain scalar as (11:00 is 660).
@@ -339,7 +341,10 @@ class _Builder:
         if event.anchor not in self.anchors:
             raise self._error(event, "", f"invalid YAML: found undefined alias {quoted(event.anchor)}")
         anchored = self.anchors[event.anchor]
-        self.value_positions[self._child_path(event)] = _start(event)
+        path = self._child_path(event)
+        self.value_positions[path] = _start(event)
+        if anchored.written is not None:
+            self.written[path] = anchored.written
         self._count(anchored.characters, event)
         return self._place(anchored.value, anchored, None, event)
 

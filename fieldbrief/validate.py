@@ -149,13 +149,11 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    if value is None:
-        return "an empty value"
-    return f"{type(value).__name__} {quoted(value)}"
+    return _yaml_reading(value)
 
 
 def _yaml_reading(value: Any) -> str:
-    """What YAML made of a plain scalar, in words: 'the number 660', 'the boolean true'."""
+    """What YAML made of a scalar, in words: 'the number 660', 'the boolean true'."""
     if value is None:
         return "an empty value"
     if isinstance(value, bool):
@@ -164,7 +162,9 @@ def _yaml_reading(value: Any) -> str:
         return "a date and time"
     if isinstance(value, date):
         return "a date"
-    return f"the number {excerpt(value)}"
+    if isinstance(value, (int, float)):
+        return f"the number {excerpt(value)}"
+    return f"{type(value).__name__} {quoted(value)}"
 
 
 def _expected(options: str) -> str:

@@ -77,6 +77,17 @@ def test_text_that_yaml_reads_as_something_else_asks_for_quotes(
     ]
 
 
+def test_text_through_an_alias_asks_for_quotes_too(project: TmpProject) -> None:
+    minimal(project, append="timeline:\n  - when: &eleven 11:00\n    text: x\n    sources: [only-source]\n"
+                             "  - when: *eleven\n    text: y\n    sources: [only-source]\n")
+    assert errors(project)[:2] == [
+        "briefs/a.yaml:24:11: timeline[0].when: must be text, but YAML reads 11:00 as the number "
+        "660; put it in quotes: '11:00'",
+        "briefs/a.yaml:27:11: timeline[1].when: must be text, but YAML reads 11:00 as the number "
+        "660; put it in quotes: '11:00'",
+    ]
+
+
 def test_norway_is_not_false(project: TmpProject) -> None:
     minimal(project, replace={"countries: [ML]": "countries: [ML, NO]"})
     assert errors(project)[0] == ("briefs/a.yaml:4:17: countries[1]: must be text, but YAML "
