@@ -24,7 +24,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -213,8 +213,7 @@ class _Open:
     merges: list[Any] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Built:
+class _Built(NamedTuple):
     """A finished value with what it counts against the budgets (kept for its anchor)."""
 
     value: Any
@@ -317,6 +316,8 @@ class _Builder:
 
     def _check_characters(self, event: Any, path: FieldPath, text: str, *, key: bool = False) -> None:
         """Refuse characters no brief text may hold; a field name may not break lines either."""
+        if text.isprintable():  # the common case, checked in C: no control or noncharacter
+            return
         match = (_NOT_IN_KEY if key else _NOT_IN_TEXT).search(text)
         if match:
             where = "a field name" if key else "text"

@@ -361,3 +361,18 @@ def test_every_list_limit_is_documented_in_the_schema() -> None:
     assert len(limited) >= 15
     for part in limited:
         assert re.search(rf"\b(at most|to) {part['maxItems']}\b", part.get("description", "")), part
+
+
+def test_regular_file_inside_the_project_for_the_renderers_inputs(tmp_path: Path) -> None:
+    from fieldbrief.project import regular_file_inside
+    root = tmp_path / "project"
+    (root / "styles").mkdir(parents=True)
+    (root / "styles/print.css").write_text("p {}")
+    (root / "styles/linked.css").symlink_to(root / "styles/print.css")
+    (root / "styles/passwd.css").symlink_to("/etc/passwd")
+    (root / "styles/loop.css").symlink_to(root / "styles/loop.css")
+    os.mkfifo(root / "styles/pipe.css")
+    found = {name: regular_file_inside(root, root / "styles" / name)
+             for name in ("print.css", "linked.css", "passwd.css", "loop.css", "pipe.css", "missing.css", "")}
+    assert found == {"print.css": True, "linked.css": True, "passwd.css": False, "loop.css": False,
+                     "pipe.css": False, "missing.css": False, "": False}
