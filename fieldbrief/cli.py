@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from fieldbrief import __version__
-from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
+from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path, printable
 from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
@@ -45,10 +45,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
     missing = [name for name in args.briefs if not Path(name).is_file()]
     if missing:
-        err.write(f"{parser.prog}: error: no such brief file: {', '.join(missing)}\n")
+        err.write(f"{parser.prog}: error: no such brief file: {printable(', '.join(missing))}\n")
         return EXIT_USAGE
     if args.config and not args.config.is_file():
-        err.write(f"{parser.prog}: error: no such configuration file: {args.config}\n")
+        err.write(f"{parser.prog}: error: no such configuration file: {printable(str(args.config))}\n")
         return EXIT_USAGE
     _route_library_logs(err)
     try:
@@ -65,13 +65,13 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
                   f"file{'s' * (files != 1)}; nothing was written\n")
         return EXIT_FAILED
     except BuildFailed as error:
-        err.write(f"error: {error}; nothing was written\n")
+        err.write(f"error: {printable(str(error))}; nothing was written\n")
         return EXIT_FAILED
     except BrokenPipeError:  # the reader of our output went away, e.g. `| head`
         return EXIT_FAILED
     except OSError as error:
         where = f" ({error.filename})" if error.filename else ""
-        err.write(f"error: {error.strerror or error}{where}\n")
+        err.write(printable(f"error: {error.strerror or error}{where}") + "\n")
         return EXIT_FAILED
 
 

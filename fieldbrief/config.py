@@ -6,12 +6,14 @@ validated like a brief, with every problem at its line and column.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from fieldbrief.errors import quoted
 from fieldbrief.load import load_file
 from fieldbrief.model import LanguageTag, PageSize, Strict, Text, TlpLabel
 from fieldbrief.validate import validate_model
@@ -22,7 +24,7 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-
 
 def _check_host(value: str) -> str:
     if not HOSTNAME.match(value):
-        raise ValueError(f"'{value}' is not a host name: write it without scheme or path, "
+        raise ValueError(f"{quoted(value)} is not a host name: write it without scheme or path, "
                          "e.g. 'tiles.example.org' or 'maps.example.org:8443'")
     return value
 
@@ -57,8 +59,11 @@ class SiteConfig(Strict):
                                    description="memory one brief's rendering may add, in MiB")
 
 
-def load_config(path: Path) -> SiteConfig:
-    """The configuration in ``path``, or the defaults when the file does not exist."""
-    if not path.is_file():
+def load_config(path: Path, root: Path | None = None) -> SiteConfig:
+    """The configuration in ``path``, or the defaults when there is no such file (nor link).
+
+    With ``root``, the file must be a regular file inside that folder (see ``load_file``).
+    """
+    if not os.path.lexists(path):
         return SiteConfig()
-    return validate_model(load_file(path), SiteConfig)
+    return validate_model(load_file(path, root=root), SiteConfig)

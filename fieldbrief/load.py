@@ -8,18 +8,27 @@ as :class:`~fieldbrief.errors.InvalidInput`.
 
 The values are built from libyaml's event stream (PyYAML's C parser) without
 recursion, which is several times faster than composing PyYAML's node tree in
-Python and bounds nesting depth and alias expansion as it goes.
+Python and bounds nesting depth and alias expansion (in values and in characters) as
+it goes. Every scalar is checked once here, keys included: characters that XML 1.0
+cannot carry are refused, explicit tags other than ``!!str`` are refused, and a plain
+scalar that YAML turned into a number, boolean, date or null keeps the text the
+analyst wrote (:class:`WrittenInt`, :class:`WrittenFloat`, :attr:`LoadedFile.written`),
+so that figures and coordinates are shown as written and messages can say "put it in
+quotes".
 """
 
 from __future__ import annotations
 
+import os
+import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
-from fieldbrief.errors import InvalidInput, Problem, display_path
+from fieldbrief.errors import InvalidInput, Problem, display_path, excerpt, quoted
 
 FieldPath = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -28,6 +37,48 @@ MAX_NODES = 100_000
 """Bound on values built per file, so aliases cannot multiply a small file (alias bomb)."""
 MAX_DEPTH = 50
 """Bound on nesting: a brief is a few levels deep; thousands of levels are an attack."""
+EXPANSION_FACTOR = 4
+"""Bound on the characters of the document once aliases are expanded, as a multiple of
+the file size limit: aliases may repeat a value, not turn kilobytes into megabytes."""
+
+STR_TAG = "tag:yaml.org,2002:str"
+YAML_TAG_PREFIX = "tag:yaml.org,2002:"
+_NOT_IN_TEXT = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000))
+    + "]")
+"""Characters no text of a brief may hold: C0 controls but tab and line feed, DEL, C1
+controls, surrogates, and noncharacters. XML 1.0 (the feed, the PDF's metadata) cannot
+carry most of them, and the rest only hide or forge text."""
+_NOT_IN_KEY = re.compile(_NOT_IN_TEXT.pattern[:-1] + "\t\n]")
+
+
+class WrittenInt(int):
+    """An integer YAML read from a plain scalar, with the text as written ('1_000', '0x10')."""
+
+    written: str
+
+    def __new__(cls, value: int, written: str) -> WrittenInt:
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WrittenInt, (int(self), self.written))
+
+
+class WrittenFloat(float):
+    """A float YAML read from a plain scalar, with the text as written ('16.770', '-3.0')."""
+
+    written: str
+
+    def __new__(cls, value: float, written: str) -> WrittenFloat:
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (WrittenFloat, (float(self), self.written))
 
 
 @dataclass
@@ -39,6 +90,8 @@ class LoadedFile:
     data: Any
     value_positions: dict[FieldPath, Position] = field(default_factory=dict)
     key_positions: dict[FieldPath, Position] = field(default_factory=dict)
+    written: dict[FieldPath, str] = field(default_factory=dict)
+    """The text of each plain scalar that YAML read as something other than text."""
 
     @property
     def name(self) -> str:
@@ -60,17 +113,17 @@ DEFAULT_MAX_BYTES = 1024 * 1024
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 
 
-def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
-    """Read and parse one YAML file; raise InvalidInput naming the file and position."""
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise _problem(path, (1, 1), "", f"the file is {size} bytes, more than the limit of "
-                       f"{max_bytes} (max_brief_bytes in site.yaml)")
-    raw = path.read_bytes()
+def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None = None) -> LoadedFile:
+    """Read and parse one YAML file; raise InvalidInput naming the file and position.
+
+    With ``root``, the file must be inside that folder once links are followed; it must
+    always be a regular file. Nothing is read from a file that is refused.
+    """
+    raw = read_regular_file(path, max_bytes, root)
     text = _decode(path, raw)
     if not text.strip():
         raise _problem(path, (1, 1), "", "the file is empty; a brief is a YAML mapping of fields")
-    builder = _Builder(path)
+    builder = _Builder(path, EXPANSION_FACTOR * max_bytes)
     try:
         data = builder.build(_Parser(text))
     except yaml.reader.ReaderError as error:
@@ -84,7 +137,33 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> LoadedFile:
         raise _problem(path, builder.value_positions.get((), (1, 1)), "",
                        "the document must be a mapping of fields (key: value), "
                        f"not {_kind_of(data)}")
-    return LoadedFile(path, raw, data, builder.value_positions, builder.key_positions)
+    return LoadedFile(path, raw, data, builder.value_positions, builder.key_positions,
+                      builder.written)
+
+
+def read_regular_file(path: Path, max_bytes: int, root: Path | None = None) -> bytes:
+    """The bytes of ``path``, a regular file (inside ``root``, if given) of at most
+    ``max_bytes``; InvalidInput naming the file otherwise. The file is opened once, by
+    its real path and without following a link, and checked through that handle."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a loop of links
+        raise _problem(path, (1, 1), "", "the file cannot be read: its links form a loop") from None
+    if root is not None and not real.is_relative_to(root.resolve()):
+        what = "a link to a file outside the project" if path.is_symlink() else "outside the project"
+        raise _problem(path, (1, 1), "", f"refused: the file is {what}; fieldbrief reads "
+                                         "only files inside the project folder")
+    descriptor = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as file:
+        status = os.fstat(file.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            raise _problem(path, (1, 1), "", "refused: the file is not a regular file (a folder, device or pipe)")
+        raw = file.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        size = max(status.st_size, len(raw))
+        raise _problem(path, (1, 1), "", f"the file is {size} bytes, more than the limit of "
+                       f"{max_bytes} (max_brief_bytes in site.yaml)")
+    return raw
 
 
 SYNTAX_HINTS = {
@@ -129,22 +208,35 @@ class _Open:
     path: FieldPath
     anchor: str | None
     size: int = 1  # values built inside it, for the alias-expansion budget
+    characters: int = 0  # characters of the scalars inside it, for the same budget
     key: str | None = None
     merges: list[Any] = field(default_factory=list)
+
+
+class _Built(NamedTuple):
+    """A finished value with what it counts against the budgets (kept for its anchor)."""
+
+    value: Any
+    size: int
+    characters: int
+    written: str | None = None  # of a plain scalar YAML read as other than text
 
 
 class _Builder:
     """Builds Python values from YAML events, recording the position of every key and value."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, max_characters: int) -> None:
         self.path = path
+        self.max_characters = max_characters
         self.value_positions: dict[FieldPath, Position] = {}
         self.key_positions: dict[FieldPath, Position] = {}
+        self.written: dict[FieldPath, str] = {}
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.constructor.SafeConstructor()
-        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.anchors: dict[str, _Built] = {}
         self.stack: list[_Open] = []
         self.built = 0
+        self.characters = 0
 
     def build(self, parser: Any) -> Any:
         try:
@@ -166,7 +258,8 @@ class _Builder:
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 done = self.stack.pop()
                 value = self._merged(done) if isinstance(done.value, dict) else done.value
-                result = self._place(value, done.size, done.anchor, event)
+                result = self._place(value, _Built(value, done.size, done.characters),
+                                     done.anchor, event)
             elif isinstance(event, yaml.ScalarEvent):
                 result = self._scalar(event)
             elif isinstance(event, yaml.AliasEvent):
@@ -177,7 +270,7 @@ class _Builder:
         default = "tag:yaml.org,2002:map" if isinstance(event, yaml.MappingStartEvent) else "tag:yaml.org,2002:seq"
         path = self._child_path(event)
         if event.tag not in (None, "!", default):
-            raise self._error(event, dotted(path), f"the YAML tag {event.tag!r} is not allowed; remove it")
+            raise self._error(event, dotted(path), _tag_message(event.tag))
         if len(self.stack) >= MAX_DEPTH:
             raise self._error(event, "", f"invalid YAML: values are nested more than {MAX_DEPTH} levels deep")
         self.value_positions[path] = _start(event)
@@ -188,45 +281,96 @@ class _Builder:
         parent = self.stack[-1] if self.stack else None
         if parent is not None and isinstance(parent.value, dict) and parent.key is None:
             return self._key(parent, event)
-        tag = event.tag
-        if tag in (None, "!"):
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        path = self._child_path(event)
+        self._check_characters(event, path, event.value)
+        value = self._construct(event, path)
+        self.value_positions[path] = _start(event)
+        self._count(len(event.value), event)
+        built = _Built(value, 1, len(event.value), self.written.get(path))
+        return self._place(value, built, event.anchor, event)
+
+    def _construct(self, event: Any, path: FieldPath) -> Any:
+        """The value of a scalar: text, or what YAML reads a plain scalar as (11:00 is 660).
+
+        Explicit tags but !!str are refused: no brief needs one, and each is a way around
+        the rules of plain scalars (!!binary bytes, !!float "", !!python/...).
+        """
+        if event.tag not in (None, "!", STR_TAG):
+            raise self._error(event, dotted(path), _tag_message(event.tag))
+        if event.tag is not None or not event.implicit[0]:
+            return event.value
+        tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag == STR_TAG:
+            return event.value
         node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             value = self.constructor.construct_object(node, deep=True)
-        except ValueError:  # a timestamp such as 2026-02-30: validation reports it
-            value = event.value
-        self.value_positions[self._child_path(event)] = _start(event)
-        return self._place(value, 1, event.anchor, event)
+        except (ValueError, OverflowError, yaml.YAMLError):
+            return event.value  # 2026-02-30, a number of 5000 digits: validation reports it
+        self.written[path] = event.value
+        if isinstance(value, int) and not isinstance(value, bool):
+            return WrittenInt(value, event.value)
+        if isinstance(value, float):
+            return WrittenFloat(value, event.value)
+        return value
+
+    def _check_characters(self, event: Any, path: FieldPath, text: str, *, key: bool = False) -> None:
+        """Refuse characters no brief text may hold; a field name may not break lines either."""
+        if text.isprintable():  # the common case, checked in C: no control or noncharacter
+            return
+        match = (_NOT_IN_KEY if key else _NOT_IN_TEXT).search(text)
+        if match:
+            where = "a field name" if key else "text"
+            raise self._error(event, dotted(path), f"character {_describe_character(match.group())} "
+                                                   f"is not allowed in {where}; remove it")
 
     def _key(self, parent: _Open, event: Any) -> None:
+        if event.tag not in (None, "!", STR_TAG):
+            raise self._error(event, dotted(parent.path), _tag_message(event.tag))
+        self._check_characters(event, parent.path, event.value, key=True)
         key = str(event.value)
         path = parent.path + (key,)
         if path in self.key_positions:
             first = self.key_positions[path]
-            raise self._error(event, dotted(path), f"duplicate field '{key}' (first given on line {first[0]})")
+            raise self._error(event, dotted(path), f"duplicate field {quoted(key)} (first given on line {first[0]})")
         self.key_positions[path] = _start(event)
         parent.key = key
+        parent.characters += len(key)
+        self._count(len(key), event)
 
     def _alias(self, event: Any) -> Any:
         if event.anchor not in self.anchors:
-            raise self._error(event, "", f"invalid YAML: found undefined alias {event.anchor!r}")
-        value, size = self.anchors[event.anchor]
-        self.value_positions[self._child_path(event)] = _start(event)
-        return self._place(value, size, None, event)
+            raise self._error(event, "", f"invalid YAML: found undefined alias {quoted(event.anchor)}")
+        anchored = self.anchors[event.anchor]
+        path = self._child_path(event)
+        self.value_positions[path] = _start(event)
+        if anchored.written is not None:
+            self.written[path] = anchored.written
+        self._count(anchored.characters, event)
+        return self._place(anchored.value, anchored, None, event)
 
-    def _place(self, value: Any, size: int, anchor: str | None, event: Any) -> Any:
-        """Put a finished value into its parent, counting it against the node budget."""
-        self.built += size
+    def _count(self, characters: int, event: Any) -> None:
+        """Count new characters (of a scalar, a key, or all an alias repeats) against the
+        expansion budget, at the value that adds them."""
+        self.characters += characters
+        if self.characters > self.max_characters:
+            raise self._error(event, "", f"the document grows to more than {self.max_characters} "
+                                         f"characters through aliases (at most {EXPANSION_FACTOR} "
+                                         "times max_brief_bytes)")
+
+    def _place(self, value: Any, counted: _Built, anchor: str | None, event: Any) -> Any:
+        """Put a finished value into its parent, counting it against the budgets."""
+        self.built += counted.size
         if self.built > MAX_NODES:
             raise self._error(event, "", f"the document has more than {MAX_NODES} values "
                                          "(alias expansion?)")
         if anchor:
-            self.anchors[anchor] = (value, size)
+            self.anchors[anchor] = counted
         if not self.stack:
             return value
         parent = self.stack[-1]
-        parent.size += size
+        parent.size += counted.size
+        parent.characters += counted.characters
         if isinstance(parent.value, list):
             parent.value.append(value)
         elif parent.key is None:
@@ -268,10 +412,10 @@ def _start(event: Any) -> Position:
 
 
 def dotted(path: FieldPath) -> str:
-    """Render ('figures', 0, 'sources') as 'figures[0].sources'."""
+    """Render ('figures', 0, 'sources') as 'figures[0].sources' (each name cut to an excerpt)."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        text += f"[{part}]" if isinstance(part, int) else (f".{excerpt(part)}" if text else excerpt(part))
     return text
 
 
@@ -280,8 +424,24 @@ def _kind_of(value: Any) -> str:
         return "a list"
     if value is None:
         return "empty"
-    return f"a single value ({value!r})"
+    return f"a single value ({quoted(value)})"
 
 
 def _problem(path: Path, position: Position, field_path: str, message: str) -> InvalidInput:
     return InvalidInput([Problem(display_path(path), position[0], position[1], field_path, message)])
+
+
+def _tag_message(tag: str) -> str:
+    shown = "!!" + tag.removeprefix(YAML_TAG_PREFIX) if tag.startswith(YAML_TAG_PREFIX) else tag
+    return f"the YAML tag {quoted(shown)} is not allowed; remove it (put text in quotes)"
+
+
+def _describe_character(character: str) -> str:
+    code = ord(character)
+    if 0xD800 <= code <= 0xDFFF:
+        kind = "a surrogate"
+    elif code < 0x20 or 0x7F <= code <= 0x9F:
+        kind = "a control character"
+    else:
+        kind = "a noncharacter"
+    return f"U+{code:04X} ({kind})"

@@ -11,13 +11,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import pycountry
+import yaml
 from markupsafe import Markup
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      WithJsonSchema, model_validator)
+                      ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
+                      model_validator)
 
+from fieldbrief.errors import quoted
 from fieldbrief.markup import to_html, to_inline_html, to_plain_text
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -27,7 +31,7 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
 
 def _check_id(value: str) -> str:
     if not re.fullmatch(ID_PATTERN, value) or len(value) > 80:
-        raise ValueError(f"'{value}' is not a valid id: use lowercase letters, digits and "
+        raise ValueError(f"{quoted(value)} is not a valid id: use lowercase letters, digits and "
                          "single hyphens, at most 80 characters (e.g. 'mali-jnim-attacks')")
     return value
 
@@ -39,19 +43,66 @@ EXERCISE_COUNTRY = "ZZ"
 def _check_country(value: str) -> str:
     known = re.fullmatch(r"[A-Z]{2}", value) and pycountry.countries.get(alpha_2=value)
     if not known and value != EXERCISE_COUNTRY:
-        raise ValueError(f"'{value}' is not an ISO 3166-1 alpha-2 country code (e.g. 'ML' "
+        raise ValueError(f"{quoted(value)} is not an ISO 3166-1 alpha-2 country code (e.g. 'ML' "
                          "for Mali; ZZ for a fictional exercise area)")
     return value
 
 
 def _number_as_text(value: Any) -> Any:
-    """Let analysts write ``value: 30`` for a figure: it is kept as written."""
+    """Let analysts write ``value: 30`` for a figure: it is kept as written (1_000 stays
+    1_000, 0x10 stays 0x10), with the text the loader kept of the plain scalar."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
+        return getattr(value, "written", str(value))
     return value
 
 
+TAG_MAX_LENGTH = 60
+"""A tag becomes the name of its page's folder (tags/<slug>/), so it is bounded."""
+
+
+def _check_tag(value: str) -> str:
+    if not re.search(r"[^\W_]", value):
+        raise ValueError(f"{quoted(value)} needs a letter or digit: a tag names its page")
+    return value
+
+
+class Degrees(float):
+    """A latitude or longitude, with the number of decimals the analyst wrote."""
+
+    decimals: int | None  # None: not known (a number not written in decimal notation)
+
+    def __new__(cls, value: float, decimals: int | None) -> Degrees:
+        degrees = super().__new__(cls, value)
+        degrees.decimals = decimals
+        return degrees
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Degrees, (float(self), self.decimals))
+
+
+MAX_DECIMALS = 10
+"""Decimals shown at most: more than a float holds of a coordinate is noise."""
+
+
+def _written_decimals(text: str) -> int | None:
+    try:
+        exponent = Decimal(text.replace("_", "")).as_tuple().exponent
+    except InvalidOperation:  # sexagesimal (16:46:12), or not a number
+        return None
+    return min(MAX_DECIMALS, max(0, -exponent)) if isinstance(exponent, int) else None
+
+
+def _keep_decimals(value: Any, handler: ValidatorFunctionWrapHandler) -> Degrees:
+    """Validate a coordinate as a float, keeping the decimals of its written form."""
+    number = handler(value)
+    written = getattr(value, "written", value if isinstance(value, str) else None)
+    return Degrees(number, _written_decimals(written) if written else None)
+
+
 Id = Annotated[str, AfterValidator(_check_id), Field(json_schema_extra={"pattern": ID_PATTERN})]
+Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH), AfterValidator(_check_tag)]
+Latitude = Annotated[float, Field(ge=-90, le=90), WrapValidator(_keep_decimals)]
+Longitude = Annotated[float, Field(ge=-180, le=180), WrapValidator(_keep_decimals)]
 CountryCode = Annotated[str, AfterValidator(_check_country),
                         Field(description="ISO 3166-1 alpha-2 code, e.g. ML")]
 Text = Annotated[str, Field(min_length=1)]
@@ -106,6 +157,67 @@ class PartialDate:
         return f"{text} {self.year}".strip()
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9999
+"""Years a date may have, as written and, for a date-time with a time zone, in UTC: four
+digits everywhere (the feed, the sort order), where 9999-12-31T23:59-23:00 has none."""
+_YAML_DATES = yaml.constructor.SafeConstructor()
+_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _check_year(value: date | datetime | PartialDate, written: str) -> None:
+    years = f"the years {FIRST_YEAR} to {LAST_YEAR}"
+    if value.year is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"{quoted(written)} is outside {years}")
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            in_utc = value.astimezone(timezone.utc).year
+        except OverflowError:
+            in_utc = 0
+        if not FIRST_YEAR <= in_utc <= LAST_YEAR:
+            raise ValueError(f"{quoted(written)} is outside {years} in UTC")
+
+
+def _parse_date_text(text: str) -> date | datetime:
+    """A date, or date and time, in text: by YAML's rules for timestamps (so a quoted
+    date reads as an unquoted one), or ISO 8601 with hours and minutes (06:30Z)."""
+    try:
+        if _YAML_DATES.timestamp_regexp.match(text):
+            node = yaml.ScalarNode("tag:yaml.org,2002:timestamp", text)
+            return _YAML_DATES.construct_yaml_timestamp(node)
+        if _DATE_AND_TIME.match(text):
+            return datetime.fromisoformat(text)
+    except ValueError as error:
+        reason = "a time zone offset must be under 24 hours" if "offset" in str(error) else str(error)
+        raise ValueError(f"{quoted(text)} is not a real date ({reason})") from None
+    raise ValueError(f"{quoted(text)} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)")
+
+
+def _date_or_time(value: Any) -> date | datetime:
+    """A date, or a date and time, as written: '2026-11-02', quoted or not (or in the
+    JSON of a manifest), stays a date without a time."""
+    written = value.strip() if isinstance(value, str) else None
+    if written is not None:
+        value = _parse_date_text(written)
+    if not isinstance(value, date):
+        raise ValueError(f"{quoted(value)} is not a date; write it as 2025-06-02 "
+                         "(or 2025-06-02T06:30Z)")
+    _check_year(value, written or value.isoformat())
+    return value
+
+
+def _day(value: Any) -> date:
+    """A date without a time (a revision, the day a source was accessed)."""
+    result = _date_or_time(value)
+    if isinstance(result, datetime):
+        written = value.strip() if isinstance(value, str) else result.isoformat()
+        raise ValueError(f"{quoted(written)} has a time; write the date only, "
+                         "e.g. 2025-06-02")
+    return result
+
+
+DateOrTime = Annotated[datetime | date, BeforeValidator(_date_or_time)]
+Day = Annotated[date, BeforeValidator(_day)]
+
 PARTIAL_DATE = re.compile(r"^(?:(\d{4})|-)(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 
@@ -113,6 +225,7 @@ def _parse_partial_date(value: Any) -> PartialDate:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
+        _check_year(value, value.isoformat())
         return PartialDate(value.year, value.month, value.day)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
@@ -121,14 +234,16 @@ def _parse_partial_date(value: Any) -> PartialDate:
     match = PARTIAL_DATE.match(value.strip())
     year, month, day = match.groups() if match else (None, None, None)
     if not match or (year is None and month is None):
-        raise ValueError(f"'{value}' is not a date: write 2025-06-02, 2025-06, 2025, "
+        raise ValueError(f"{quoted(value)} is not a date: write 2025-06-02, 2025-06, 2025, "
                          "or --06-02 when the year is not stated")
     try:
         date(int(year or 2000), int(month or 1), int(day or 1))
     except ValueError as error:
-        raise ValueError(f"'{value}' is not a real date ({error})") from None
-    return PartialDate(int(year) if year else None, int(month) if month else None,
-                       int(day) if day else None)
+        raise ValueError(f"{quoted(value)} is not a real date ({error})") from None
+    partial = PartialDate(int(year) if year else None, int(month) if month else None,
+                          int(day) if day else None)
+    _check_year(partial, value)
+    return partial
 
 
 FuzzyDate = Annotated[
@@ -136,6 +251,12 @@ FuzzyDate = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^(\d{4}|-)(-\d{2}(-\d{2})?)?$",
                     "description": "2025-06-02, 2025-06, 2025, or --06-02 (year not stated)"}),
 ]
+
+
+MAX_CITED = 50
+CITED = f"ids of sources, at most {MAX_CITED}"
+"""Lists are bounded (the numbers are in each field's description) so that the work
+and the pages a brief makes stay bounded too."""
 
 
 class Strict(BaseModel):
@@ -171,7 +292,7 @@ class Period(Strict):
 
 
 class Revision(Strict):
-    date: date
+    date: Day
     change: Text
 
 
@@ -182,14 +303,14 @@ class Figure(Strict):
     counts: Text = Field(description="what the figure counts")
     claimed_by: Id | None = Field(None, description="id of the actor who claims it")
     status: FigureStatus
-    sources: list[Id] = Field(min_length=1)
+    sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
     note: Markdown | None = None
 
 
 class TimelineEntry(Dated):
     text: Markdown
-    places: list[Id] = []
-    sources: list[Id] = Field(min_length=1)
+    places: list[Id] = Field([], max_length=MAX_CITED, description=f"at most {MAX_CITED} ids")
+    sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
 
     @model_validator(mode="after")
     def _needs_a_date(self) -> TimelineEntry:
@@ -202,9 +323,9 @@ class Place(Strict):
     id: Id
     name: Text
     country: CountryCode
-    coordinates: tuple[Annotated[float, Field(ge=-90, le=90)],
-                       Annotated[float, Field(ge=-180, le=180)]] | None = Field(
-        None, description="[latitude, longitude] in decimal degrees")
+    coordinates: tuple[Latitude, Longitude] | None = Field(
+        None, description="[latitude, longitude] in decimal degrees, shown with the "
+                          "decimals written")
     note: Markdown | None = None
 
 
@@ -240,7 +361,7 @@ class Statement(Strict):
     text: Markdown
     confidence: Confidence
     likelihood: Likelihood | None = None
-    sources: list[Id] = []
+    sources: list[Id] = Field([], max_length=MAX_CITED, description=CITED)
 
 
 class Source(Strict):
@@ -251,7 +372,7 @@ class Source(Strict):
     author: Text | None = None
     url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
     published: FuzzyDate | None = None
-    accessed: date | None = None
+    accessed: Day | None = None
     via: Id | None = Field(None, description="id of the source that reports this one")
     reliability: Reliability
     credibility: Credibility
@@ -285,30 +406,33 @@ class Brief(Strict):
     title: Text
     short_title: Text | None = Field(None, description="for running headers; defaults to title")
     subtitle: Text | None = None
-    as_of: datetime | date = Field(description="date, or date and time, the brief is current to")
+    as_of: DateOrTime = Field(description="date, or date and time, the brief is current to "
+                                          f"(years {FIRST_YEAR} to {LAST_YEAR})")
     period: Period | None = None
-    countries: list[CountryCode] = Field(min_length=1)
+    countries: list[CountryCode] = Field(min_length=1, max_length=30, description="1 to 30")
     region: Text | None = None
-    tags: list[Text] = []
+    tags: list[Tag] = Field([], max_length=20, description=(
+        f"at most 20, each at most {TAG_MAX_LENGTH} characters with a letter or digit "
+        "(a tag names its page)"))
     language: LanguageTag = "en"
-    authors: list[Text] = []
+    authors: list[Text] = Field([], max_length=20, description="at most 20")
     desk: Text | None = None
     status: Status
     tlp: TlpLabel | None = Field(None, description="handling label; default: the site's")
     handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
     page_size: PageSize | None = Field(None, description="PDF page size; default: the site's (A4)")
-    revisions: list[Revision] = []
-    bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front")
+    revisions: list[Revision] = Field([], max_length=100, description="at most 100")
+    bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front: 2 to 5 points")
     summary: Markdown
-    figures: list[Figure] = []
+    figures: list[Figure] = Field([], max_length=50, description="at most 50")
     map: Map | None = None
-    timeline: list[TimelineEntry] = []
-    places: list[Place] = []
-    actors: list[Actor] = []
-    quotes: list[Quote] = []
-    assessment: list[Statement] = []
-    outlook: list[Statement] = []
-    sources: list[Source] = Field(min_length=1)
+    timeline: list[TimelineEntry] = Field([], max_length=500, description="at most 500")
+    places: list[Place] = Field([], max_length=200, description="at most 200")
+    actors: list[Actor] = Field([], max_length=200, description="at most 200")
+    quotes: list[Quote] = Field([], max_length=100, description="at most 100")
+    assessment: list[Statement] = Field([], max_length=50, description="at most 50")
+    outlook: list[Statement] = Field([], max_length=50, description="at most 50")
+    sources: list[Source] = Field(min_length=1, max_length=500, description="1 to 500")
 
     @model_validator(mode="after")
     def _has_an_author(self) -> Brief:
@@ -341,7 +465,7 @@ class BriefCard(BaseModel):
     id: str
     title: str
     subtitle: str | None
-    as_of: date | datetime
+    as_of: DateOrTime
     countries: list[str]
     tags: list[str]
     tlp: TlpLabel

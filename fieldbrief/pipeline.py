@@ -24,7 +24,6 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
-from fieldbrief.load import load_file
 from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
@@ -164,7 +163,7 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
     problems: list[Problem] = []
     for path in files:
         try:
-            briefs.append(validate(load_file(path, project.config.max_brief_bytes), rules))
+            briefs.append(validate(project.load_brief(path), rules))
         except InvalidInput as error:
             problems.extend(error.problems)
     problems.extend(_duplicate_ids([(b.source_file.name, b.brief.id,
@@ -190,9 +189,10 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     previous = load_manifest(manifest_file)
     setup = WorkerSetup(project, _rules(project), options.pdf_variant, options.pdf,
                         options.generated_at)
-    named = {path.resolve() for path in only}
+    named = {path.absolute() for path in only}
     with Workers(options.jobs, setup) as workers:
-        entries = _entries(_unique([*project.brief_files(), *only]), previous, prints, named, options)
+        entries = _entries(project, _unique([*project.brief_files(), *only]), previous, prints,
+                           named, options)
         _check_entries(workers, [e for e in entries if e.record is None])
         _raise_problems(entries, options.strict)
         policy = _policy(project, options)
@@ -212,18 +212,29 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     return _report(entries, to_render, placements, started, wrote=True)
 
 
-def _entries(files: list[Path], previous: Manifest, prints: Fingerprints, named: set[Path],
-             options: BuildOptions) -> list[Entry]:
-    """Each file with its record from the last build, when its content is unchanged."""
+def _entries(project: Project, files: list[Path], previous: Manifest, prints: Fingerprints,
+             named: set[Path], options: BuildOptions) -> list[Entry]:
+    """Each file with its record from the last build, when its content is unchanged.
+
+    Files keep the name they have in the project (a link is not replaced by its target,
+    so messages name the file the analyst sees)."""
     entries = []
     for path in files:
-        record = previous.records.get(str(path.resolve()))
-        unchanged = (record is not None and not options.force and path.resolve() not in named
-                     and previous.rules == prints.rules and path.is_file()
-                     and record.content == content_digest(path.read_bytes(),
-                                                          [Path(a) for a in record.assets]))
-        entries.append(Entry(path.resolve(), record if unchanged else None))
+        path = path.absolute()
+        record = previous.records.get(str(path))
+        unchanged = (record is not None and not options.force and path not in named
+                     and previous.rules == prints.rules
+                     and record.content == _current_digest(project, path, record.assets))
+        entries.append(Entry(path, record if unchanged else None))
     return entries
+
+
+def _current_digest(project: Project, path: Path, assets: list[str]) -> str | None:
+    """The digest of a brief file as it is now, or None if it may not be read."""
+    try:
+        return content_digest(project.brief_bytes(path), [Path(a) for a in assets])
+    except (InvalidInput, OSError):
+        return None
 
 
 def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
@@ -451,10 +462,11 @@ def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> Non
     if site == restricted or site.is_relative_to(restricted) or restricted.is_relative_to(site):
         raise BuildFailed(f"the restricted folder {restricted_dir} must be outside the site "
                           f"folder {out_dir}, and the other way round")
-    if links := project.resources.escaping_links():
-        raise BuildFailed(f"{', '.join(links)}: a link to a place outside its folder; fieldbrief "
+    if refused := project.resources.unreadable_inputs():
+        raise BuildFailed(f"{', '.join(refused)}: not a file or folder inside its own folder (a "
+                          "link leading outside, a loop of links, a pipe or a device); fieldbrief "
                           "reads templates, styles and assets only from inside the project's "
-                          "own templates/, styles/ and assets/ folders")
+                          "templates/, styles/ and assets/ folders")
     for option, given, folder in (("--out", out_dir, site), ("--restricted-out", restricted_dir, restricted)):
         if root.is_relative_to(folder):
             raise BuildFailed(f"{folder} holds the project itself; choose another output folder")

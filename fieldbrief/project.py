@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldbrief.config import CONFIG_FILE, SiteConfig, load_config
+from fieldbrief.load import LoadedFile, load_file, read_regular_file
 from fieldbrief.resources import ResourcePolicy
 
 BRIEF_SUFFIXES = (".yaml", ".yml")
@@ -24,7 +25,7 @@ class Project:
     @classmethod
     def load(cls, root: Path, config_file: Path | None = None) -> Project:
         """The project at ``root`` with its ``site.yaml`` (or ``config_file``) read and checked."""
-        return cls(root, load_config(config_file or root / CONFIG_FILE))
+        return cls(root, load_config(config_file or root / CONFIG_FILE, root))
 
     @property
     def briefs_dir(self) -> Path:
@@ -43,8 +44,17 @@ class Project:
         """What a rendered document may load: project files, and listed hosts."""
         return ResourcePolicy.for_project(self.root, self.config.allowed_hosts)
 
+    def load_brief(self, path: Path) -> LoadedFile:
+        """Read one brief: a regular file inside the project, within the size limit."""
+        return load_file(path, self.config.max_brief_bytes, self.root)
+
+    def brief_bytes(self, path: Path) -> bytes:
+        """The bytes of one brief file, under the same rules as :meth:`load_brief`."""
+        return read_regular_file(path, self.config.max_brief_bytes, self.root)
+
     def brief_files(self) -> list[Path]:
         if not self.briefs_dir.is_dir():
             return []
         return sorted(path for path in self.briefs_dir.iterdir()
                       if path.suffix in BRIEF_SUFFIXES and path.is_file())
+

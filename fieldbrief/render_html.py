@@ -225,9 +225,15 @@ def country_name(code: str) -> str:
 
 
 def format_coordinates(coordinates: tuple[float, float]) -> str:
+    """'16.77° N, 3.0° W': each number with the decimals the analyst wrote."""
     latitude, longitude = coordinates
-    return (f"{abs(latitude):.3f}° {'N' if latitude >= 0 else 'S'}, "
-            f"{abs(longitude):.3f}° {'E' if longitude >= 0 else 'W'}")
+    return (f"{_degrees(latitude)}° {'N' if latitude >= 0 else 'S'}, "
+            f"{_degrees(longitude)}° {'E' if longitude >= 0 else 'W'}")
+
+
+def _degrees(value: float) -> str:
+    decimals = getattr(value, "decimals", None)  # model.Degrees; None when not known
+    return f"{abs(value):.{3 if decimals is None else decimals}f}"
 
 
 def tlp_slug(label: str) -> str:

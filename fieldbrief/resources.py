@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from fieldbrief.errors import quoted
+
 REMOTE_SCHEMES = ("http", "https")
 
 
@@ -70,15 +72,15 @@ class ResourcePolicy:
             if self.allows_remote(reference):
                 return None
             host = urlsplit(reference).netloc
-            return (f"images may not be loaded from '{host}'; list the host in allowed_hosts "
+            return (f"images may not be loaded from {quoted(host)}; list the host in allowed_hosts "
                     "of site.yaml to allow it")
         if scheme:
-            return f"'{scheme}:' URLs are not allowed; use a file under assets/ or an https URL"
+            return f"{quoted(scheme + ':')} URLs are not allowed; use a file under assets/ or an https URL"
         path = (self.root / reference).resolve()
         if not path.is_relative_to(self.assets_dir):
-            return f"'{reference}' is outside the project's assets/ folder"
+            return f"{quoted(reference)} is outside the project's assets/ folder"
         if not path.is_file():
-            return f"'{reference}' does not exist"
+            return f"{quoted(reference)} does not exist"
         return None
 
     def image(self, reference: str) -> Image:
@@ -88,9 +90,10 @@ class ResourcePolicy:
         path = (self.root / reference).resolve()
         return Image(f"image-{path.name}", path.as_uri(), path)
 
-    def escaping_links(self) -> list[str]:
-        """Links in templates/, styles/ or assets/ (or those folders themselves) that lead
-        outside their folder: a build refuses them before it reads anything."""
+    def unreadable_inputs(self) -> list[str]:
+        """What in templates/, styles/ or assets/ a build may not read: a link leading
+        outside its folder (or such a folder itself), a loop of links, a pipe or device.
+        A build refuses them all before it reads anything."""
         found = []
         for folder in self.readable_dirs:
             if folder.is_symlink():
@@ -98,9 +101,8 @@ class ResourcePolicy:
                 continue
             for parent, folders, files in os.walk(folder):
                 for name in (*folders, *files):
-                    path = Path(parent, name)
-                    if path.is_symlink() and not path.resolve().is_relative_to(folder):
-                        found.append(path.relative_to(self.root).as_posix())
+                    if not _stays_inside(Path(parent, name), folder):
+                        found.append(Path(parent, name).relative_to(self.root).as_posix())
         return sorted(found)
 
     def _readable(self, path: Path) -> bool:
@@ -110,6 +112,15 @@ class ResourcePolicy:
     def _host_allowed(self, host: str, port: int | None) -> bool:
         host = host.lower()
         return host in self.allowed_hosts or (port is not None and f"{host}:{port}" in self.allowed_hosts)
+
+
+def _stays_inside(path: Path, folder: Path) -> bool:
+    """A folder or regular file that, with every link followed, lies inside ``folder``."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # a dangling link, or a loop of links
+        return False
+    return real.is_relative_to(folder) and (real.is_dir() or real.is_file())
 
 
 LOADING_ATTRIBUTES = {"img": "src", "script": "src", "iframe": "src", "frame": "src",

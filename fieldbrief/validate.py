@@ -9,17 +9,19 @@ and column of the field it is about. The site configuration is checked the same 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from fieldbrief.errors import InvalidInput, Problem, Severity
+from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
-from fieldbrief.model import Brief, PageSize, TlpLabel
+from fieldbrief.model import ID_PATTERN, Brief, PageSize, TlpLabel
 from fieldbrief.resources import ResourcePolicy
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
@@ -44,10 +46,17 @@ class ValidBrief:
 
 
 def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
-    """Return the brief in ``loaded``, or raise InvalidInput with all of its problems."""
-    brief = validate_model(loaded, Brief)
-    problems = [*_reference_problems(loaded, brief), *_content_warnings(loaded, brief),
-                *_resource_problems(loaded, brief, rules.resources)]
+    """Return the brief in ``loaded``, or raise InvalidInput with all of its problems.
+
+    References between parts are checked over the loaded data, so that an unknown
+    source id is reported in the same run as the schema's problems.
+    """
+    try:
+        brief = validate_model(loaded, Brief)
+    except InvalidInput as error:
+        raise InvalidInput([*error.problems, *_reference_problems(loaded)]) from None
+    problems = [*_reference_problems(loaded), *_unused_sources(loaded, brief),
+                *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
@@ -71,7 +80,7 @@ def _schema_problem(loaded: LoadedFile, item: Any, model: type[BaseModel]) -> Pr
     path = _data_path(loaded.data, item["loc"])
     is_key = item["type"] == "extra_forbidden"
     line, column = loaded.position_of(path, key=is_key)
-    return Problem(loaded.name, line, column, dotted(path), _message(item, path, model))
+    return Problem(loaded.name, line, column, dotted(path), _message(item, path, model, loaded))
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> FieldPath:
@@ -94,21 +103,26 @@ def _data_path(data: Any, loc: tuple[str | int, ...]) -> FieldPath:
     return tuple(path)
 
 
-def _message(item: Any, path: FieldPath, model: type[BaseModel]) -> str:
+def _message(item: Any, path: FieldPath, model: type[BaseModel], loaded: LoadedFile) -> str:
     kind, ctx, given = item["type"], item.get("ctx", {}), item.get("input")
+    written = loaded.written.get(path)
     if kind == "missing":
         return "required field is missing"
     if kind == "extra_forbidden":
         return _unknown_field_message(path, model)
     if kind in ("literal_error", "enum"):
-        return f"{given!r} is not allowed; use one of {ctx.get('expected')}"
+        shown = excerpt(written) if written else quoted(given)  # 'yes', not True
+        return f"{shown} is not allowed; use one of {_expected(ctx.get('expected', ''))}"
     if kind == "string_type" and isinstance(given, dict):
         return ("must be text, not a mapping; if the text contains ': ', "
                 "put it in quotes or use '>-' and write it on the next lines")
+    if kind == "string_type" and written:
+        return (f"must be text, but YAML reads {excerpt(written)} as {_yaml_reading(given)}; "
+                f"put it in quotes: '{excerpt(written)}'")
     if kind == "string_type":
         return f"must be text, not {_describe(given)}"
     if kind in ("list_type", "tuple_type") and isinstance(given, (str, int, float)):
-        return f"must be a list, not a single value; write [{given}]"
+        return f"must be a list, not a single value; write [{excerpt(given)}]"
     if kind in ("list_type", "tuple_type"):
         return f"must be a list, not {_describe(given)}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
@@ -119,10 +133,12 @@ def _message(item: Any, path: FieldPath, model: type[BaseModel]) -> str:
         return f"allows at most {ctx.get('max_length')} item(s), has {len(given)}"
     if kind == "string_too_short":
         return "must not be empty"
+    if kind == "string_too_long":
+        return f"allows at most {ctx.get('max_length')} characters, has {len(given)}"
     if kind == "string_pattern_mismatch":
-        return f"{given!r} does not have the expected form ({ctx.get('pattern')})"
+        return f"{quoted(given)} does not have the expected form ({ctx.get('pattern')})"
     if kind.startswith(("date", "datetime")):
-        return f"{given!r} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)"
+        return f"{quoted(given)} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)"
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
     return item["msg"]
@@ -133,9 +149,27 @@ def _describe(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
+    return _yaml_reading(value)
+
+
+def _yaml_reading(value: Any) -> str:
+    """What YAML made of a scalar, in words: 'the number 660', 'the boolean true'."""
     if value is None:
         return "an empty value"
-    return f"{type(value).__name__} {value!r}"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, datetime):
+        return "a date and time"
+    if isinstance(value, date):
+        return "a date"
+    if isinstance(value, (int, float)):
+        return f"the number {excerpt(value)}"
+    return f"{type(value).__name__} {quoted(value)}"
+
+
+def _expected(options: str) -> str:
+    """Pydantic's list of allowed values, bounded like any value a message shows."""
+    return options if len(options) <= 400 else excerpt(options, 400)
 
 
 def _unknown_field_message(path: FieldPath, model: type[BaseModel]) -> str:
@@ -143,7 +177,7 @@ def _unknown_field_message(path: FieldPath, model: type[BaseModel]) -> str:
     allowed = sorted(_model_at(model, path[:-1]).model_fields)
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f"; allowed here: {', '.join(allowed)}"
-    return f"unknown field '{key}'{hint}"
+    return f"unknown field {quoted(key)}{hint}"
 
 
 def _model_at(model: type[BaseModel], path: FieldPath) -> type[BaseModel]:
@@ -172,24 +206,58 @@ def _unwrap(annotation: Any) -> Any:
 
 # --- references between parts ------------------------------------------------------------
 
-def _reference_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
-    known = {
-        "source": [s.id for s in brief.sources],
-        "place": [p.id for p in brief.places],
-        "actor": [a.id for a in brief.actors],
-    }
-    for collection, kind in (("sources", "source"), ("places", "place"), ("actors", "actor")):
+REFERENCES: tuple[tuple[str, str, str], ...] = (
+    ("figures", "sources", "source"), ("figures", "claimed_by", "actor"),
+    ("timeline", "sources", "source"), ("timeline", "places", "place"),
+    ("quotes", "source", "source"), ("quotes", "actor", "actor"),
+    ("assessment", "sources", "source"), ("outlook", "sources", "source"),
+    ("sources", "via", "source"),
+)
+"""Where one part of a brief names another: (list, field of its items, kind named)."""
+COLLECTIONS = {"source": "sources", "place": "places", "actor": "actors"}
+
+
+def _reference_problems(loaded: LoadedFile) -> Iterator[Problem]:
+    """Duplicate and unknown ids, found over the loaded data wherever its shape allows,
+    so that they are reported even when the schema found problems too."""
+    known = {kind: _ids(loaded.data, collection) for kind, collection in COLLECTIONS.items()}
+    for kind, collection in COLLECTIONS.items():
         yield from _duplicate_ids(loaded, collection, kind, known[kind])
-    cited: set[str] = set()
-    for path, kind, ref in _references(brief):
-        if kind == "source":
-            cited.add(ref)
+    for path, kind, ref in _references(loaded.data):
         if ref not in known[kind]:
             yield _at(loaded, path, _unknown_reference(kind, ref, known[kind]))
+
+
+def _unused_sources(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    cited = {ref for _, kind, ref in _references(loaded.data) if kind == "source"}
     for index, source in enumerate(brief.sources):
         if source.id not in cited:
             yield _at(loaded, ("sources", index, "id"),
                       f"source '{source.id}' is never cited", Severity.WARNING)
+
+
+def _items(data: Any, collection: str) -> list[Any]:
+    items = data.get(collection) if isinstance(data, dict) else None
+    return items if isinstance(items, list) else []
+
+
+def _ids(data: Any, collection: str) -> list[str]:
+    """The ids of a list's items, in order; an item without a text id counts as ''."""
+    return [item.get("id") if isinstance(item, dict) and isinstance(item.get("id"), str) else ""
+            for item in _items(data, collection)]
+
+
+def _references(data: Any) -> Iterator[tuple[FieldPath, str, str]]:
+    """Every (position, kind, id) where one part of the brief names another. Only ids
+    of a valid form: a malformed one has its own problem from the schema."""
+    for collection, field, kind in REFERENCES:
+        for index, item in enumerate(_items(data, collection)):
+            value = item.get(field) if isinstance(item, dict) else None
+            where: FieldPath = (collection, index, field)
+            pairs = (enumerate(value) if isinstance(value, list) else [(None, value)])
+            for ref_index, ref in pairs:
+                if isinstance(ref, str) and re.fullmatch(ID_PATTERN, ref) and len(ref) <= 80:
+                    yield where + (() if ref_index is None else (ref_index,)), kind, ref
 
 
 def _resource_problems(loaded: LoadedFile, brief: Brief,
@@ -211,44 +279,30 @@ def _content_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
                       Severity.WARNING)
 
 
-def _references(brief: Brief) -> Iterator[tuple[FieldPath, str, str]]:
-    """Every (position, kind, id) where one part of the brief names another."""
-    def each(collection: str, items: Iterable[Any], field: str,
-             kind: str) -> Iterator[tuple[FieldPath, str, str]]:
-        for index, item in enumerate(items):
-            value = getattr(item, field)
-            refs = value if isinstance(value, list) else [value] if value else []
-            for ref_index, ref in enumerate(refs):
-                where = (collection, index, field) + ((ref_index,) if isinstance(value, list) else ())
-                yield where, kind, ref
-
-    yield from each("figures", brief.figures, "sources", "source")
-    yield from each("figures", brief.figures, "claimed_by", "actor")
-    yield from each("timeline", brief.timeline, "sources", "source")
-    yield from each("timeline", brief.timeline, "places", "place")
-    yield from each("quotes", brief.quotes, "source", "source")
-    yield from each("quotes", brief.quotes, "actor", "actor")
-    yield from each("assessment", brief.assessment, "sources", "source")
-    yield from each("outlook", brief.outlook, "sources", "source")
-    yield from each("sources", brief.sources, "via", "source")
-
-
 def _duplicate_ids(loaded: LoadedFile, collection: str, kind: str, ids: list[str]) -> Iterator[Problem]:
+    first: dict[str, int] = {}
     for index, value in enumerate(ids):
-        if value in ids[:index]:
+        if value in first and re.fullmatch(ID_PATTERN, value):
             yield _at(loaded, (collection, index, "id"),
-                      f"{kind} id '{value}' is used twice (first at {collection}[{ids.index(value)}])")
+                      f"{kind} id {quoted(value)} is used twice (first at {collection}[{first[value]}])")
+        first.setdefault(value, index)
+
+
+KNOWN_SHOWN = 10
+"""Known ids listed at most in a message about an unknown one."""
 
 
 def _unknown_reference(kind: str, ref: str, known: list[str]) -> str:
+    known = [value for value in dict.fromkeys(known) if value]
     close = difflib.get_close_matches(ref, known, n=1, cutoff=0.6)
     if close:
-        hint = f"; did you mean '{close[0]}'?"
+        hint = f"; did you mean {quoted(close[0])}?"
     elif known:
-        hint = f"; known {kind}s: {', '.join(dict.fromkeys(known))}"
+        more = ", …" if len(known) > KNOWN_SHOWN else ""
+        hint = f"; known {kind}s: {', '.join(excerpt(value) for value in known[:KNOWN_SHOWN])}{more}"
     else:
         hint = f"; the brief lists no {kind}s"
-    return f"unknown {kind} '{ref}'{hint}"
+    return f"unknown {kind} {quoted(ref)}{hint}"
 
 
 def _at(loaded: LoadedFile, path: FieldPath, message: str,

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem
 from fieldbrief.incremental import content_digest
-from fieldbrief.load import LoadedFile, load_file
+from fieldbrief.load import LoadedFile
 from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
@@ -124,10 +124,9 @@ def check_file(path: Path) -> Checked:
     """Load and validate one brief file."""
     assert _setup is not None
     try:
-        valid = validate(load_file(path, _setup.project.config.max_brief_bytes), _setup.rules)
-    except InvalidInput as error:
-        raw = path.read_bytes() if path.is_file() else b""
-        return Checked(path, content_digest(raw, []), (), problems=tuple(error.problems))
+        valid = validate(_setup.project.load_brief(path), _setup.rules)
+    except InvalidInput as error:  # the build stops on it: no digest is needed
+        return Checked(path, "", (), problems=tuple(error.problems))
     assets = _local_assets(valid.brief)
     raw = valid.source_file.raw
     return Checked(path, content_digest(raw, [Path(a) for a in assets]), assets,
@@ -159,7 +158,7 @@ def _as_checked(job: RenderJob) -> LoadedFile:
     changed = BuildFailed(f"{job.label} changed during the build (it was checked as one "
                           "text and read as another); build again")
     try:
-        loaded = load_file(job.checked.path, _setup.project.config.max_brief_bytes)
+        loaded = _setup.project.load_brief(job.checked.path)
     except (InvalidInput, OSError):
         raise changed from None
     if content_digest(loaded.raw, [Path(a) for a in job.checked.assets]) != job.checked.content:

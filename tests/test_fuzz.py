@@ -1,23 +1,31 @@
 """Property-based tests: random YAML, random values in every field, random Unicode.
 
 Every input must end in a valid brief or a clean validation error (never another
-exception), and no text from a brief may reach the HTML as markup. CI runs a few
-thousand examples; set FIELDBRIEF_FUZZ_EXAMPLES for more, e.g. 20000.
+exception), and no text from a brief may reach the HTML as markup. YAML is also
+written by hand (tags, escapes in double quotes, values YAML reads as numbers or
+booleans, deep nesting, long ids and tags, aliases of large values): `check` must
+never raise, and what passes `check` must build. CI runs a few thousand examples;
+set FIELDBRIEF_FUZZ_EXAMPLES for more, e.g. 20000.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import re
+import shutil
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
+from conftest import REPO, SCENARIOS
+from fieldbrief.cli import main
 from fieldbrief.config import SiteConfig
 from fieldbrief.errors import InvalidInput
 from fieldbrief.load import load_file
@@ -152,3 +160,120 @@ def test_fast_path_for_plain_text_matches_markdown(text: str) -> None:
     """Text escaped directly must come out exactly as Markdown would render it."""
     if is_plain(text):
         assert to_html(text) == markdown_to_html(text)
+
+
+# --- YAML written by hand: tags, escapes, look-alikes, nesting, long values, aliases ------
+
+MINIMAL_LINES = (SCENARIOS / "valid_minimal.yaml").read_text(encoding="utf-8").splitlines()
+VALUE_LINES = [index for index, line in enumerate(MINIMAL_LINES)
+               if ": " in line or line.lstrip().startswith("- ")]
+TEXT_LINES = [index for index, line in enumerate(MINIMAL_LINES)
+              if line.split(":")[0].strip("- ") in ("title", "desk", "summary", "counts", "publisher")]
+
+SCALAR_TAGS = st.sampled_from([
+    "!!bool", "!!int", "!!float", "!!timestamp", "!!binary", "!!str", "!!null", "!!seq", "!!map",
+    "!!set", "!!omap", "!!merge", "!!python/name:os.system", "!!python/object/apply:os.system",
+    "!!python/bytes", "!local", "!", "!<tag:yaml.org,2002:str>", "!<tag:yaml.org,2002:int>"])
+ESCAPES = st.sampled_from([
+    "\\0", "\\a", "\\b", "\\e", "\\x01", "\\x1b", "\\x7f", "\\x85", "\\xa0", "\\uFFFE",
+    "\\uFFFF", "\\uFDD0", "\\ud800", "\\U0001FFFE", "\\U0010FFFF", "\\N", "\\_", "\\L", "\\P",
+    "\\t", "\\n", "\\r", "\\\\", '\\"', "\\u202e", "\\u2028", "\\/"])
+QUOTABLE = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc"),
+                                          blacklist_characters='"\\'), max_size=8)
+DOUBLE_QUOTED = st.lists(st.one_of(ESCAPES, QUOTABLE), max_size=6).map(
+    lambda parts: '"' + "".join(parts) + '"')
+LOOKALIKES = st.sampled_from([
+    "11:00", "1:30:00", "190:20:30.15", "-1:00", "yes", "No", "on", "OFF", "y", "n", "~", "null",
+    "NULL", "", "1e3", "1.0e+3", ".inf", "-.Inf", ".nan", "0x10", "0o17", "017", "1_000", "0b101",
+    "+12", "2026-01-15", "2026-1-5", "2026-01-15T10:00:00-23:00", "2026-01-15 10:00:00.5 +5",
+    "9999-12-31T23:59:59-23:00", "0001-01-01", "2026-02-30", "2026-01-15T10:00Z", "<<", "=",
+    "'2026-11-02'", "'11:00'", "16.770", "-3.0", "[16.77, -3.0]", "[1e3, .nan]", "[90.0001, 0]"])
+LONG = st.tuples(st.sampled_from(["a", "ŧ", "a-", "-", "A", "\u6f22"]), st.integers(1, 400)).map(
+    lambda pair: pair[0] * pair[1])
+NESTED = st.integers(1, 80).flatmap(lambda depth: st.sampled_from(
+    ["[" * depth + "]" * depth, "{a: " * depth + "}" * depth, "[" * depth + "1" + "]" * depth]))
+RAW_SCALARS = st.one_of(
+    LOOKALIKES, DOUBLE_QUOTED, LONG, NESTED,
+    st.tuples(SCALAR_TAGS, st.one_of(LOOKALIKES, DOUBLE_QUOTED, st.just('""'), st.just("maybe"),
+                                     st.just("AAEC"))).map(" ".join))
+EXTRA_FIELDS = st.one_of(
+    RAW_SCALARS.map("tags: [{}]".format),
+    st.tuples(RAW_SCALARS, RAW_SCALARS).map(
+        lambda pair: "places:\n  - id: p\n    name: P\n    country: ML\n"
+                     f"    coordinates: [{pair[0]}, {pair[1]}]"),
+    RAW_SCALARS.map(lambda when: f"timeline:\n  - when: {when}\n    text: t\n    sources: [only-source]"),
+    RAW_SCALARS.map(lambda day: f"revisions:\n  - date: {day}\n    change: c"),
+    RAW_SCALARS.map("region: {}".format),
+)
+ALIASES = st.tuples(st.sampled_from([1, 1000, 100_000]), st.integers(1, 3000)).map(
+    lambda sizes: f"authors: [&big {'y' * sizes[0]}" + ", *big" * sizes[1] + "]")
+FEW_ALIASES = st.tuples(st.sampled_from([1, 1000, 30_000]), st.integers(0, 19)).map(
+    lambda sizes: f"authors: [&big {'y' * sizes[0]}" + ", *big" * sizes[1] + "]")
+ALLOWED_ESCAPES = st.sampled_from(["\\t", "\\n", "\\_", "\\L", "\\P", "\\\\", '\\"', "\\u202e",
+                                   "\\u2028", "\\/", "\\xa0", "\\U0001F600"])
+ALLOWED_DOUBLE_QUOTED = st.lists(st.one_of(ALLOWED_ESCAPES, QUOTABLE), max_size=6).map(
+    lambda parts: '"x' + "".join(parts) + '"')
+TEXT_VALUES = st.one_of(ALLOWED_DOUBLE_QUOTED, LOOKALIKES.filter(str.strip).map(repr),
+                        LONG.map(repr))
+
+
+def _raw_brief(draw: st.DrawFn, lines: list[int], scalars: st.SearchStrategy[str],
+               extras: st.SearchStrategy[str], aliases: st.SearchStrategy[str]) -> str:
+    text = list(MINIMAL_LINES)
+    for index in draw(st.lists(st.sampled_from(lines), min_size=1, max_size=3)):
+        head, separator, _ = text[index].partition(": ") if ": " in text[index] else (
+            text[index].partition("- "))
+        text[index] = head + separator + draw(scalars)
+    added = draw(st.lists(extras, max_size=2, unique_by=lambda field: field.split(":")[0]))
+    return "\n".join(text + added + draw(st.lists(aliases, max_size=1))) + "\n"
+
+
+@st.composite
+def hand_written_briefs(draw: st.DrawFn) -> str:
+    """valid_minimal.yaml with some values, and a few added fields, written by hand."""
+    return _raw_brief(draw, VALUE_LINES, RAW_SCALARS, EXTRA_FIELDS, ALIASES)
+
+
+@st.composite
+def nearly_valid_briefs(draw: st.DrawFn) -> str:
+    """Hand-written text in text fields and tags, and a few aliases, so that many pass
+    `check` and are built."""
+    tags = st.lists(TEXT_VALUES, min_size=1, max_size=3).map(lambda tags: f"tags: [{', '.join(tags)}]")
+    return _raw_brief(draw, TEXT_LINES, st.one_of(TEXT_VALUES, DOUBLE_QUOTED), tags, FEW_ALIASES)
+
+
+@FUZZ
+@given(hand_written_briefs())
+def test_hand_written_yaml_checks_without_a_traceback(tmp_path_factory, text: str) -> None:
+    path = tmp_path_factory.mktemp("raw") / "brief.yaml"
+    path.write_text(text, encoding="utf-8")
+    _check_file(path)
+
+
+BUILDS = settings(max_examples=max(5, EXAMPLES // 25), deadline=None, database=None,
+                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+def _cli(root: Path, *argv: str) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.chdir(root):
+        code = main(list(argv), stdout=out, stderr=err)
+    lines = err.getvalue().splitlines()
+    assert all(re.match(r"(briefs/brief\.yaml:\d+:\d+: |error: )", line) for line in lines), lines
+    return code, err.getvalue()
+
+
+@BUILDS
+@given(st.one_of(nearly_valid_briefs(), hand_written_briefs()))
+def test_what_passes_check_builds(tmp_path_factory, text: str) -> None:
+    root = tmp_path_factory.mktemp("project")
+    for folder in ("templates", "styles"):
+        shutil.copytree(REPO / folder, root / folder)
+    (root / "briefs").mkdir()
+    (root / "briefs" / "brief.yaml").write_text(text, encoding="utf-8")
+    code, err = _cli(root, "check")
+    note(err)
+    event("passed check, built" if code == 0 else "refused by check")
+    if code == 0:
+        build_code, build_err = _cli(root, "--no-pdf", "-j", "1")
+        assert build_code == 0, build_err

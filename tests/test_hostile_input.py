@@ -132,7 +132,8 @@ def test_python_tags_are_not_constructed(project: TmpProject, tmp_path: Path) ->
     result = project.run("check")
     assert result.code == 1
     assert result.err.splitlines()[0] == ("briefs/tag.yaml:1:5: id: the YAML tag "
-                                         "'tag:yaml.org,2002:python/object/apply:os.system' is not allowed; remove it")
+                                         "'!!python/object/apply:os.system' is not allowed; "
+                                         "remove it (put text in quotes)")
     assert not marker.exists()
 
 

@@ -7,6 +7,7 @@ PDF actually carries before the site is swapped in.
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -243,24 +244,30 @@ def test_a_build_that_cannot_save_its_record_leaves_the_site_as_it_was(project: 
     assert {p: p.read_bytes() for p in site.rglob("*") if p.is_file()} == before
 
 
-@pytest.mark.parametrize(("link", "target"), [
+@pytest.mark.parametrize(("name", "target"), [
     ("styles/leak.css", "/etc/passwd"),
     ("templates/partials/summary.html", "/etc/hostname"),
     ("assets/maps", "/etc"),
+    ("styles/loop.css", "styles/loop.css"),
+    ("styles/pipe.css", None),
 ])
-def test_a_link_out_of_the_project_in_its_input_folders_is_refused(
-        project: TmpProject, link: str, target: str) -> None:
-    """Nothing outside the project is read, hashed or published through a symbolic link."""
+def test_inputs_that_lead_out_of_the_project_or_never_end_are_refused(
+        project: TmpProject, name: str, target: str | None) -> None:
+    """Nothing outside the project is read, hashed or published through a symbolic link,
+    and no pipe is read (it would wait for ever)."""
     project.write("a.yaml", brief_text("alpha"))
-    path = project.root / link
+    path = project.root / name
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         path.unlink()
-    path.symlink_to(target)
+    if target is None:
+        os.mkfifo(path)
+    else:
+        path.symlink_to(target if target.startswith("/") else project.root / target)
     result = project.run("-j", "1")
     assert result.code == 1
     assert result.err == (
-        f"error: {link}: a link to a place outside its folder; fieldbrief reads templates, "
-        "styles and assets only from inside the project's own templates/, styles/ and "
-        "assets/ folders; nothing was written\n")
+        f"error: {name}: not a file or folder inside its own folder (a link leading outside, a "
+        "loop of links, a pipe or a device); fieldbrief reads templates, styles and assets only "
+        "from inside the project's templates/, styles/ and assets/ folders; nothing was written\n")
     assert not (project.root / "site").exists()

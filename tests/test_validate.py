@@ -144,11 +144,16 @@ def test_text_with_colon_gets_a_quoting_hint(project: TmpProject) -> None:
         "contains ': ', put it in quotes or use '>-' and write it on the next lines")
 
 
-def test_check_accepts_files_outside_the_project(project: TmpProject, tmp_path: Path) -> None:
+def test_check_refuses_files_outside_the_project(project: TmpProject, tmp_path: Path) -> None:
     outside = tmp_path / "elsewhere.yaml"
     shutil.copy(SCENARIOS / "valid_minimal.yaml", outside)
     result = project.run("check", str(outside))
-    assert (result.code, result.out) == (0, "1 brief valid\n")
+    assert (result.code, result.out) == (1, "")
+    assert result.err.splitlines() == [
+        f"{outside}:1:1: refused: the file is outside the project; fieldbrief reads only "
+        "files inside the project folder",
+        "error: 1 problem in 1 file; nothing was written",
+    ]
 
 
 def test_example_briefs_are_valid_without_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
