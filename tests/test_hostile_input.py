@@ -177,9 +177,12 @@ def test_symlink_out_of_assets_is_refused(project: TmpProject) -> None:
     (project.root / "assets").mkdir()
     (project.root / "assets" / "passwd.png").symlink_to("/etc/passwd")
     with_map(project, "assets/passwd.png")
-    result = project.run()
+    result = project.run("check")
     assert result.err.splitlines()[0] == (
         "briefs/mapped.yaml:12:10: map.image: 'assets/passwd.png' is outside the project's assets/ folder")
+    result = project.run()  # a build refuses the link itself, before it reads anything
+    assert result.code == 1
+    assert result.err.startswith("error: assets/passwd.png: not a file or folder inside its own folder")
 
 
 def test_url_to_an_unlisted_host_is_never_contacted(project: TmpProject, listener: Listener) -> None:

@@ -313,9 +313,9 @@ def test_keeps_watching_an_assets_folder_linked_from_outside(project: TmpProject
     try:
         (assets / "map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="2"/>')
         assert running.next_build()["error"] == (
-            "error: assets/: a link to a place outside its folder; fieldbrief reads templates, "
-            "styles and assets only from inside the project's own templates/, styles/ and "
-            "assets/ folders")
+            "error: assets/: not a file or folder inside its own folder (a link leading outside, "
+            "a loop of links, a pipe or a device); fieldbrief reads templates, styles and assets "
+            "only from inside the project's templates/, styles/ and assets/ folders")
         (project.root / "assets").unlink()
         (project.root / "assets").mkdir()
         assert running.next_build()["error"] is None
