@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, unquote
 import watchfiles
 
 from fieldbrief.config import CONFIG_FILE
-from fieldbrief.errors import FieldbriefError, InvalidInput
+from fieldbrief.errors import FieldbriefError, InvalidInput, printable
 from fieldbrief.pipeline import STATIC_DIR, BuildOptions, build
 from fieldbrief.progress import PlainProgress
 from fieldbrief.project import Project
@@ -95,7 +95,7 @@ class LiveSite:
             report = build(self.load_project(), self.out_dir, (), self.options,
                            PlainProgress(self.out))
         except Exception as error:  # noqa: BLE001 (a broken brief never stops the server)
-            message = _printable(_describe(error))
+            message = _describe(error)
             self._say(self.err, message)
             self.state.record(message)
             return
@@ -107,7 +107,7 @@ class LiveSite:
             self.state.record(None)
 
     def _say(self, stream: TextIO, text: str) -> None:
-        stream.write(_printable(text) + "\n")
+        stream.write(text + "\n")
         stream.flush()
 
 
@@ -154,20 +154,14 @@ class _Watched:
 
 
 def _describe(error: Exception) -> str:
-    """The error as the terminal and the page show it: what went wrong, without a traceback."""
+    """The error as the terminal and the page show it: what went wrong, without a traceback,
+    one problem a line, each line printable (see :func:`~fieldbrief.errors.printable`)."""
     if isinstance(error, InvalidInput):
         return "\n".join(str(problem) for problem in error.problems)
     if isinstance(error, FieldbriefError):
-        return f"error: {error}"
+        return printable(f"error: {error}")
     detail = str(error)
-    return f"error: {type(error).__name__}: {detail}" if detail else f"error: {type(error).__name__}"
-
-
-def _printable(text: str) -> str:
-    """``text`` with control characters (other than line breaks and tabs) written as escapes,
-    so a message quoting a brief cannot drive the terminal."""
-    return "".join(repr(char)[1:-1] if _is_control(char) and char not in "\n\t" else char
-                   for char in text)
+    return printable(f"error: {type(error).__name__}" + (f": {detail}" if detail else ""))
 
 
 def _is_control(char: str) -> bool:
@@ -242,7 +236,7 @@ class _Server(http.server.ThreadingHTTPServer):
         """One line, not a traceback; a browser that went away is not worth a line."""
         error = sys.exc_info()[1]
         if isinstance(error, Exception) and not isinstance(error, (ConnectionError, TimeoutError)):
-            self.err.write(_printable(f"{_describe(error)} (while answering a request)") + "\n")
+            self.err.write(f"{_describe(error)} (while answering a request)\n")
             self.err.flush()
 
 
