@@ -43,10 +43,11 @@ MAX_NESTING = 20
 recurses once or more per level (and fails near 250). A brief needs three or four."""
 MAX_DEPTH = 50
 """Elements nested in the HTML of one field, emphasis and links included: WeasyPrint
-recurses once or more per level (and fails near 160)."""
-MAX_LENGTH = 20_000
-"""Characters in one Markdown field (a long summary is 3,000)."""
-MAX_BRACKETS = 200
+recurses once or more per level (160 nested blockquotes exhaust it)."""
+MAX_LENGTH = 10_000
+"""Characters in one Markdown field (a long summary is 3,000): some inline patterns take
+time quadratic in the length of a paragraph ('**a' repeated: 10,000 characters in ~0.5 s)."""
+MAX_BRACKETS = 100
 """'[' in one Markdown field: Python-Markdown's link patterns take time cubic in their number."""
 
 
