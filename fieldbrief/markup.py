@@ -88,11 +88,12 @@ _converter = markdown.Markdown(extensions=["sane_lists", "tables", "smarty", _Te
                                output_format="html")
 
 
-PLAIN_TEXT = re.compile(r"""[^\s#>+=|0-9\-*_`\[\]!<>&\\'"][^\n*_`\[\]!<>&\\'"]*""")
+PLAIN_TEXT = re.compile(r"""[^\s#>+=|0-9\-*_`\[\]!<>&\\'"][^\n*_`\[\]!<\\'"]*""")
 """One line that Markdown (with the smarty extension) would only wrap in a paragraph:
 no emphasis, code, link, image, autolink, escape or quote, and no block marker at
-its start. Such text, most of a brief, is escaped directly: Python-Markdown costs a
-fraction of a millisecond per field, and a brief has dozens of fields."""
+its start ('&' and '>' are text like any other character, see _TextNotHtml). Such
+text, most of a brief, is escaped directly: Python-Markdown costs a fraction of a
+millisecond per field, and a brief has dozens of fields."""
 
 
 @functools.lru_cache(maxsize=256)  # the summary and BLUF are rendered twice per brief
