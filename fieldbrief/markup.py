@@ -18,11 +18,13 @@ from __future__ import annotations
 import functools
 import html
 import re
-from xml.etree.ElementTree import Element
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element
 
 import markdown
 import nh3
+from markdown.blockprocessors import HRProcessor
 from markdown.extensions import Extension
 from markdown.inlinepatterns import (IMAGE_LINK_RE, IMAGE_REFERENCE_RE, LinkInlineProcessor,
                                      ReferenceInlineProcessor, ShortReferenceInlineProcessor)
@@ -169,7 +171,7 @@ def links_of(text: str) -> list[str]:
 _QUOTE_MARKER = re.compile(r" {0,3}> ?")
 _LIST_MARKER = re.compile(r" {0,3}(?:[*+-]|\d+\.)(?: +|\t|$)")
 _INDENT = re.compile(r" {4}|\t| {0,3}\t")
-_RULE = re.compile(r" {0,3}([-*_])(?: *\1){2,} *$")
+_RULE = re.compile(HRProcessor.RE.removeprefix("^"))  # a line Markdown reads as <hr>
 
 
 def nesting_depth(text: str) -> int:
@@ -185,29 +187,40 @@ def nesting_depth(text: str) -> int:
 def _line_depth(line: str) -> int:
     depth, position = 0, 0
     while True:
-        rest = line[position:]
-        marker = _QUOTE_MARKER.match(rest) or _INDENT.match(rest)
-        if marker is None and not _RULE.match(rest):
-            marker = _LIST_MARKER.match(rest)
-        if marker is None or not marker.end():
+        marker = _QUOTE_MARKER.match(line, position) or _INDENT.match(line, position)
+        if marker is None and not _RULE.match(line, position):
+            marker = _LIST_MARKER.match(line, position)
+        if marker is None or marker.end() == position:
             return depth
         depth += 1
-        position += marker.end()
+        position = marker.end()
 
 
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)[^>]*>")
-_VOID = {"br", "hr", "img"}
+class _Depth(HTMLParser):
+    """Follows how deeply elements nest (a parser without recursion, unlike a tree)."""
+
+    VOID = {"br", "hr", "img", "wbr"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID:
+            self.depth -= 1
 
 
 def html_depth(fragment: str) -> int:
     """How deeply the elements of well-formed HTML (nh3's output) nest."""
-    depth = deepest = 0
-    for tag in _TAG.finditer(fragment):
-        if tag[2].lower() in _VOID:
-            continue
-        depth += -1 if tag[1] else 1
-        deepest = max(deepest, depth)
-    return deepest
+    parser = _Depth()
+    parser.feed(fragment)
+    parser.close()
+    return parser.deepest
 
 
 # --- conversion --------------------------------------------------------------------------

@@ -92,5 +92,9 @@ def test_nesting_is_counted_without_recursion() -> None:
 def test_conversion_refuses_what_check_refuses() -> None:
     with pytest.raises(BuildFailed, match="nested 160 levels deep"):
         markdown_to_html(">" * 160 + " x")
+    deep_emphasis = "**a " * 50 + "x" + " a**" * 50
     with pytest.raises(BuildFailed, match=f"nested 51 elements deep .* at most {MAX_DEPTH}"):
-        markdown_to_html("**a " * 50 + "x" + " a**" * 50)
+        markdown_to_html(deep_emphasis)
+    with pytest.raises(BuildFailed, match="nested 51 elements deep"):
+        markdown_to_html('[end tags in a title](https://example.org "' + "</b>" * 60 + '") '
+                         + deep_emphasis)
