@@ -147,13 +147,25 @@ def markdown_problems(text: str) -> list[str]:
     if (brackets := text.count("[")) > MAX_BRACKETS:
         problems.append(f"Markdown has {brackets} '['; at most {MAX_BRACKETS} are allowed in "
                         "one field (write \\[ for a bracket that is not a link)")
-    if (depth := nesting_depth(text)) > MAX_NESTING:
-        problems.append(f"Markdown is nested {depth} levels deep (blockquotes or lists); "
+    if (nesting := nesting_depth(text)) > MAX_NESTING:
+        problems.append(f"Markdown is nested {nesting} levels deep (blockquotes or lists); "
                         f"at most {MAX_NESTING} are allowed")
-    if not problems and not is_plain(text) and (depth := html_depth(_sanitised(text))) > MAX_DEPTH:
+    if (not problems and depth_bound(text, nesting) > MAX_DEPTH
+            and (depth := html_depth(_sanitised(text))) > MAX_DEPTH):
         problems.append(f"Markdown is nested {depth} elements deep (emphasis, links, "
                         f"blockquotes or lists); at most {MAX_DEPTH} are allowed")
     return problems
+
+
+def depth_bound(text: str, nesting: int) -> int:
+    """A bound on :func:`html_depth` of ``text`` (whose :func:`nesting_depth` is
+    ``nesting``) that needs no conversion: two elements per list level, four for the
+    innermost block (a table cell), and one per character that can open an inline
+    element (emphasis, code, link)."""
+    return 2 * nesting + 4 + sum(text.count(char) for char in INLINE_OPENERS)
+
+
+INLINE_OPENERS = "*_`[<"
 
 
 def links_of(text: str) -> list[str]:
@@ -161,7 +173,7 @@ def links_of(text: str) -> list[str]:
 
     Only for text :func:`markdown_problems` accepts.
     """
-    if is_plain(text):
+    if "[" not in text and "<" not in text:  # no link, reference or autolink
         return []
     return [html.unescape(link[1]) for link in _HREF.finditer(_converted(text))]
 

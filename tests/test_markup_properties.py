@@ -13,8 +13,9 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fieldbrief.markup import (MAX_DEPTH, allowed_link, html_depth, is_plain, markdown_problems,
-                               markdown_to_html, nesting_depth, to_html, to_plain_text)
+from fieldbrief.markup import (MAX_DEPTH, allowed_link, depth_bound, html_depth, is_plain,
+                               markdown_problems, markdown_to_html, nesting_depth, to_html,
+                               to_plain_text)
 
 EXAMPLES = int(os.environ.get("FIELDBRIEF_FUZZ_EXAMPLES", "1000"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -77,6 +78,6 @@ def test_accepted_markdown_converts_within_bounds_with_safe_links(text: str) -> 
         return
     fragment = str(markdown_to_html(text))
     assert _structure_depth(fragment) <= nesting_depth(text)
-    assert html_depth(fragment) <= MAX_DEPTH
+    assert html_depth(fragment) <= min(MAX_DEPTH, depth_bound(text, nesting_depth(text)))
     assert all(allowed_link(html.unescape(href)) for href in _HREF.findall(fragment))
 
