@@ -139,7 +139,14 @@ def to_plain_text(text: str) -> str:
 # --- what validation asks -----------------------------------------------------------------
 
 def markdown_problems(text: str) -> list[str]:
-    """Why ``text`` may not be converted (too long, too many '[', nested too deeply)."""
+    """Why ``text`` may not be converted (too long, too many '[', nested too deeply).
+
+    The source is measured first, so that Python-Markdown never sees text it would
+    take minutes over or recurse too deeply on; then, unless the text has no block
+    structure at all and too few characters that open an inline element to come near
+    MAX_DEPTH, the converted HTML is measured: lazy continuation lines can nest deeper
+    than any single line shows.
+    """
     problems = []
     if len(text) > MAX_LENGTH:
         problems.append(f"Markdown is {len(text)} characters long; at most {MAX_LENGTH} are "
@@ -148,24 +155,31 @@ def markdown_problems(text: str) -> list[str]:
         problems.append(f"Markdown has {brackets} '['; at most {MAX_BRACKETS} are allowed in "
                         "one field (write \\[ for a bracket that is not a link)")
     if (nesting := nesting_depth(text)) > MAX_NESTING:
-        problems.append(f"Markdown is nested {nesting} levels deep (blockquotes or lists); "
-                        f"at most {MAX_NESTING} are allowed")
-    if (not problems and depth_bound(text, nesting) > MAX_DEPTH
-            and (depth := html_depth(_sanitised(text))) > MAX_DEPTH):
-        problems.append(f"Markdown is nested {depth} elements deep (emphasis, links, "
-                        f"blockquotes or lists); at most {MAX_DEPTH} are allowed")
-    return problems
+        problems.append(_too_deep(nesting))
+    if problems or (nesting == 0 and 4 + _inline_openers(text) <= MAX_DEPTH):
+        return problems
+    try:
+        structure, depth = html_depth(_sanitised(text))
+    except RecursionError:  # a chain of lazy lines
+        return [f"Markdown is nested too deeply to convert (blockquotes or lists); at most "
+                f"{MAX_NESTING} levels are allowed"]
+    if structure > MAX_NESTING:
+        return [_too_deep(structure)]
+    if depth > MAX_DEPTH:
+        return [f"Markdown is nested {depth} elements deep (emphasis, links, blockquotes or "
+                f"lists); at most {MAX_DEPTH} are allowed"]
+    return []
 
 
-def depth_bound(text: str, nesting: int) -> int:
-    """A bound on :func:`html_depth` of ``text`` (whose :func:`nesting_depth` is
-    ``nesting``) that needs no conversion: two elements per list level, four for the
-    innermost block (a table cell), and one per character that can open an inline
-    element (emphasis, code, link)."""
-    return 2 * nesting + 4 + sum(text.count(char) for char in INLINE_OPENERS)
+def _too_deep(levels: int) -> str:
+    return (f"Markdown is nested {levels} levels deep (blockquotes or lists); "
+            f"at most {MAX_NESTING} are allowed")
 
 
-INLINE_OPENERS = "*_`[<"
+def _inline_openers(text: str) -> int:
+    """Characters that can open an inline element (emphasis, code, link): without block
+    structure, a field nests at most four elements (a table cell) plus one per opener."""
+    return sum(text.count(char) for char in "*_`[<")
 
 
 def links_of(text: str) -> list[str]:
@@ -187,11 +201,12 @@ _RULE = re.compile(HRProcessor.RE.removeprefix("^"))  # a line Markdown reads as
 
 
 def nesting_depth(text: str) -> int:
-    """The deepest nesting of blockquotes and lists any line of ``text`` opens.
+    """The deepest nesting of blockquotes and lists any one line of ``text`` opens.
 
     Counted on the source, line by line and without recursion: each '>' marker, each
     list marker and each level of indentation (four spaces or a tab) at the start of
-    a line is one level. This is never less than the nesting Python-Markdown builds.
+    a line is one level. Lazy continuation lines (a line without the markers of the
+    quote or list item it continues) can make Python-Markdown nest deeper than this.
     """
     return max((_line_depth(line) for line in text.split("\n")), default=0)
 
@@ -212,27 +227,32 @@ class _Depth(HTMLParser):
     """Follows how deeply elements nest (a parser without recursion, unlike a tree)."""
 
     VOID = {"br", "hr", "img", "wbr"}
+    STRUCTURE = {"blockquote", "ul", "ol"}
 
     def __init__(self) -> None:
         super().__init__()
-        self.depth = self.deepest = 0
+        self.depth = self.deepest = self.structure = self.deepest_structure = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in self.VOID:
             self.depth += 1
             self.deepest = max(self.deepest, self.depth)
+        if tag in self.STRUCTURE:
+            self.structure += 1
+            self.deepest_structure = max(self.deepest_structure, self.structure)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self.VOID:
-            self.depth -= 1
+        self.depth -= tag not in self.VOID
+        self.structure -= tag in self.STRUCTURE
 
 
-def html_depth(fragment: str) -> int:
-    """How deeply the elements of well-formed HTML (nh3's output) nest."""
+def html_depth(fragment: str) -> tuple[int, int]:
+    """How deeply blockquotes and lists, and how deeply all elements, nest in
+    well-formed HTML (nh3's output)."""
     parser = _Depth()
     parser.feed(fragment)
     parser.close()
-    return parser.deepest
+    return parser.deepest_structure, parser.deepest
 
 
 # --- conversion --------------------------------------------------------------------------

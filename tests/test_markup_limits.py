@@ -43,6 +43,15 @@ def test_deeply_nested_quotes_and_lists_are_refused_by_check(
         "at most 20 are allowed", ONE_PROBLEM]
 
 
+def test_lazy_lines_nesting_deeper_than_any_line_are_refused_by_check(project: TmpProject) -> None:
+    """Each line opens at most 20 levels, but lines without the markers of the quote or
+    item they continue stay inside it, and open their own levels there."""
+    with_summary(project, "> " * 19 + "- \n" + "- " * 19 + "a\n" + "> " * 19 + "a")
+    assert project.run("check").err.splitlines() == [
+        f"{SUMMARY_AT} Markdown is nested 38 levels deep (blockquotes or lists); "
+        "at most 20 are allowed", ONE_PROBLEM]
+
+
 def test_deeply_nested_emphasis_is_refused_by_check(project: TmpProject) -> None:
     with_summary(project, "**a " * 50 + "x" + " a**" * 50)
     result = project.run("check")
