@@ -9,6 +9,7 @@ and column of the field it is about. The site configuration is checked the same 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import types
 import typing
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
-from fieldbrief.model import ID_PATTERN, Brief, PageSize, TlpLabel
+from fieldbrief.markup import allowed_link, links_of, markdown_problems
+from fieldbrief.model import ID_PATTERN, Brief, Markdown, PageSize, TlpLabel
 from fieldbrief.resources import ResourcePolicy
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
@@ -56,7 +58,8 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
     except InvalidInput as error:
         raise InvalidInput([*error.problems, *_reference_problems(loaded)]) from None
     problems = [*_reference_problems(loaded), *_unused_sources(loaded, brief),
-                *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources)]
+                *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
+                *_markdown_problems(loaded, brief)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
@@ -309,3 +312,68 @@ def _at(loaded: LoadedFile, path: FieldPath, message: str,
         severity: Severity = Severity.ERROR) -> Problem:
     line, column = loaded.position_of(path)
     return Problem(loaded.name, line, column, dotted(path), message, severity)
+
+
+# --- Markdown fields ----------------------------------------------------------------------
+
+def _markdown_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    """Markdown that would not convert (too deep, too long), and links that lead nowhere:
+    a brief links to web and mail addresses and to anchors of its own page, nothing else
+    (a relative link would resolve against the build folder in the PDF)."""
+    anchors = _anchors(brief)
+    for path, text in _markdown_fields(brief):
+        if refused := markdown_problems(text):
+            yield from (_at(loaded, path, message) for message in refused)
+            continue
+        for url in dict.fromkeys(links_of(text)):
+            if url.startswith("#") and url[1:] not in anchors:
+                close = difflib.get_close_matches(url[1:], sorted(anchors), n=1, cutoff=0.6)
+                hint = f"did you mean '#{close[0]}'?" if close else f"e.g. '#{sorted(anchors)[0]}'"
+                yield _at(loaded, path, f"links to '{url}', which is not an anchor of this "
+                                        f"brief; {hint}")
+            elif not allowed_link(url):
+                yield _at(loaded, path, f"links to '{url}'; a brief may link only to http(s) and "
+                                        "mailto: addresses and to anchors of its own page, "
+                                        f"such as '#source-{brief.sources[0].id}'")
+
+
+def _markdown_fields(brief: Brief) -> Iterator[tuple[FieldPath, str]]:
+    """Every Markdown field of ``brief`` with its position (the model has fixed depth)."""
+    waiting: list[tuple[FieldPath, BaseModel]] = [((), brief)]
+    while waiting:
+        path, part = waiting.pop()
+        markdown = _markdown_names(type(part))
+        for name in type(part).model_fields:
+            value = getattr(part, name)
+            values = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+            for index, item in values:
+                where = path + ((name,) if index is None else (name, index))
+                if isinstance(item, BaseModel):
+                    waiting.append((where, item))
+                elif isinstance(item, str) and name in markdown:
+                    yield where, item
+
+
+@functools.cache
+def _markdown_names(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` typed Markdown (alone, optional, or in a list)."""
+    hints = typing.get_type_hints(model, include_extras=True)
+    return frozenset(name for name in model.model_fields
+                     if hints[name] == Markdown or Markdown in typing.get_args(hints[name]))
+
+
+def _anchors(brief: Brief) -> set[str]:
+    """The ids of a brief's page a link may point at (as the templates write them)."""
+    sections = {"bottom-line": True, "situation": True, "sources": True, "map": brief.map,
+                "key-figures": brief.figures, "timeline": brief.timeline, "quotes": brief.quotes,
+                "assessment": brief.assessment, "outlook": brief.outlook,
+                "estimative-language": brief.assessment or brief.outlook,
+                "places-and-actors": brief.places or brief.actors, "revisions": brief.revisions}
+    anchors = {anchor for anchor, shown in sections.items() if shown}
+    for prefix, items in (("figure", brief.figures), ("timeline", brief.timeline),
+                          ("quote", brief.quotes), ("assessment", brief.assessment),
+                          ("outlook", brief.outlook)):
+        anchors.update(f"{prefix}-{number}" for number in range(1, len(items) + 1))
+    for prefix, parts in (("source", brief.sources), ("place", brief.places), ("actor", brief.actors)):
+        anchors.update(f"{prefix}-{part.id}" for part in parts)
+    return anchors
