@@ -3,7 +3,11 @@
 WeasyPrint fetches whatever a document references unless told otherwise; this
 stage gives it a fetcher that asks the project's :class:`ResourcePolicy` and fails
 the render on anything it refuses (and on any redirect), so a brief can never pull
-a local file or a network address into a PDF. One renderer holds one
+a local file or a network address into a PDF. The fetcher also refuses an image
+that exceeds the structural bounds of :mod:`fieldbrief.images` (an SVG ``<use>``
+bomb) before WeasyPrint parses it. WeasyPrint only logs some failures, such as an
+image inside an SVG that did not load; any error it logs during a render fails the
+render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
@@ -14,19 +18,28 @@ the PDF come from the caller, so a fixed date gives byte-identical files.
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.images import svg_problem
 from fieldbrief.model import PageSize, PdfVariant
 from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
+MAX_RESOURCE_BYTES = 32 * 2**20
+"""The largest image or stylesheet a PDF may load (read no further: a gzip bomb stops here)."""
+WEASYPRINT_LOG = logging.getLogger("weasyprint")
 
 
 @dataclass(frozen=True)
@@ -42,19 +55,57 @@ class PdfJob:
 
 
 class PolicyFetcher(URLFetcher):
-    """Fetches only what the resource policy allows, without following redirects."""
+    """Fetches only what the resource policy allows, without following redirects, and
+    no image that exceeds the bounds of :func:`svg_problem`.
+
+    WeasyPrint swallows some fetch errors (those inside an SVG), so each refusal is also
+    recorded here, for the renderer to fail on.
+    """
 
     def __init__(self, policy: ResourcePolicy) -> None:
         super().__init__(timeout=10, allowed_protocols={"file", "http", "https"},
                          allow_redirects=False, fail_on_errors=True)
         self.policy = policy
-        self.refused: list[str] = []
+        self.refused: list[str] = []  # URLs the policy refused
+        self.problems: list[str] = []  # "<file or URL>: <why>" for resources refused by content
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:  # type: ignore[override]
         if not self.policy.allows_url(url):
             self.refused.append(url)
             raise URLFetchingError(f"fetching {url!r} is not allowed")
-        return super().fetch(url, headers)
+        response = super().fetch(url, headers)
+        try:
+            body = response.read(MAX_RESOURCE_BYTES + 1)
+        finally:
+            response.close()
+        problem = (f"larger than {MAX_RESOURCE_BYTES // 2**20} MiB"
+                   if len(body) > MAX_RESOURCE_BYTES else svg_problem(body))
+        if problem:
+            self.problems.append(f"{self._name(url)}: {problem}")
+            raise URLFetchingError(problem)
+        return URLFetcherResponse(response.url, body, response.headers, response.status)
+
+    def _name(self, url: str) -> str:
+        """A project file as a path inside the project, anything else as its URL."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path)).resolve().relative_to(self.policy.root).as_posix()
+        return url
+
+
+class _ErrorLog(logging.Filter):
+    """Collects the error records WeasyPrint logs (a missing image, an SVG that failed
+    to draw) instead of letting them pass as output, so they fail the render."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        self.messages.append(record.getMessage())
+        return False
 
 
 class PdfRenderer:
@@ -73,19 +124,44 @@ class PdfRenderer:
                                      font_config=self.font_config) for size in ("A4", "Letter")}
 
     def render(self, job: PdfJob) -> bytes:
-        fetcher = PolicyFetcher(self.policy)
-        document = HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
+        """The brief's PDF; BuildFailed naming the brief if anything in it failed to load."""
+        with self._guarded(job) as fetcher:
+            return self._html(job, fetcher).write_pdf(**self._options(job))
+
+    def layout(self, job: PdfJob) -> Document:
+        """The brief laid out in pages, as :meth:`render` would write them."""
+        with self._guarded(job) as fetcher:
+            return self._html(job, fetcher).render(**self._options(job))
+
+    def _html(self, job: PdfJob, fetcher: PolicyFetcher) -> HTML:
+        return HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
+
+    def _options(self, job: PdfJob) -> dict[str, object]:
+        return {"stylesheets": [*self.stylesheets, self.page_sizes[job.page_size]],
+                "font_config": self.font_config, **self._variant_options(job)}
+
+    @contextmanager
+    def _guarded(self, job: PdfJob) -> Iterator[PolicyFetcher]:
+        """A fetcher for one render; any refusal or WeasyPrint error in it fails the
+        render, even one WeasyPrint only logged."""
+        fetcher, errors = PolicyFetcher(self.policy), _ErrorLog()
+        WEASYPRINT_LOG.addFilter(errors)
         try:
-            return document.write_pdf(
-                stylesheets=[*self.stylesheets, self.page_sizes[job.page_size]],
-                font_config=self.font_config, **self._variant_options(job))
+            yield fetcher
         except FatalURLFetchingError as error:
-            if fetcher.refused:
-                raise BuildFailed(
-                    f"{job.label}: the PDF may only load files from the project's styles/, "
-                    "templates/ and assets/ folders, and URLs on hosts listed in "
-                    f"allowed_hosts; refused {', '.join(fetcher.refused)}") from None
-            raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
+            if not (fetcher.refused or fetcher.problems):
+                raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
+        finally:
+            WEASYPRINT_LOG.removeFilter(errors)
+        if fetcher.refused:
+            raise BuildFailed(
+                f"{job.label}: the PDF may only load files from the project's styles/, "
+                "templates/ and assets/ folders, and URLs on hosts listed in "
+                f"allowed_hosts; refused {', '.join(fetcher.refused)}")
+        if fetcher.problems:
+            raise BuildFailed(f"{job.label}: refused {'; '.join(fetcher.problems)}")
+        if errors.messages:
+            raise BuildFailed(f"{job.label}: the PDF failed to render: {'; '.join(errors.messages)}")
 
     def _variant_options(self, job: PdfJob) -> dict[str, object]:
         if self.variant is None:
