@@ -29,7 +29,7 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, URLFetchingError
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import svg_problem
@@ -58,13 +58,13 @@ class PolicyFetcher(URLFetcher):
     """Fetches only what the resource policy allows, without following redirects, and
     no image that exceeds the bounds of :func:`svg_problem`.
 
-    WeasyPrint swallows some fetch errors (those inside an SVG), so each refusal is also
-    recorded here, for the renderer to fail on.
+    A failed fetch does not stop WeasyPrint (it logs it and goes on), so each refusal is
+    recorded here, and the renderer fails once the document is done, naming them all.
     """
 
     def __init__(self, policy: ResourcePolicy) -> None:
         super().__init__(timeout=10, allowed_protocols={"file", "http", "https"},
-                         allow_redirects=False, fail_on_errors=True)
+                         allow_redirects=False)
         self.policy = policy
         self.refused: list[str] = []  # URLs the policy refused
         self.problems: list[str] = []  # "<file or URL>: <why>" for resources refused by content
@@ -117,20 +117,20 @@ class PdfRenderer:
         self.policy = policy
         self.variant = variant
         self.font_config = FontConfiguration()
-        fetcher = PolicyFetcher(policy)
-        self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
-                                url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
+        with self._guarded(str(styles_dir)) as fetcher:
+            self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
+                                    url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
         self.page_sizes = {size: CSS(string=f"@page {{ size: {size} }}",
                                      font_config=self.font_config) for size in ("A4", "Letter")}
 
     def render(self, job: PdfJob) -> bytes:
         """The brief's PDF; BuildFailed naming the brief if anything in it failed to load."""
-        with self._guarded(job) as fetcher:
+        with self._guarded(job.label) as fetcher:
             return self._html(job, fetcher).write_pdf(**self._options(job))
 
     def layout(self, job: PdfJob) -> Document:
         """The brief laid out in pages, as :meth:`render` would write them."""
-        with self._guarded(job) as fetcher:
+        with self._guarded(job.label) as fetcher:
             return self._html(job, fetcher).render(**self._options(job))
 
     def _html(self, job: PdfJob, fetcher: PolicyFetcher) -> HTML:
@@ -141,27 +141,25 @@ class PdfRenderer:
                 "font_config": self.font_config, **self._variant_options(job)}
 
     @contextmanager
-    def _guarded(self, job: PdfJob) -> Iterator[PolicyFetcher]:
-        """A fetcher for one render; any refusal or WeasyPrint error in it fails the
-        render, even one WeasyPrint only logged."""
+    def _guarded(self, label: str) -> Iterator[PolicyFetcher]:
+        """A fetcher for one use of WeasyPrint; any refusal, and any error WeasyPrint
+        logs meanwhile, then fails it with BuildFailed naming ``label``."""
         fetcher, errors = PolicyFetcher(self.policy), _ErrorLog()
         WEASYPRINT_LOG.addFilter(errors)
         try:
             yield fetcher
-        except FatalURLFetchingError as error:
-            if not (fetcher.refused or fetcher.problems):
-                raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
         finally:
             WEASYPRINT_LOG.removeFilter(errors)
         if fetcher.refused:
             raise BuildFailed(
-                f"{job.label}: the PDF may only load files from the project's styles/, "
+                f"{label}: the PDF may only load files from the project's styles/, "
                 "templates/ and assets/ folders, and URLs on hosts listed in "
-                f"allowed_hosts; refused {', '.join(fetcher.refused)}")
+                f"allowed_hosts; refused {', '.join(dict.fromkeys(fetcher.refused))}")
         if fetcher.problems:
-            raise BuildFailed(f"{job.label}: refused {'; '.join(fetcher.problems)}")
+            raise BuildFailed(f"{label}: refused {'; '.join(dict.fromkeys(fetcher.problems))}")
         if errors.messages:
-            raise BuildFailed(f"{job.label}: the PDF failed to render: {'; '.join(errors.messages)}")
+            raise BuildFailed(f"{label}: the PDF failed to render: "
+                              f"{'; '.join(dict.fromkeys(errors.messages))}")
 
     def _variant_options(self, job: PdfJob) -> dict[str, object]:
         if self.variant is None:
