@@ -67,21 +67,25 @@ class PolicyFetcher(URLFetcher):
                          allow_redirects=False)
         self.policy = policy
         self.refused: list[str] = []  # URLs the policy refused
-        self.problems: list[str] = []  # "<file or URL>: <why>" for resources refused by content
+        self.failures: list[str] = []  # why other fetches failed, or their content was refused
 
     def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:  # type: ignore[override]
         if not self.policy.allows_url(url):
             self.refused.append(url)
             raise URLFetchingError(f"fetching {url!r} is not allowed")
-        response = super().fetch(url, headers)
         try:
-            body = response.read(MAX_RESOURCE_BYTES + 1)
-        finally:
-            response.close()
+            response = super().fetch(url, headers)
+            try:
+                body = response.read(MAX_RESOURCE_BYTES + 1)
+            finally:
+                response.close()
+        except Exception as error:
+            self.failures.append(f'Error fetching "{url}": {error}')
+            raise
         problem = (f"larger than {MAX_RESOURCE_BYTES // 2**20} MiB"
                    if len(body) > MAX_RESOURCE_BYTES else svg_problem(body))
         if problem:
-            self.problems.append(f"{self._name(url)}: {problem}")
+            self.failures.append(f"{self._name(url)}: {problem}")
             raise URLFetchingError(problem)
         return URLFetcherResponse(response.url, body, response.headers, response.status)
 
@@ -104,7 +108,7 @@ class _ErrorLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.ERROR:
             return True
-        self.messages.append(record.getMessage())
+        self.messages.append(record.getMessage().rstrip(": "))  # some end in an empty reason
         return False
 
 
@@ -155,8 +159,8 @@ class PdfRenderer:
                 f"{label}: the PDF may only load files from the project's styles/, "
                 "templates/ and assets/ folders, and URLs on hosts listed in "
                 f"allowed_hosts; refused {', '.join(dict.fromkeys(fetcher.refused))}")
-        if fetcher.problems:
-            raise BuildFailed(f"{label}: refused {'; '.join(dict.fromkeys(fetcher.problems))}")
+        if fetcher.failures:
+            raise BuildFailed(f"{label}: {'; '.join(dict.fromkeys(fetcher.failures))}")
         if errors.messages:
             raise BuildFailed(f"{label}: the PDF failed to render: "
                               f"{'; '.join(dict.fromkeys(errors.messages))}")

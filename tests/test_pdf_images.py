@@ -55,8 +55,17 @@ def test_map_svg_with_an_image_that_fails_to_load_fails_the_build(project: TmpPr
     result = project.run()
     missing = project.root / "assets/maps/missing.png"
     _assert_failed_and_nothing_published(project, result, (
-        f"the PDF failed to render: Failed to load image at '{missing.as_uri()}': URLError: "
+        f'Error fetching "{missing.as_uri()}": '
         f"<urlopen error [Errno 2] No such file or directory: '{missing}'>"))
+
+
+def test_map_that_is_not_an_image_fails_the_build(project: TmpProject) -> None:
+    _with_map(project, "broken.svg", SVG.format('<image href="broken.png" width="9" height="9"/>'))
+    (project.root / "assets/maps/broken.png").write_bytes(b"not a PNG at all")
+    result = project.run()
+    broken = project.root / "assets/maps/broken.png"
+    _assert_failed_and_nothing_published(project, result, (
+        f"the PDF failed to render: Failed to load image at '{broken.as_uri()}'"))
 
 
 def test_map_svg_use_bomb_is_refused_before_rendering(project: TmpProject) -> None:
@@ -65,7 +74,7 @@ def test_map_svg_use_bomb_is_refused_before_rendering(project: TmpProject) -> No
     _with_map(project, "bomb.svg", bomb)
     result = project.run()
     _assert_failed_and_nothing_published(project, result, (
-        f"refused assets/maps/bomb.svg: the SVG draws more than {MAX_DRAWN_ELEMENTS} "
+        f"assets/maps/bomb.svg: the SVG draws more than {MAX_DRAWN_ELEMENTS} "
         "elements once its <use> references are expanded"))
 
 
