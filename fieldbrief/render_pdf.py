@@ -3,7 +3,11 @@
 WeasyPrint fetches whatever a document references unless told otherwise; this
 stage gives it a fetcher that asks the project's :class:`ResourcePolicy` and fails
 the render on anything it refuses (and on any redirect), so a brief can never pull
-a local file or a network address into a PDF. One renderer holds one
+a local file or a network address into a PDF. The fetcher also refuses an image
+that exceeds the structural bounds of :mod:`fieldbrief.images` (an SVG ``<use>``
+bomb) before WeasyPrint parses it. WeasyPrint only logs some failures, such as an
+image inside an SVG that did not load; any error it logs during a render fails the
+render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
@@ -14,19 +18,28 @@ the PDF come from the caller, so a fixed date gives byte-identical files.
 from __future__ import annotations
 
 import io
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML, Attachment
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetchingError
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.images import svg_problem
 from fieldbrief.model import PageSize, PdfVariant
 from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
+MAX_RESOURCE_BYTES = 32 * 2**20
+"""The largest image or stylesheet a PDF may load (read no further: a gzip bomb stops here)."""
+WEASYPRINT_LOG = logging.getLogger("weasyprint")
 
 
 @dataclass(frozen=True)
@@ -42,19 +55,61 @@ class PdfJob:
 
 
 class PolicyFetcher(URLFetcher):
-    """Fetches only what the resource policy allows, without following redirects."""
+    """Fetches only what the resource policy allows, without following redirects, and
+    no image that exceeds the bounds of :func:`svg_problem`.
+
+    A failed fetch does not stop WeasyPrint (it logs it and goes on), so each refusal is
+    recorded here, and the renderer fails once the document is done, naming them all.
+    """
 
     def __init__(self, policy: ResourcePolicy) -> None:
         super().__init__(timeout=10, allowed_protocols={"file", "http", "https"},
-                         allow_redirects=False, fail_on_errors=True)
+                         allow_redirects=False)
         self.policy = policy
-        self.refused: list[str] = []
+        self.refused: list[str] = []  # URLs the policy refused
+        self.failures: list[str] = []  # why other fetches failed, or their content was refused
 
-    def fetch(self, url: str, headers: dict[str, str] | None = None):  # type: ignore[override]
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:  # type: ignore[override]
         if not self.policy.allows_url(url):
             self.refused.append(url)
             raise URLFetchingError(f"fetching {url!r} is not allowed")
-        return super().fetch(url, headers)
+        try:
+            response = super().fetch(url, headers)
+            try:
+                body = response.read(MAX_RESOURCE_BYTES + 1)
+            finally:
+                response.close()
+        except Exception as error:
+            self.failures.append(f'Error fetching "{url}": {error}')
+            raise
+        problem = (f"larger than {MAX_RESOURCE_BYTES // 2**20} MiB"
+                   if len(body) > MAX_RESOURCE_BYTES else svg_problem(body))
+        if problem:
+            self.failures.append(f"{self._name(url)}: {problem}")
+            raise URLFetchingError(problem)
+        return URLFetcherResponse(response.url, body, response.headers, response.status)
+
+    def _name(self, url: str) -> str:
+        """A project file as a path inside the project, anything else as its URL."""
+        parts = urlsplit(url)
+        if parts.scheme == "file":
+            return Path(unquote(parts.path)).resolve().relative_to(self.policy.root).as_posix()
+        return url
+
+
+class _ErrorLog(logging.Filter):
+    """Collects the error records WeasyPrint logs (a missing image, an SVG that failed
+    to draw) instead of letting them pass as output, so they fail the render."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.ERROR:
+            return True
+        self.messages.append(record.getMessage().rstrip(": "))  # some end in an empty reason
+        return False
 
 
 class PdfRenderer:
@@ -66,26 +121,49 @@ class PdfRenderer:
         self.policy = policy
         self.variant = variant
         self.font_config = FontConfiguration()
-        fetcher = PolicyFetcher(policy)
-        self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
-                                url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
+        with self._guarded(str(styles_dir)) as fetcher:
+            self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
+                                    url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
         self.page_sizes = {size: CSS(string=f"@page {{ size: {size} }}",
                                      font_config=self.font_config) for size in ("A4", "Letter")}
 
     def render(self, job: PdfJob) -> bytes:
-        fetcher = PolicyFetcher(self.policy)
-        document = HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
+        """The brief's PDF; BuildFailed naming the brief if anything in it failed to load."""
+        with self._guarded(job.label) as fetcher:
+            return self._html(job, fetcher).write_pdf(**self._options(job))
+
+    def layout(self, job: PdfJob) -> Document:
+        """The brief laid out in pages, as :meth:`render` would write them."""
+        with self._guarded(job.label) as fetcher:
+            return self._html(job, fetcher).render(**self._options(job))
+
+    def _html(self, job: PdfJob, fetcher: PolicyFetcher) -> HTML:
+        return HTML(string=job.html, base_url=str(self.styles_dir) + "/", url_fetcher=fetcher)
+
+    def _options(self, job: PdfJob) -> dict[str, object]:
+        return {"stylesheets": [*self.stylesheets, self.page_sizes[job.page_size]],
+                "font_config": self.font_config, **self._variant_options(job)}
+
+    @contextmanager
+    def _guarded(self, label: str) -> Iterator[PolicyFetcher]:
+        """A fetcher for one use of WeasyPrint; any refusal, and any error WeasyPrint
+        logs meanwhile, then fails it with BuildFailed naming ``label``."""
+        fetcher, errors = PolicyFetcher(self.policy), _ErrorLog()
+        WEASYPRINT_LOG.addFilter(errors)
         try:
-            return document.write_pdf(
-                stylesheets=[*self.stylesheets, self.page_sizes[job.page_size]],
-                font_config=self.font_config, **self._variant_options(job))
-        except FatalURLFetchingError as error:
-            if fetcher.refused:
-                raise BuildFailed(
-                    f"{job.label}: the PDF may only load files from the project's styles/, "
-                    "templates/ and assets/ folders, and URLs on hosts listed in "
-                    f"allowed_hosts; refused {', '.join(fetcher.refused)}") from None
-            raise BuildFailed(f"{job.label}: {error}: {error.__cause__}") from None
+            yield fetcher
+        finally:
+            WEASYPRINT_LOG.removeFilter(errors)
+        if fetcher.refused:
+            raise BuildFailed(
+                f"{label}: the PDF may only load files from the project's styles/, "
+                "templates/ and assets/ folders, and URLs on hosts listed in "
+                f"allowed_hosts; refused {', '.join(dict.fromkeys(fetcher.refused))}")
+        if fetcher.failures:
+            raise BuildFailed(f"{label}: {'; '.join(dict.fromkeys(fetcher.failures))}")
+        if errors.messages:
+            raise BuildFailed(f"{label}: the PDF failed to render: "
+                              f"{'; '.join(dict.fromkeys(errors.messages))}")
 
     def _variant_options(self, job: PdfJob) -> dict[str, object]:
         """Options of the chosen variant; every variant copies the page's custom <meta>

@@ -134,6 +134,21 @@ def test_phone_width_has_no_horizontal_scroll(browser: Browser, base_url: str, p
     context.close()
 
 
+@pytest.mark.parametrize("path", ["briefs/mali-jnim-attacks/index.html",
+                                  "briefs/exercise-river-delta-floods/index.html"])
+def test_phone_width_places_and_actors_cells_hold_their_text(browser: Browser, base_url: str,
+                                                             path: str) -> None:
+    context = browser.new_context(viewport=PHONE)
+    phone = context.new_page()
+    phone.goto(base_url + path)
+    cells = phone.evaluate("""[...document.querySelectorAll(
+        '.places th, .places td, .actors th, .actors td')].map(cell => ({
+            text: cell.textContent.trim(), scroll: cell.scrollWidth, client: cell.clientWidth}))""")
+    context.close()
+    assert len(cells) > 10
+    assert [cell for cell in cells if cell["scroll"] > cell["client"]] == [], "text runs out of its cell"
+
+
 @pytest.mark.parametrize("path", ["index.html", "briefs/mali-jnim-attacks/index.html",
                                   "briefs/exercise-river-delta-floods/index.html",
                                   "tags/index.html", "archive/2026-11/index.html",

@@ -66,7 +66,7 @@ def test_long_brief_has_header_and_footer_marking_on_every_page(multiscript) -> 
     assert len(pages) >= 4
     for number, text in enumerate(pages, 1):
         assert "TEST – long timeline, many scripts" in text
-        assert text.count("TLP:AMBER · Test recipients only") == 2, f"header and footer, page {number}"
+        assert text.count("TLP:AMBER Test recipients only") == 2, f"header and footer, page {number}"
         assert f"Page {number} of {len(pages)}" in text
         assert "As of 31 October 2026, 18:30 UTC" in text
 

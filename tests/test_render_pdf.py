@@ -119,6 +119,6 @@ def test_pdf_renderer_loads_project_files() -> None:
 
 
 def _job(html: str) -> PdfJob:
-    return PdfJob(html=html, label="briefs/x.yaml", page_size="A4",
+    return PdfJob(html=f'<html lang="en">{html}</html>', label="briefs/x.yaml", page_size="A4",
                   generated_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
                   source_name="x.yaml", source=b"id: x\n")
