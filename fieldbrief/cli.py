@@ -39,6 +39,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     out, err = stdout or sys.stdout, stderr or sys.stderr
     command = argv[0] if argv[:1] in (["check"], ["serve"]) else "build"
     parser = _parser(command, out, err)
+    if unprintable := [argument for argument in argv if printable(argument) != argument]:
+        err.write(f"{parser.prog}: error: an argument holds control characters: "
+                  f"{printable(unprintable[0])}\n")
+        return EXIT_USAGE
     try:
         args = parser.parse_args(argv[1:] if command != "build" else argv)
     except SystemExit as exit_:
@@ -202,9 +206,11 @@ def _summary(report: BuildReport, args: argparse.Namespace) -> str:
     parts = [f"built {count} brief{'s' * (count != 1)} ({'HTML and PDF' if args.pdf else 'HTML only'})"]
     if report.unchanged:
         parts.append(f"{len(report.unchanged)} unchanged")
-    if report.restricted:
+    if report.restricted and args.pdf:
         parts.append(f"{len(report.restricted)} restricted (PDF only, in "
                      f"{display_path(args.restricted_out)}/)")
+    elif report.restricted:
+        parts.append(f"{len(report.restricted)} restricted (left off the site; no PDF made)")
     if report.drafts_left_out:
         parts.append(f"{len(report.drafts_left_out)} draft{'s' * (len(report.drafts_left_out) != 1)} "
                      "left out (use --drafts)")

@@ -52,7 +52,8 @@ class SiteConfig(Strict):
     page_size: PageSize = Field("A4", description="PDF page size of briefs that set none")
     allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(
         [], description="hosts that briefs may load images from over http(s); default none")
-    max_brief_bytes: int = Field(1024 * 1024, ge=1024, description="largest brief file accepted")
+    max_brief_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
+                                 description="largest brief file accepted, at most 64 MiB")
     render_seconds: int = Field(120, ge=1, le=3600,
                                 description="time one brief's page and PDF may take to render")
     render_memory_mib: int = Field(2048, ge=256, le=65536,

@@ -11,9 +11,13 @@ that are not XML (a PNG, a JPEG) are not this module's business and pass.
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from xml.parsers import expat
+
+import PIL.Image
 
 MAX_DRAWN_ELEMENTS = 20_000
 """Elements an SVG may draw, counting every copy a ``<use>`` makes."""
@@ -21,6 +25,28 @@ MAX_NESTING = 100
 """How deep elements may nest (WeasyPrint draws them recursively)."""
 MAX_USE_DEPTH = 8
 """How many ``<use>`` references may follow one another (a use of a use of ...)."""
+
+
+MAX_IMAGE_BYTES = 32 * 2**20
+"""Largest image (or other resource) a brief's page or PDF may load."""
+
+
+def image_file_problem(path: Path) -> str | None:
+    """Why the local image ``path`` cannot be a map, or None: too large, an SVG beyond
+    the bounds of :func:`svg_problem`, or bytes no image reader can decode. ``check``
+    asks this, so that what it accepts also renders."""
+    size = path.stat().st_size
+    if size > MAX_IMAGE_BYTES:
+        return f"the image is {size} bytes, more than the {MAX_IMAGE_BYTES // 2**20} MiB allowed"
+    data = path.read_bytes()
+    if data.lstrip()[:1] == b"<":
+        return svg_problem(data)
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as image:
+            image.verify()
+    except Exception:  # noqa: BLE001 (Pillow raises many kinds for undecodable bytes)
+        return "the file is not an image that can be drawn (PNG, JPEG, GIF, WebP or SVG)"
+    return None
 
 
 class SvgRefused(Exception):

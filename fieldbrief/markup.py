@@ -19,7 +19,6 @@ import functools
 import html
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element
 
 import markdown
@@ -33,6 +32,7 @@ from markdown.util import AtomicString
 from markupsafe import Markup, escape
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.resources import split_url
 
 ALLOWED_TAGS = {"p", "br", "em", "strong", "code", "pre", "blockquote", "ul", "ol", "li",
                 "a", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td",
@@ -276,7 +276,9 @@ def allowed_link(url: str) -> bool:
     """True for an http(s) URL with a host, a mailto: address, or an anchor ('#x')."""
     if url.startswith("#"):
         return len(url) > 1
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        return False
     if parts.scheme.lower() in ("http", "https"):
         return bool(parts.netloc)
     return parts.scheme.lower() == "mailto" and bool(parts.path)

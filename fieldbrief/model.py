@@ -23,6 +23,7 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 from fieldbrief.errors import quoted
 from fieldbrief.markup import to_html, to_inline_html, to_plain_text
+from fieldbrief.resources import split_url
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -38,6 +39,14 @@ def _check_id(value: str) -> str:
 
 EXERCISE_COUNTRY = "ZZ"
 """A code ISO 3166-1 leaves for private use; fieldbrief uses it for fictional exercise areas."""
+
+
+def _check_url(value: str) -> str:
+    parts = split_url(value)
+    if parts is None or not parts.hostname:
+        raise ValueError(f"{quoted(value)} is not a well-formed web address "
+                         "(e.g. https://example.org/report)")
+    return value
 
 
 def _check_country(value: str) -> str:
@@ -105,7 +114,10 @@ Latitude = Annotated[float, Field(ge=-90, le=90), WrapValidator(_keep_decimals)]
 Longitude = Annotated[float, Field(ge=-180, le=180), WrapValidator(_keep_decimals)]
 CountryCode = Annotated[str, AfterValidator(_check_country),
                         Field(description="ISO 3166-1 alpha-2 code, e.g. ML")]
-Text = Annotated[str, Field(min_length=1)]
+MAX_TEXT = 2000
+"""Longest plain-text field: a long quote fits; a page of unbroken text in a name does not
+(10,000 Thai characters in 'desk' took WeasyPrint over two minutes to lay out)."""
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Markdown = Annotated[str, Field(min_length=1, description="Markdown text")]
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                    description="BCP 47 language tag, e.g. en, fr, ar")]
@@ -370,7 +382,7 @@ class Source(Strict):
     publisher: Text
     kind: SourceKind
     author: Text | None = None
-    url: Annotated[str, Field(pattern=r"^https?://\S+$")] | None = None
+    url: Annotated[str, Field(pattern=r"^https?://\S+$"), AfterValidator(_check_url)] | None = None
     published: FuzzyDate | None = None
     accessed: Day | None = None
     via: Id | None = Field(None, description="id of the source that reports this one")

@@ -166,7 +166,7 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
             briefs.append(validate(project.load_brief(path), rules))
         except InvalidInput as error:
             problems.extend(error.problems)
-    problems.extend(_duplicate_ids([(b.source_file.name, b.brief.id,
+    problems.extend(_duplicate_ids([(b.source_file.path, b.brief.id,
                                      b.source_file.position_of(("id",))) for b in briefs]))
     if strict:
         problems.extend(warning for valid in briefs for warning in valid.warnings)
@@ -245,7 +245,7 @@ def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
 def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
     problems = [p for e in entries if e.checked for p in e.checked.problems]
     valid = [e for e in entries if e.checked is None or e.checked.card is not None]
-    problems.extend(_duplicate_ids([(_name(e.path), e.card.id, e.id_position) for e in valid]))
+    problems.extend(_duplicate_ids([(e.path, e.card.id, e.id_position) for e in valid]))
     if strict:
         problems.extend(warning for entry in entries for warning in entry.warnings)
     if problems:
@@ -299,6 +299,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
         rendered, scanned = _render_changed(workers, to_render, placements, site, private, progress)
         outputs.update(rendered)
+        _check_one_owner(outputs, placements)
         search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
@@ -335,6 +336,17 @@ def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
             stage.keep(output)
         kept[entry.path] = entry.record.outputs
     return kept
+
+
+def _check_one_owner(outputs: dict[Path, list[str]], placements: dict[Path, Placement]) -> None:
+    """Refuse a build in which two brief files own one output file: the later would
+    overwrite the earlier, and a file kept for one would carry the other's text."""
+    owners: dict[tuple[Placement, str], Path] = {}
+    for path, files in outputs.items():
+        for name in files:
+            owner = owners.setdefault((placements[path], name), path)
+            if owner != path:
+                raise BuildFailed(f"{name} would be written for both {_name(owner)} and {_name(path)}")
 
 
 def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: dict[Path, Placement],
@@ -476,15 +488,18 @@ def _check_folders(project: Project, out_dir: Path, restricted_dir: Path) -> Non
                                   "choose a folder outside it")
 
 
-def _duplicate_ids(briefs: Iterable[tuple[str, str, tuple[int, int]]]) -> list[Problem]:
-    """Two files with one id: reported at the later file, naming the first."""
-    first_file: dict[str, str] = {}
+def _duplicate_ids(briefs: Iterable[tuple[Path, str, tuple[int, int]]]) -> list[Problem]:
+    """Two files with one id: reported at the later file, naming the first.
+
+    Files are told apart by their paths, never by their names as displayed: two names
+    can display alike (escaped control characters) and still be two files."""
+    first_file: dict[str, Path] = {}
     problems = []
-    for name, brief_id, (line, column) in briefs:
-        earlier = first_file.setdefault(brief_id, name)
-        if earlier != name:
-            problems.append(Problem(name, line, column, "id",
-                                    f"id '{brief_id}' is already used by {earlier}"))
+    for path, brief_id, (line, column) in briefs:
+        earlier = first_file.setdefault(brief_id, path.absolute())
+        if earlier != path.absolute():
+            problems.append(Problem(_name(path), line, column, "id",
+                                    f"id '{brief_id}' is already used by {_name(earlier)}"))
     return problems
 
 

@@ -32,13 +32,11 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.images import svg_problem
+from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
 from fieldbrief.model import PageSize, PdfVariant
 from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
-MAX_RESOURCE_BYTES = 32 * 2**20
-"""The largest image or stylesheet a PDF may load (read no further: a gzip bomb stops here)."""
 WEASYPRINT_LOG = logging.getLogger("weasyprint")
 
 
@@ -76,14 +74,14 @@ class PolicyFetcher(URLFetcher):
         try:
             response = super().fetch(url, headers)
             try:
-                body = response.read(MAX_RESOURCE_BYTES + 1)
+                body = response.read(MAX_IMAGE_BYTES + 1)
             finally:
                 response.close()
         except Exception as error:
             self.failures.append(f'Error fetching "{url}": {error}')
             raise
-        problem = (f"larger than {MAX_RESOURCE_BYTES // 2**20} MiB"
-                   if len(body) > MAX_RESOURCE_BYTES else svg_problem(body))
+        problem = (f"larger than {MAX_IMAGE_BYTES // 2**20} MiB"
+                   if len(body) > MAX_IMAGE_BYTES else svg_problem(body))
         if problem:
             self.failures.append(f"{self._name(url)}: {problem}")
             raise URLFetchingError(problem)

@@ -16,11 +16,26 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from fieldbrief.errors import quoted
+from fieldbrief.images import image_file_problem
 
 REMOTE_SCHEMES = ("http", "https")
+MAX_FILE_NAME_BYTES = 200
+"""An image is published as 'image-<name>': the name must leave room under the 255 bytes
+file systems allow."""
+
+
+def split_url(url: str) -> SplitResult | None:
+    """``url`` split into its parts, or None when it is not well formed (an unbalanced
+    '[' in its host, a port that is not a number): such a URL is allowed nowhere."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        return None
+    return parts
 
 
 @dataclass(frozen=True)
@@ -51,27 +66,26 @@ class ResourcePolicy:
 
     def allows_url(self, url: str) -> bool:
         """May a renderer load ``url`` (a ``file:`` or remote URL)?"""
-        parts = urlsplit(url)
-        if parts.scheme == "file":
+        parts = split_url(url)
+        if parts is not None and parts.scheme == "file":
             return not parts.netloc and self._readable(Path(unquote(parts.path)))
         return self.allows_remote(url)
 
     def allows_remote(self, url: str) -> bool:
-        parts = urlsplit(url)
-        try:
-            port = parts.port
-        except ValueError:
-            return False
-        return (parts.scheme in REMOTE_SCHEMES and not parts.username and not parts.password
-                and self._host_allowed(parts.hostname or "", port))
+        parts = split_url(url)
+        return (parts is not None and parts.scheme in REMOTE_SCHEMES and not parts.username
+                and not parts.password and self._host_allowed(parts.hostname or "", parts.port))
 
     def image_problem(self, reference: str) -> str | None:
         """Why a brief may not use ``reference`` as an image, or None when it may."""
-        scheme = urlsplit(reference).scheme
+        parts = split_url(reference)
+        if parts is None:
+            return f"{quoted(reference)} is not a well-formed URL"
+        scheme = parts.scheme
         if scheme in REMOTE_SCHEMES:
             if self.allows_remote(reference):
                 return None
-            host = urlsplit(reference).netloc
+            host = parts.netloc
             return (f"images may not be loaded from {quoted(host)}; list the host in allowed_hosts "
                     "of site.yaml to allow it")
         if scheme:
@@ -81,7 +95,10 @@ class ResourcePolicy:
             return f"{quoted(reference)} is outside the project's assets/ folder"
         if not path.is_file():
             return f"{quoted(reference)} does not exist"
-        return None
+        if len(path.name.encode()) > MAX_FILE_NAME_BYTES:
+            return (f"the file name of {quoted(reference)} is longer than {MAX_FILE_NAME_BYTES} "
+                    "bytes; rename the file")
+        return image_file_problem(path)
 
     def image(self, reference: str) -> Image:
         """Locate an image that :meth:`image_problem` accepted."""
@@ -196,7 +213,10 @@ class _ParsedPages(dict[str, PageParts]):
 
 
 def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePolicy) -> Iterator[str]:
-    if urlsplit(reference).scheme:
+    parts = split_url(reference)
+    if parts is None:
+        yield f"{page} would load {reference}, which is not a well-formed URL"
+    elif parts.scheme:
         if not policy.allows_remote(reference):
             yield f"{page} would load {reference}, which is not on an allowed host"
     elif _target(page, reference) not in files:
@@ -205,7 +225,10 @@ def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePo
 
 def _link_problem(page: str, reference: str, files: set[str],
                   pages: _ParsedPages) -> Iterator[str]:
-    parts = urlsplit(reference)
+    parts = split_url(reference)
+    if parts is None:
+        yield f"{page} links to {reference}, which is not a well-formed URL"
+        return
     if parts.scheme or parts.netloc:
         return  # external links are the reader's choice, not a broken page
     target = _target(page, reference) if parts.path else page

@@ -329,10 +329,10 @@ def _markdown_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
             if url.startswith("#") and url[1:] not in anchors:
                 close = difflib.get_close_matches(url[1:], sorted(anchors), n=1, cutoff=0.6)
                 hint = f"did you mean '#{close[0]}'?" if close else f"e.g. '#{sorted(anchors)[0]}'"
-                yield _at(loaded, path, f"links to '{url}', which is not an anchor of this "
+                yield _at(loaded, path, f"links to {quoted(url)}, which is not an anchor of this "
                                         f"brief; {hint}")
             elif not allowed_link(url):
-                yield _at(loaded, path, f"links to '{url}'; a brief may link only to http(s) and "
+                yield _at(loaded, path, f"links to {quoted(url)}; a brief may link only to http(s) and "
                                         "mailto: addresses and to anchors of its own page, "
                                         f"such as '#source-{brief.sources[0].id}'")
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fieldbrief.budget import budget
-from fieldbrief.errors import BuildFailed, InvalidInput, Problem
+from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
 from fieldbrief.incremental import content_digest
 from fieldbrief.load import LoadedFile
 from fieldbrief.model import Brief, BriefCard
@@ -146,6 +146,10 @@ def render(job: RenderJob) -> Rendered:
             files = _render_brief(valid.brief, loaded.raw, job)
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
+    except Exception as error:  # noqa: BLE001 (a brief must never end the build in a traceback)
+        return Rendered((), time.perf_counter() - started,
+                        f"{job.label}: rendering failed ({type(error).__name__}: "
+                        f"{excerpt(str(error), 200)}); please report this as a bug")
     page = files.get(brief_page_path(valid.brief.id))
     return Rendered(tuple(files), time.perf_counter() - started,
                     page=scan_page(page.decode()) if page else None)
@@ -192,7 +196,17 @@ def _render_pdf(brief: Brief, raw: bytes, job: RenderJob) -> bytes:
     return _pdf.render(PdfJob(
         html=_html.print_page(brief, _setup.generated_at), label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
-        source_name=job.checked.path.name, source=raw))
+        source_name=_attachment_name(job.checked.path, brief.id), source=raw))
+
+
+def _attachment_name(path: Path, brief_id: str) -> str:
+    """The name the brief's YAML gets inside a PDF/A: its file name, or its id where the
+    file name is not printable text (a name that is not UTF-8 cannot be written there)."""
+    name = path.name
+    if name.isprintable() and name.encode("utf-8", "surrogatepass").decode("utf-8", "ignore") == name \
+            and not any(0xD800 <= ord(char) <= 0xDFFF for char in name):
+        return name
+    return f"{brief_id}.yaml"
 
 
 def _local_assets(brief: Brief) -> tuple[str, ...]:

@@ -158,7 +158,7 @@ def test_site_config_that_is_a_pipe_is_refused_without_waiting(project: TmpProje
 
 def test_long_map_image_is_shown_as_an_excerpt(project: TmpProject) -> None:
     minimal(project, replace={"summary: One paragraph of summary.": (
-        "summary: One paragraph of summary.\nmap:\n  image: assets/" + "m" * 3000 + ".png\n"
+        "summary: One paragraph of summary.\nmap:\n  image: assets/" + "m" * 1500 + ".png\n"
         "  alt: A map.\n  credit: Test desk")})
     assert errors(project)[0] == ("briefs/a.yaml:12:10: map.image: "
                                   "'assets/mmmmmmmmmmmmmmmmmmmmmmmmmmmmmmmm…' does not exist")
@@ -333,8 +333,8 @@ def test_aliases_cannot_multiply_a_large_value(project: TmpProject) -> None:
     minimal(project, replace={"summary: One paragraph of summary.":
                               f"summary: &big {big}\nauthors: [" + ", ".join(["*big"] * 3000) + "]"})
     assert errors(project) == [
-        "briefs/a.yaml:11:251: the document grows to more than 4194304 characters through "
-        "aliases (at most 4 times max_brief_bytes)",
+        "briefs/a.yaml:11:65: the document grows to more than 1048576 characters through "
+        "aliases (at most max_brief_bytes, as if written out)",
         "error: 1 problem in 1 file; nothing was written",
     ]
 
@@ -361,3 +361,96 @@ def test_every_list_limit_is_documented_in_the_schema() -> None:
     assert len(limited) >= 15
     for part in limited:
         assert re.search(rf"\b(at most|to) {part['maxItems']}\b", part.get("description", "")), part
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('summary: "See [x](https://[::1/) now"',
+     "summary: links to 'https://[::1/'; a brief may link only to http(s) and mailto: addresses"),
+    ("summary: See <https://[x> now",
+     "summary: links to 'https://[x'; a brief may link only to http(s) and mailto: addresses"),
+])
+def test_an_ill_formed_url_in_markdown_is_a_positioned_error(project: TmpProject, line: str,
+                                                             message: str) -> None:
+    """urlsplit raises on an unbalanced '[': check said so with a traceback."""
+    text = (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "summary: One paragraph of summary.", line)
+    project.write("a.yaml", text)
+    result = project.run("check")
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    assert result.err.splitlines()[0].split(": ", 1)[1].startswith(message)
+
+
+def test_an_ill_formed_source_url_is_refused_by_check(project: TmpProject) -> None:
+    """A source URL that check let through made the build's link check raise."""
+    text = (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "    credibility: 2\n", '    credibility: 2\n    url: "https://["\n')
+    assert 'url: "https://["' in text
+    path = project.write("a.yaml", text)
+    line = text.splitlines().index('    url: "https://["') + 1
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"briefs/a.yaml:{line}:10: sources[0].url: 'https://[' is not a well-formed web address "
+        "(e.g. https://example.org/report)")
+    assert path.exists()
+
+
+def test_an_argument_cannot_forge_output_lines(project: TmpProject) -> None:
+    result = project.run("check", "--zz=\nbriefs/forged.yaml:1:1:\x1b[31mX")
+    assert result.code == 2
+    assert result.err == ("build.py check: error: an argument holds control characters: "
+                          "--zz=\\nbriefs/forged.yaml:1:1:\\x1b[31mX\n")
+
+
+def test_max_brief_bytes_is_bounded(project: TmpProject) -> None:
+    """A huge limit made the loader raise OverflowError or MemoryError."""
+    (project.root / "site.yaml").write_text("max_brief_bytes: 1000000000000000000000000000000\n")
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "site.yaml:1:18: max_brief_bytes: Input should be less than or equal to 67108864")
+
+
+def test_html_only_build_does_not_claim_restricted_pdfs(project: TmpProject) -> None:
+    project.write("r.yaml", (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "status: final", "status: final\ntlp: TLP:RED"))
+    result = project.run("--no-pdf", "-j", "1")
+    assert result.code == 0
+    assert "1 restricted (left off the site; no PDF made)" in result.out
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("doctype.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "aaaa">]>'
+                    b'<svg xmlns="http://www.w3.org/2000/svg">&a;</svg>',
+     "an SVG may not have a DOCTYPE (its entities could expand without bound)"),
+    ("broken.png", b"\x89PNG\r\n\x1a\nnot really a png",
+     "the file is not an image that can be drawn (PNG, JPEG, GIF, WebP or SVG)"),
+    ("a" * 230 + ".png", b"x",
+     "the file name of 'assets/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa…' is longer than 200 bytes; "
+     "rename the file"),
+])
+def test_a_map_image_the_build_could_not_draw_is_refused_by_check(
+        project: TmpProject, name: str, content: bytes, message: str) -> None:
+    """What check accepts, the build builds: these failed only at build time."""
+    (project.root / "assets").mkdir()
+    (project.root / "assets" / name).write_bytes(content)
+    project.write("m.yaml", (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "summary: One paragraph of summary.\n",
+        f"summary: One paragraph of summary.\nmap:\n  image: assets/{name}\n  alt: A map.\n"
+        "  credit: Test desk\n"))
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[0].endswith(f" map.image: {message}"), result.err
+
+
+@pytest.mark.parametrize("merged", ["5", "[1, 2]"])
+def test_a_merge_key_of_anything_but_mappings_is_an_error_not_dropped(project: TmpProject,
+                                                                     merged: str) -> None:
+    project.write("a.yaml", (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "summary: One paragraph of summary.", f"summary: One paragraph of summary.\n<<: {merged}"))
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[0].endswith(
+        ": <<: a merge key '<<' takes a mapping or a list of mappings (e.g. '<<: *defaults'); "
+        "nothing else can be merged")

@@ -271,3 +271,29 @@ def test_inputs_that_lead_out_of_the_project_or_never_end_are_refused(
         "loop of links, a pipe or a device); fieldbrief reads templates, styles and assets only "
         "from inside the project's templates/, styles/ and assets/ folders; nothing was written\n")
     assert not (project.root / "site").exists()
+
+
+def test_two_files_whose_names_display_alike_may_not_share_an_id(project: TmpProject) -> None:
+    """Names are escaped for display, so 'a<ESC>.yaml' and 'a\\x1b.yaml' read alike: they
+    are still two files, and one id between them is an error (it let a brief later
+    relabelled RED stay on the site, through the outputs kept for the other)."""
+    project.write("a\x1b.yaml", brief_text("x", title="Public brief A"))
+    project.write("a\\x1b.yaml", brief_text("x", title="Brief B"))
+    result = project.run("check")
+    assert result.code == 1
+    assert "id 'x' is already used by briefs/a\\x1b.yaml" in result.err
+    result = project.run("-j", "1", "--no-pdf")
+    assert result.code == 1
+    assert not (project.root / "site").exists()
+
+
+def test_a_brief_file_name_that_is_not_utf8_builds_an_archival_pdf(project: TmpProject) -> None:
+    """The name PDF/A gives the attached YAML could not hold a name that is not UTF-8:
+    the build ended in a traceback. The attachment is then named by the brief's id."""
+    path = os.path.join(os.fsencode(project.root / "briefs"), b"bad\xff.yaml")
+    with open(path, "w", encoding="utf-8") as file:
+        file.write(brief_text("odd-name"))
+    result = project.run("-j", "1", "--pdf-variant", "pdf/a-3b")
+    assert result.code == 0, result.err
+    reader = PdfReader(project.root / "site/briefs/odd-name/odd-name.pdf")
+    assert list(reader.attachments) == ["odd-name.yaml"]

@@ -72,6 +72,19 @@ def test_map_svg_use_bomb_is_refused_before_rendering(project: TmpProject) -> No
     bomb = use_bomb(9)
     assert len(bomb) < 2500, "a small file asking for a billion circles"
     _with_map(project, "bomb.svg", bomb)
+    result = project.run()  # check, which every build runs first, refuses it at map.image
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        f"briefs/mapped.yaml:24:10: map.image: the SVG draws more than {MAX_DRAWN_ELEMENTS} "
+        "elements once its <use> references are expanded")
+    assert not (project.root / "site").exists()
+
+
+def test_svg_use_bomb_drawn_by_a_map_svg_is_refused_before_rendering(project: TmpProject) -> None:
+    """A map that passes check but draws the bomb as an image: the fetcher refuses it."""
+    _with_map(project, "outer.svg", SVG.format('<image href="bomb.svg" width="10" height="10"/>'))
+    (project.root / "assets/maps/bomb.svg").write_text(use_bomb(9))
+    assert project.run("check").code == 0
     result = project.run()
     _assert_failed_and_nothing_published(project, result, (
         f"assets/maps/bomb.svg: the SVG draws more than {MAX_DRAWN_ELEMENTS} "
