@@ -115,7 +115,7 @@ def _message(item: Any, path: FieldPath, model: type[BaseModel], loaded: LoadedF
     if kind == "extra_forbidden":
         return _unknown_field_message(path, model)
     if kind in ("literal_error", "enum") and path[-1:] == ("likelihood",):
-        return _likelihood_message(given, written)
+        return _likelihood_message(given, written, _expected(ctx.get("expected", "")))
     if kind in ("literal_error", "enum"):
         shown = excerpt(written) if written else quoted(given)  # 'yes', not True
         return f"{shown} is not allowed; use one of {_expected(ctx.get('expected', ''))}"
@@ -164,16 +164,15 @@ LIKELIHOOD_TERMS = {
 """Words analysts use for a probability, and the ICD 203 term that stands for each."""
 
 
-def _likelihood_message(given: Any, written: str | None) -> str:
+def _likelihood_message(given: Any, written: str | None, scale: str) -> str:
     """A likelihood off the ICD 203 scale, with the scale's term for what was meant."""
     terms = list(LIKELIHOOD_SCALE)
-    scale = ", ".join(f"'{term}'" for term in terms)
     shown = excerpt(written) if written else quoted(given)
     text = " ".join(str(given).lower().split())
     close = difflib.get_close_matches(text, [*terms, *LIKELIHOOD_TERMS], n=1, cutoff=0.75)
     meant = LIKELIHOOD_TERMS.get(close[0], close[0]) if close else None
-    hint = f"; did you mean '{meant}'?" if meant else ""
-    return f"{shown} is not on the ICD 203 likelihood scale{hint} Use one of {scale}"
+    hint = f"; did you mean '{meant}'?" if meant else ";"
+    return f"{shown} is not on the ICD 203 likelihood scale{hint} use one of {scale}"
 
 
 def _describe(value: Any) -> str:
