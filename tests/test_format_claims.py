@@ -299,3 +299,9 @@ def test_mali_gaps_move_from_source_notes_to_their_section(example_site: Path) -
     notes = text[text.index("Source notes"):]
     assert "Tuesday” attacks" not in notes and "independently confirmed" not in notes
     assert "Low confidence Likely (55–80%) Horizon: in the coming weeks" in text
+
+
+def test_the_exercise_brief_names_who_gives_its_disputed_figure(example_site: Path) -> None:
+    html = (example_site / "briefs/exercise-river-delta-floods/index.html").read_text()
+    assert "DISPUTED · given by DRN" in _card(html, 3)
+    assert "DISPUTED by" not in html
