@@ -17,9 +17,11 @@ from typing import Annotated, Any, Literal
 import pycountry
 import yaml
 from markupsafe import Markup
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field,
-                      ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
+                      ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
                       model_validator)
+from pydantic import Tag as UnionTag
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from fieldbrief.errors import quoted
 from fieldbrief.markup import to_html, to_inline_html, to_plain_text
@@ -124,7 +126,9 @@ LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
 
 Status = Literal["draft", "final"]
 TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
-FigureStatus = Literal["confirmed", "reported", "claimed", "disputed"]
+FigureStatus = Literal["confirmed", "confirmed by source", "reported", "claimed", "disputed"]
+"""How the desk treats a figure: 'confirmed' only when sources independent of whoever gives
+it agree; 'confirmed by source' when the figure's own source calls it confirmed."""
 Confidence = Literal["low", "moderate", "high"]
 LIKELIHOOD_SCALE = {
     "almost no chance": "1–5%", "very unlikely": "5–20%", "unlikely": "20–45%",
@@ -308,15 +312,75 @@ class Revision(Strict):
     change: Text
 
 
-class Figure(Strict):
-    value: Annotated[Text, BeforeValidator(_number_as_text), WithJsonSchema(
-        {"type": ["string", "number"], "description": "the figure as written, e.g. '80+', "
-                                                       "'at least 30'"})]
-    counts: Text = Field(description="what the figure counts")
-    claimed_by: Id | None = Field(None, description="id of the actor who claims it")
+FigureValue = Annotated[Text, BeforeValidator(_number_as_text), WithJsonSchema(
+    {"type": ["string", "number"], "description": "the figure as written, e.g. '80+', "
+                                                   "'at least 30'"})]
+MAX_ESTIMATES = 8
+
+
+class Estimate(Strict):
+    """One source's (or party's) figure for a quantity that sources give differently."""
+
+    value: FigureValue
+    claimed_by: Id | None = Field(None, description="id of the actor who gives this figure")
     status: FigureStatus
     sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
+    as_of: FuzzyDate | None = Field(None, description="when this figure held, if the "
+                                                      "source says; possibly partial")
     note: Markdown | None = None
+
+
+def _estimates_to_compare(estimates: list[Estimate]) -> list[Estimate]:
+    if len(estimates) < 2:
+        raise ValueError(f"has {len(estimates)} estimate(s); 'estimates' is for sources that "
+                         "differ, so give at least 2, or write the figure in the flat form "
+                         "('value', 'status' and 'sources' on the figure itself)")
+    return estimates
+
+
+FLAT_FIELDS = ("value", "status", "sources")
+"""What a figure gives itself in the flat form, and each estimate gives instead."""
+
+
+class Figure(Strict):
+    """A key figure: one value (the flat form), or the differing values of its sources."""
+
+    value: FigureValue | None = Field(None, description="required unless 'estimates' is given")
+    counts: Text = Field(description="what the figure counts")
+    claimed_by: Id | None = Field(None, description="id of the actor who gives it")
+    status: FigureStatus | None = Field(None, description="required unless 'estimates' is given")
+    sources: list[Id] = Field([], max_length=MAX_CITED, description=(
+        f"{CITED}; at least 1 unless 'estimates' is given"))
+    as_of: FuzzyDate | None = Field(None, description="when the figure held, possibly partial")
+    estimates: Annotated[list[Estimate], AfterValidator(_estimates_to_compare)] = Field(
+        [], max_length=MAX_ESTIMATES, json_schema_extra={"minItems": 2}, description=(
+            f"2 to {MAX_ESTIMATES} differing figures for the same quantity, shown side by "
+            "side; the figure then gives no 'value', 'status', 'sources' or 'claimed_by'"))
+    note: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Figure:
+        """Flat or with estimates, never both, each problem at the field it is about."""
+        given = self.model_fields_set
+        if self.estimates:
+            wrong = [(name, f"remove {quoted(name)}: a figure with 'estimates' gives it in each "
+                            "estimate") for name in (*FLAT_FIELDS, "claimed_by") if name in given]
+        else:
+            wrong = [(name, "required field is missing (or give 'estimates')")
+                     for name in FLAT_FIELDS if name not in given]
+            if "sources" in given and not self.sources:
+                wrong.append(("sources", "needs at least 1 item(s), has 0"))
+        if wrong:
+            raise ValidationError.from_exception_data("Figure", [InitErrorDetails(
+                type=PydanticCustomError("figure_form", message), loc=(name,),
+                input=getattr(self, name)) for name, message in wrong])
+        return self
+
+    @property
+    def all_sources(self) -> list[str]:
+        """The sources the figure cites, its estimates' included, each once."""
+        nested = [ref for estimate in self.estimates for ref in estimate.sources]
+        return list(dict.fromkeys([*self.sources, *nested]))
 
 
 class TimelineEntry(Dated):
@@ -369,11 +433,47 @@ class Quote(Dated):
         return [self.source] if self.source else []
 
 
+def _date_as_text(value: Any) -> Any:
+    """Let analysts write ``horizon: 2026-11-10`` unquoted: kept as the ISO date it is."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
 class Statement(Strict):
+    """A judgement of the assessment or outlook."""
+
     text: Markdown
-    confidence: Confidence
-    likelihood: Likelihood | None = None
+    confidence: Confidence = Field(description="how good the sources and reasoning are")
+    likelihood: Likelihood | None = Field(None, description="ICD 203 term: how probable")
+    horizon: Annotated[Text, BeforeValidator(_date_as_text)] | None = Field(
+        None, description="when the judgement is for, in words or as a date: 'within two "
+                          "weeks', 'by 2026-11-10'")
+    condition: Text | None = Field(None, description="what the judgement depends on: 'if "
+                                                     "water and sanitation access is not restored'")
     sources: list[Id] = Field([], max_length=MAX_CITED, description=CITED)
+
+    @property
+    def probability(self) -> str | None:
+        """The likelihood's range on the ICD 203 scale, e.g. '55–80%'."""
+        return LIKELIHOOD_SCALE[self.likelihood] if self.likelihood else None
+
+
+class Gap(Strict):
+    """Something not known that matters, and the sources that show it is missing."""
+
+    text: Markdown
+    sources: list[Id] = Field([], max_length=MAX_CITED, description=CITED)
+
+
+def _gap_form(value: Any) -> str:
+    return "item" if isinstance(value, dict) else "text"
+
+
+def _as_gap(value: Gap | str) -> Gap:
+    return Gap(text=value) if isinstance(value, str) else value
+
+
+GapItem = Annotated[Annotated[Gap, UnionTag("item")] | Annotated[Markdown, UnionTag("text")],
+                    Discriminator(_gap_form), AfterValidator(_as_gap)]
 
 
 class Source(Strict):
@@ -444,6 +544,8 @@ class Brief(Strict):
     quotes: list[Quote] = Field([], max_length=100, description="at most 100")
     assessment: list[Statement] = Field([], max_length=50, description="at most 50")
     outlook: list[Statement] = Field([], max_length=50, description="at most 50")
+    gaps: list[GapItem] = Field([], max_length=50, description=(
+        "what is not known and matters, at most 50: Markdown text, or {text, sources}"))
     sources: list[Source] = Field(min_length=1, max_length=500, description="1 to 500")
 
     @model_validator(mode="after")

@@ -22,7 +22,7 @@ from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
-from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, BriefCard, Period
+from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, BriefCard, Figure, Period
 from fieldbrief.resources import ResourcePolicy
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
@@ -149,6 +149,7 @@ def _sections(brief: Brief) -> list[tuple[str, str]]:
         ("quotes", "Quotes", bool(brief.quotes)),
         ("assessment", "Assessment", bool(brief.assessment)),
         ("outlook", "Outlook", bool(brief.outlook)),
+        ("gaps", "What we do not know", bool(brief.gaps)),
         ("places-and-actors", "Places and actors", bool(brief.places or brief.actors)),
         ("sources", "Source notes", True),
         ("revisions", "Revision history", bool(brief.revisions)),
@@ -158,7 +159,7 @@ def _sections(brief: Brief) -> list[tuple[str, str]]:
 
 CITING_PARTS = (("figures", "figure", "Key figure"), ("timeline", "timeline", "Timeline entry"),
                 ("quotes", "quote", "Quote"), ("assessment", "assessment", "Assessment"),
-                ("outlook", "outlook", "Outlook"))
+                ("outlook", "outlook", "Outlook"), ("gaps", "gap", "Gap"))
 """Parts of a brief that cite sources: field, anchor prefix, label in back-links."""
 
 
@@ -185,13 +186,18 @@ def _cited_by(brief: Brief, numbers: dict[str, int]) -> dict[str, list[BackLink]
     cited_by: dict[str, list[BackLink]] = {source.id: [] for source in brief.sources}
     for field, prefix, label in CITING_PARTS:
         for number, item in enumerate(getattr(brief, field), 1):
-            for source_id in dict.fromkeys(item.sources):
+            for source_id in dict.fromkeys(_cited_sources(item)):
                 cited_by[source_id].append(BackLink(f"{prefix}-{number}", f"{label} {number}"))
     for source in brief.sources:
         if source.via:
             cited_by[source.via].append(
                 BackLink(f"source-{source.id}", f"Source [{numbers[source.id]}]"))
     return cited_by
+
+
+def _cited_sources(item: Any) -> list[str]:
+    """The sources a part cites; a figure's include those of its estimates."""
+    return item.all_sources if isinstance(item, Figure) else item.sources
 
 
 def format_long_date(value: date) -> str:

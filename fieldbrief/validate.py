@@ -23,7 +23,8 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
-from fieldbrief.model import ID_PATTERN, Brief, Markdown, PageSize, TlpLabel
+from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, Brief, Markdown, PageSize,
+                              TlpLabel)
 from fieldbrief.resources import ResourcePolicy
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
@@ -113,6 +114,8 @@ def _message(item: Any, path: FieldPath, model: type[BaseModel], loaded: LoadedF
         return "required field is missing"
     if kind == "extra_forbidden":
         return _unknown_field_message(path, model)
+    if kind in ("literal_error", "enum") and path[-1:] == ("likelihood",):
+        return _likelihood_message(given, written, _expected(ctx.get("expected", "")))
     if kind in ("literal_error", "enum"):
         shown = excerpt(written) if written else quoted(given)  # 'yes', not True
         return f"{shown} is not allowed; use one of {_expected(ctx.get('expected', ''))}"
@@ -145,6 +148,31 @@ def _message(item: Any, path: FieldPath, model: type[BaseModel], loaded: LoadedF
     if kind == "value_error":
         return str(ctx.get("error", item["msg"]))
     return item["msg"]
+
+
+LIKELIHOOD_TERMS = {
+    "highly likely": "very likely", "highly probable": "very likely", "very probable": "very likely",
+    "probable": "likely", "probably": "likely",
+    "probably not": "unlikely", "improbable": "unlikely",
+    "highly unlikely": "very unlikely", "highly improbable": "very unlikely",
+    "remote": "almost no chance", "almost certainly not": "almost no chance",
+    "even chance": "roughly even chance", "even odds": "roughly even chance",
+    "50/50": "roughly even chance", "fifty-fifty": "roughly even chance",
+    "certain": "almost certain", "almost certainly": "almost certain",
+    "nearly certain": "almost certain", "virtually certain": "almost certain",
+}
+"""Words analysts use for a probability, and the ICD 203 term that stands for each."""
+
+
+def _likelihood_message(given: Any, written: str | None, scale: str) -> str:
+    """A likelihood off the ICD 203 scale, with the scale's term for what was meant."""
+    terms = list(LIKELIHOOD_SCALE)
+    shown = excerpt(written) if written else quoted(given)
+    text = " ".join(str(given).lower().split())
+    close = difflib.get_close_matches(text, [*terms, *LIKELIHOOD_TERMS], n=1, cutoff=0.75)
+    meant = LIKELIHOOD_TERMS.get(close[0], close[0]) if close else None
+    hint = f"; did you mean '{meant}'?" if meant else ";"
+    return f"{shown} is not on the ICD 203 likelihood scale{hint} use one of {scale}"
 
 
 def _describe(value: Any) -> str:
@@ -214,7 +242,7 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("timeline", "sources", "source"), ("timeline", "places", "place"),
     ("quotes", "source", "source"), ("quotes", "actor", "actor"),
     ("assessment", "sources", "source"), ("outlook", "sources", "source"),
-    ("sources", "via", "source"),
+    ("sources", "via", "source"), ("gaps", "sources", "source"),
 )
 """Where one part of a brief names another: (list, field of its items, kind named)."""
 COLLECTIONS = {"source": "sources", "place": "places", "actor": "actors"}
@@ -251,16 +279,35 @@ def _ids(data: Any, collection: str) -> list[str]:
 
 
 def _references(data: Any) -> Iterator[tuple[FieldPath, str, str]]:
-    """Every (position, kind, id) where one part of the brief names another. Only ids
-    of a valid form: a malformed one has its own problem from the schema."""
+    """Every (position, kind, id) where one part of the brief names another."""
     for collection, field, kind in REFERENCES:
-        for index, item in enumerate(_items(data, collection)):
-            value = item.get(field) if isinstance(item, dict) else None
-            where: FieldPath = (collection, index, field)
-            pairs = (enumerate(value) if isinstance(value, list) else [(None, value)])
-            for ref_index, ref in pairs:
-                if isinstance(ref, str) and re.fullmatch(ID_PATTERN, ref) and len(ref) <= 80:
-                    yield where + (() if ref_index is None else (ref_index,)), kind, ref
+        yield from _references_in(data, collection, field, kind)
+    yield from _estimate_references(data)
+
+
+ESTIMATE_REFERENCES = (("sources", "source"), ("claimed_by", "actor"))
+"""Where an estimate of a figure names another part: (field, kind named)."""
+
+
+def _estimate_references(data: Any) -> Iterator[tuple[FieldPath, str, str]]:
+    """The references inside each figure's estimates, walked like the brief's own lists."""
+    for index, figure in enumerate(_items(data, "figures")):
+        for field, kind in ESTIMATE_REFERENCES:
+            for where, found_kind, ref in _references_in(figure, "estimates", field, kind):
+                yield ("figures", index, *where), found_kind, ref
+
+
+def _references_in(data: Any, collection: str, field: str,
+                   kind: str) -> Iterator[tuple[FieldPath, str, str]]:
+    """The ids that the items of ``data[collection]`` name in ``field``: only ids of a valid
+    form (a malformed one has its own problem from the schema)."""
+    for index, item in enumerate(_items(data, collection)):
+        value = item.get(field) if isinstance(item, dict) else None
+        pairs = (enumerate(value) if isinstance(value, list) else [(None, value)])
+        for ref_index, ref in pairs:
+            if isinstance(ref, str) and re.fullmatch(ID_PATTERN, ref) and len(ref) <= 80:
+                where: FieldPath = (collection, index, field)
+                yield where + (() if ref_index is None else (ref_index,)), kind, ref
 
 
 def _resource_problems(loaded: LoadedFile, brief: Brief,
@@ -280,6 +327,17 @@ def _content_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
             yield _at(loaded, ("figures", index, "status"),
                       f"a {figure.status} figure needs a claimant; add 'claimed_by: <actor id>'",
                       Severity.WARNING)
+    yield from _estimate_warnings(loaded, brief)
+
+
+def _estimate_warnings(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    """An estimate that is claimed or disputed should say who gives it, as a figure should."""
+    for index, figure in enumerate(brief.figures):
+        for number, estimate in enumerate(figure.estimates):
+            if estimate.status in ("claimed", "disputed") and estimate.claimed_by is None:
+                yield _at(loaded, ("figures", index, "estimates", number, "status"),
+                          f"a {estimate.status} estimate needs a claimant; add "
+                          "'claimed_by: <actor id>'", Severity.WARNING)
 
 
 def _duplicate_ids(loaded: LoadedFile, collection: str, kind: str, ids: list[str]) -> Iterator[Problem]:
@@ -368,11 +426,12 @@ def _anchors(brief: Brief) -> set[str]:
                 "key-figures": brief.figures, "timeline": brief.timeline, "quotes": brief.quotes,
                 "assessment": brief.assessment, "outlook": brief.outlook,
                 "estimative-language": brief.assessment or brief.outlook,
-                "places-and-actors": brief.places or brief.actors, "revisions": brief.revisions}
+                "places-and-actors": brief.places or brief.actors, "revisions": brief.revisions,
+                "gaps": brief.gaps}
     anchors = {anchor for anchor, shown in sections.items() if shown}
     for prefix, items in (("figure", brief.figures), ("timeline", brief.timeline),
                           ("quote", brief.quotes), ("assessment", brief.assessment),
-                          ("outlook", brief.outlook)):
+                          ("outlook", brief.outlook), ("gap", brief.gaps)):
         anchors.update(f"{prefix}-{number}" for number in range(1, len(items) + 1))
     for prefix, parts in (("source", brief.sources), ("place", brief.places), ("actor", brief.actors)):
         anchors.update(f"{prefix}-{part.id}" for part in parts)

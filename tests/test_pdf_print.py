@@ -106,7 +106,7 @@ def test_bookmarks_cover_every_section(example_site: Path) -> None:
         (0, "Coordinated jihadist attacks on military posts in Mali"),
         (1, "Bottom line up front"), (1, "Key figures"), (1, "Situation summary"),
         (1, "Timeline"), (1, "Quotes"), (1, "Assessment"), (1, "Outlook"),
-        (1, "Estimative language"), (1, "Places and actors"), (2, "Places"), (2, "Actors"),
+        (1, "Estimative language"), (1, "What we do not know"), (1, "Places and actors"), (2, "Places"), (2, "Actors"),
         (1, "Source notes"), (1, "Revision history"),
     ]
 

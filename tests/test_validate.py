@@ -45,13 +45,14 @@ def test_wrong_values_are_all_reported_at_once(project: TmpProject) -> None:
         "'TLP:AMBER', 'TLP:AMBER+STRICT' or 'TLP:RED'",
         f"{f}:8:7: bluf: needs at least 2 item(s), has 1",
         f"{f}:13:13: figures[0].status: 'rumoured' is not allowed; use one of 'confirmed', "
-        "'reported', 'claimed' or 'disputed'",
+        "'confirmed by source', 'reported', 'claimed' or 'disputed'",
         f"{f}:14:14: figures[0].sources: must be a list, not a single value; write [s1]",
         f"{f}:16:5: timeline[0]: give 'date', 'when' (the date in words), or both",
         f"{f}:18:11: timeline[1].date: '2026-02-30' is not a real date (day is out of range for month)",
         f"{f}:23:17: assessment[0].confidence: 'very high' is not allowed; use one of 'low', "
         "'moderate' or 'high'",
-        f"{f}:24:17: assessment[0].likelihood: 'probable' is not allowed; use one of "
+        f"{f}:24:17: assessment[0].likelihood: 'probable' is not on the ICD 203 likelihood "
+        "scale; did you mean 'likely'? use one of "
         "'almost no chance', 'very unlikely', 'unlikely', 'roughly even chance', 'likely', "
         "'very likely' or 'almost certain'",
         f"{f}:29:11: sources[0].kind: 'blog' is not allowed; use one of 'news report', "
