@@ -103,7 +103,7 @@ class HtmlRenderer:
                map_src: str | None, with_pdf: bool) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         pdf_href=f"{brief.id}.pdf", map_src=map_src,
+                         pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
     def templates_digest(self, *names: str) -> str:
