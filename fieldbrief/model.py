@@ -8,18 +8,18 @@ brief format (the README's field table follows them).
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 import pycountry
-import yaml
 from markupsafe import Markup
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Discriminator, Field,
-                      ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema, WrapValidator,
-                      model_validator)
+                      PlainSerializer, ValidationError, ValidatorFunctionWrapHandler, WithJsonSchema,
+                      WrapValidator, model_validator)
 from pydantic import Tag as UnionTag
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
@@ -159,113 +159,262 @@ CREDIBILITY_MEANING = {
 
 @dataclass(frozen=True)
 class PartialDate:
-    """A date known only in part: a year, a month, a day, or a day whose year is not stated."""
+    """A date known in full or in part (a year, a month, a day, a day whose year is not
+    stated), and on a full day possibly a time of day with the offset the analyst wrote."""
 
     year: int | None
     month: int | None = None
     day: int | None = None
+    clock: time | None = None  # the time of day, always with its offset; only on a full day
+
+    @classmethod
+    def of(cls, value: date | datetime) -> PartialDate:
+        clock = value.timetz() if isinstance(value, datetime) else None
+        return cls(value.year, value.month, value.day, clock)
 
     def __str__(self) -> str:
-        parts = [str(self.day) if self.day else "", MONTHS[self.month - 1] if self.month else ""]
-        text = " ".join(part for part in parts if part)
-        if self.year is None:
-            return f"{text} (year not stated)"
-        return f"{text} {self.year}".strip()
+        """'3 November 2026, 04:10 UTC'; '14 March (year not stated)'."""
+        return self.reading + ("" if self.year is not None else YEAR_NOT_STATED)
+
+    @property
+    def reading(self) -> str:
+        """The date in words, without the note that the year is not stated."""
+        words = _words(self.day, self.month, self.year)
+        return f"{words}, {_clock(self.clock)} {_zone(self.clock)}" if self.clock else words
+
+    @property
+    def iso(self) -> str:
+        """The ISO 8601 form: 2026-11-03T04:10Z, 2026-03, --03-14."""
+        text = "-" if self.year is None else f"{self.year:04d}"
+        text += f"-{self.month:02d}" if self.month else ""
+        text += f"-{self.day:02d}" if self.day else ""
+        if self.clock:
+            offset = _zone(self.clock).removeprefix("UTC") or "Z"
+            text += f"T{_clock(self.clock)}{offset}"
+        return text
+
+    @property
+    def first_day(self) -> date:
+        """The first day the date may mean (in the leap year 2000 when the year is not stated)."""
+        return date(self.year or 2000, self.month or 1, self.day or 1)
+
+    @property
+    def last_day(self) -> date:
+        year, month = self.year or 2000, self.month or 12
+        return date(year, month, self.day or calendar.monthrange(year, month)[1])
+
+    @property
+    def moment(self) -> datetime | None:
+        """The instant, for a date with a time of day."""
+        return datetime.combine(self.first_day, self.clock) if self.clock else None
+
+
+@dataclass(frozen=True)
+class DateInterval:
+    """An ISO 8601 interval of two dates, both with their year or both without it."""
+
+    start: PartialDate
+    end: PartialDate
+
+    def __str__(self) -> str:
+        """'14–17 March 2026', 'March–May 2026', '30 March – 2 April 2026'."""
+        start, end = self.start, self.end
+        if start == end:
+            return str(start)
+        if start.clock and end.clock and start.first_day == end.first_day \
+                and start.clock.utcoffset() == end.clock.utcoffset():
+            day = _words(start.day, start.month, start.year)
+            text = f"{day}, {_clock(start.clock)}–{_clock(end.clock)} {_zone(end.clock)}"
+        elif start.clock or end.clock:
+            text = f"{start.reading} – {end.reading}"
+        else:
+            text = _collapsed(start, end)
+        return text + ("" if start.year is not None else YEAR_NOT_STATED)
+
+    @property
+    def iso(self) -> str:
+        return f"{self.start.iso}/{self.end.iso}"
+
+    @property
+    def first_day(self) -> date:
+        return self.start.first_day
+
+    @property
+    def last_day(self) -> date:
+        return self.end.last_day
+
+
+YEAR_NOT_STATED = " (year not stated)"
+
+
+def _words(day: int | None, month: int | None, year: int | None) -> str:
+    parts = (str(day) if day else "", MONTHS[month - 1] if month else "", str(year) if year else "")
+    return " ".join(part for part in parts if part)
+
+
+def _clock(moment: time) -> str:
+    return f"{moment:%H:%M}" + (f":{moment:%S}" if moment.second else "")
+
+
+def _zone(moment: time) -> str:
+    """'UTC', 'UTC+01:00', 'UTC-05:30': the offset as written, never converted."""
+    offset = moment.utcoffset()
+    if not offset:
+        return "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _collapsed(start: PartialDate, end: PartialDate) -> str:
+    """Two dates without times, the start without the month and year it shares with the end."""
+    same_year = start.year == end.year and start.month is not None
+    same_month = same_year and start.month == end.month and bool(start.day and end.day)
+    first = _words(start.day, None if same_month else start.month, None if same_year else start.year)
+    last = _words(end.day, end.month, end.year)
+    same_precision = (start.day is None) == (end.day is None) and (start.month is None) == (end.month is None)
+    return f"{first}–{last}" if " " not in first and same_precision else f"{first} – {last}"
 
 
 FIRST_YEAR, LAST_YEAR = 1000, 9999
 """Years a date may have, as written and, for a date-time with a time zone, in UTC: four
 digits everywhere (the feed, the sort order), where 9999-12-31T23:59-23:00 has none."""
-_YAML_DATES = yaml.constructor.SafeConstructor()
-_DATE_AND_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+POINT = re.compile(
+    r"^(?:(?P<year>\d{4})|-)(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?"
+    r"(?:[Tt ](?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2})(?:\.(?P<fraction>\d{1,6}))?)?"
+    r"\s*(?P<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?$")
+POINT_PATTERN = (r"(\d{4}|-)(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                 r"(Z|[+-]\d{2}(:?\d{2})?))?)?)?")
+DATE_FORMS = ("write 2025-06-02, 2025-06, 2025, or --06-02 when the year is not stated; "
+              "a time as 2025-06-02T06:30Z; a range as 2025-06-02/2025-06-05")
+NO_OFFSET = "add Z for UTC or an offset such as +01:00"
 
 
-def _check_year(value: date | datetime | PartialDate, written: str) -> None:
+def _as_text(value: Any) -> str:
+    """A date value as text: as written, or as YAML's date or date-time would be written."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return getattr(value, "written", str(value))
+    if not isinstance(value, str):
+        raise ValueError("must be a date written as text")
+    return value.strip()
+
+
+def _parse_point(text: str, written: str) -> PartialDate:
+    """One date, possibly partial, possibly with a time and its offset."""
+    match = POINT.match(text)
+    if not match or (match["year"] is None and match["month"] is None):
+        raise ValueError(f"{quoted(written)} is not a date: {DATE_FORMS}")
+    year, month, day = (int(match[name]) if match[name] else None for name in ("year", "month", "day"))
+    try:
+        date(year or 2000, month or 1, day or 1)
+    except ValueError as error:
+        raise ValueError(f"{quoted(written)} is not a real date ({error})") from None
+    clock = _parse_time(match, written) if match["hour"] else None
+    if clock and day is None:
+        raise ValueError(f"{quoted(written)} has a time but no day: write the full date, "
+                         "e.g. 2025-06-02T06:30Z")
+    point = PartialDate(year, month, day, clock)
+    _check_year(point, written)
+    return point
+
+
+def _parse_time(match: re.Match[str], written: str) -> time:
+    hour, minute, second = (int(match[name] or 0) for name in ("hour", "minute", "second"))
+    for value, limit, name in ((hour, 23, "hour"), (minute, 59, "minutes"), (second, 59, "seconds")):
+        if value > limit:
+            raise ValueError(f"{quoted(written)} is not a real time (the {name} must be 00 to {limit})")
+    if match["zone"] is None:
+        raise ValueError(f"{quoted(written)} has a time without an offset; {NO_OFFSET}")
+    zone = match["zone"]
+    offset = timedelta(0)
+    if zone not in "Zz":
+        digits = zone[1:].replace(":", "")
+        hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+        if hours > 23 or minutes > 59:
+            raise ValueError(f"{quoted(written)} is not a real date (a time zone offset "
+                             "must be under 24 hours)")
+        offset = (1 if zone[0] == "+" else -1) * timedelta(hours=hours, minutes=minutes)
+    microsecond = int((match["fraction"] or "0").ljust(6, "0"))
+    return time(hour, minute, second, microsecond, tzinfo=timezone(offset))
+
+
+def _check_year(value: PartialDate, written: str) -> None:
     years = f"the years {FIRST_YEAR} to {LAST_YEAR}"
     if value.year is not None and not FIRST_YEAR <= value.year <= LAST_YEAR:
         raise ValueError(f"{quoted(written)} is outside {years}")
-    if isinstance(value, datetime) and value.tzinfo is not None:
+    if value.year is not None and value.moment is not None:
         try:
-            in_utc = value.astimezone(timezone.utc).year
+            in_utc = value.moment.astimezone(timezone.utc).year
         except OverflowError:
             in_utc = 0
         if not FIRST_YEAR <= in_utc <= LAST_YEAR:
             raise ValueError(f"{quoted(written)} is outside {years} in UTC")
 
 
-def _parse_date_text(text: str) -> date | datetime:
-    """A date, or date and time, in text: by YAML's rules for timestamps (so a quoted
-    date reads as an unquoted one), or ISO 8601 with hours and minutes (06:30Z)."""
-    try:
-        if _YAML_DATES.timestamp_regexp.match(text):
-            node = yaml.ScalarNode("tag:yaml.org,2002:timestamp", text)
-            return _YAML_DATES.construct_yaml_timestamp(node)
-        if _DATE_AND_TIME.match(text):
-            return datetime.fromisoformat(text)
-    except ValueError as error:
-        reason = "a time zone offset must be under 24 hours" if "offset" in str(error) else str(error)
-        raise ValueError(f"{quoted(text)} is not a real date ({reason})") from None
-    raise ValueError(f"{quoted(text)} is not a date; write it as 2025-06-02 (or 2025-06-02T06:30Z)")
+def _parse_date_or_interval(value: Any) -> PartialDate | DateInterval:
+    """A date, possibly partial or with a time, or an interval of two such dates."""
+    if isinstance(value, (PartialDate, DateInterval)):
+        return value
+    text = _as_text(value)
+    if text.count("/") != 1:
+        return _parse_point(text, text)
+    start, end = (_parse_point(part.strip(), text) for part in text.split("/"))
+    _check_range(start, end, quoted(text))
+    return DateInterval(start, end)
+
+
+def _check_range(start: PartialDate | DateInterval, end: PartialDate | DateInterval,
+                 shown: str) -> None:
+    """Refuse a range with the year of one end only, or that ends before it starts
+    (compared as instants when both ends have a time, else by the days they may mean)."""
+    first = start.start if isinstance(start, DateInterval) else start
+    last = end.end if isinstance(end, DateInterval) else end
+    if (first.year is None) != (last.year is None):
+        raise ValueError(f"{shown} gives the year of one end only; write both years "
+                         "(2025-06-02/2025-06-05) or neither (--06-02/--06-05)")
+    if first.moment and last.moment and first.year is not None:
+        backwards = last.moment < first.moment
+    else:
+        backwards = last.last_day < first.first_day
+    if backwards:
+        hint = "" if first.year is not None else " (a range across a new year needs its years)"
+        raise ValueError(f"{shown} ends before it starts; put the earlier date first{hint}")
 
 
 def _date_or_time(value: Any) -> date | datetime:
-    """A date, or a date and time, as written: '2026-11-02', quoted or not (or in the
-    JSON of a manifest), stays a date without a time."""
-    written = value.strip() if isinstance(value, str) else None
-    if written is not None:
-        value = _parse_date_text(written)
-    if not isinstance(value, date):
-        raise ValueError(f"{quoted(value)} is not a date; write it as 2025-06-02 "
+    """A full date, or a date and time with its offset: a moment the site can order briefs
+    by ('2026-11-02', quoted or not, or in the JSON of a manifest, stays a date)."""
+    text = _as_text(value)
+    if "/" in text:
+        raise ValueError(f"{quoted(text)} is a range; this field takes one date, or a date and "
+                         "time (e.g. 2025-06-02T06:30Z)")
+    point = _parse_point(text, text)
+    if point.year is None or point.day is None:
+        raise ValueError(f"{quoted(text)} is not a full date; write it as 2025-06-02 "
                          "(or 2025-06-02T06:30Z)")
-    _check_year(value, written or value.isoformat())
-    return value
+    return point.moment or point.first_day
 
 
-def _day(value: Any) -> date:
-    """A date without a time (a revision, the day a source was accessed)."""
-    result = _date_or_time(value)
-    if isinstance(result, datetime):
-        written = value.strip() if isinstance(value, str) else result.isoformat()
-        raise ValueError(f"{quoted(written)} has a time; write the date only, "
-                         "e.g. 2025-06-02")
-    return result
+def _iso(value: PartialDate | DateInterval) -> str:
+    return value.iso
 
 
-DateOrTime = Annotated[datetime | date, BeforeValidator(_date_or_time)]
-Day = Annotated[date, BeforeValidator(_day)]
-
-PARTIAL_DATE = re.compile(r"^(?:(\d{4})|-)(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-
-def _parse_partial_date(value: Any) -> PartialDate:
-    if isinstance(value, datetime):
-        value = value.date()
-    if isinstance(value, date):
-        _check_year(value, value.isoformat())
-        return PartialDate(value.year, value.month, value.day)
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise ValueError("must be a date written as text")
-    match = PARTIAL_DATE.match(value.strip())
-    year, month, day = match.groups() if match else (None, None, None)
-    if not match or (year is None and month is None):
-        raise ValueError(f"{quoted(value)} is not a date: write 2025-06-02, 2025-06, 2025, "
-                         "or --06-02 when the year is not stated")
-    try:
-        date(int(year or 2000), int(month or 1), int(day or 1))
-    except ValueError as error:
-        raise ValueError(f"{quoted(value)} is not a real date ({error})") from None
-    partial = PartialDate(int(year) if year else None, int(month) if month else None,
-                          int(day) if day else None)
-    _check_year(partial, value)
-    return partial
-
-
+DateOrTime = Annotated[
+    datetime | date, BeforeValidator(_date_or_time),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                                                 r"(Z|[+-]\d{2}(:?\d{2})?))?$",
+                    "description": "2025-06-02, or 2025-06-02T06:30Z (a time needs Z or an "
+                                   "offset such as +01:00)"}, mode="validation"),
+]
 FuzzyDate = Annotated[
-    PartialDate, BeforeValidator(_parse_partial_date),
-    WithJsonSchema({"type": "string", "pattern": r"^(\d{4}|-)(-\d{2}(-\d{2})?)?$",
-                    "description": "2025-06-02, 2025-06, 2025, or --06-02 (year not stated)"}),
+    PartialDate | DateInterval, BeforeValidator(_parse_date_or_interval),
+    PlainSerializer(_iso, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": rf"^{POINT_PATTERN}(/{POINT_PATTERN})?$",
+                    "description": "2025-06-02, 2025-06, 2025, --06-02 (year not stated), "
+                                   "2025-06-02T06:30Z or 2025-06-02T08:30+02:00 (a time needs "
+                                   "Z or an offset), or a range: 2025-06-02/2025-06-05"}),
 ]
 
 
@@ -284,7 +433,8 @@ class Strict(BaseModel):
 class Dated(Strict):
     """Something dated in full, in part, only in words, or (where allowed) not at all."""
 
-    date: FuzzyDate | None = Field(None, description="ISO date, possibly partial")
+    date: FuzzyDate | None = Field(None, description="ISO 8601 date, possibly partial, with a "
+                                                     "time and offset, or an interval")
     when: Text | None = Field(None, description="the date in words as the source gives it, "
                                                 "e.g. 'early Tuesday, date not given'")
 
@@ -304,11 +454,13 @@ class Period(Strict):
     def _not_empty(self) -> Period:
         if self.start is None and self.end is None and self.note is None:
             raise ValueError("give 'start', 'end' or 'note'")
+        if self.start is not None and self.end is not None:
+            _check_range(self.start, self.end, f"the period {self.start.iso} to {self.end.iso}")
         return self
 
 
 class Revision(Strict):
-    date: Day
+    date: DateOrTime = Field(description="the day, or day and time with its offset, of the change")
     change: Text
 
 
@@ -484,7 +636,7 @@ class Source(Strict):
     author: Text | None = None
     url: Annotated[str, Field(pattern=r"^https?://\S+$"), AfterValidator(_check_url)] | None = None
     published: FuzzyDate | None = None
-    accessed: Day | None = None
+    accessed: DateOrTime | None = None
     via: Id | None = Field(None, description="id of the source that reports this one")
     reliability: Reliability
     credibility: Credibility
@@ -518,8 +670,9 @@ class Brief(Strict):
     title: Text
     short_title: Text | None = Field(None, description="for running headers; defaults to title")
     subtitle: Text | None = None
-    as_of: DateOrTime = Field(description="date, or date and time, the brief is current to "
-                                          f"(years {FIRST_YEAR} to {LAST_YEAR})")
+    as_of: DateOrTime = Field(description="date, or date and time with its offset, the brief "
+                                          f"is current to (years {FIRST_YEAR} to {LAST_YEAR}; "
+                                          "one moment, not a range: it orders the feed)")
     period: Period | None = None
     countries: list[CountryCode] = Field(min_length=1, max_length=30, description="1 to 30")
     region: Text | None = None

@@ -8,12 +8,14 @@ Placement is decided from the bytes that were checked. The gate is independent o
 a file reached the staging folder: it reads the label every page and PDF actually
 carries (the ``fieldbrief-tlp`` and ``fieldbrief-status`` markers that the brief
 template writes into the page's <head>, and that WeasyPrint copies into the PDF's
-document information) and refuses the whole site if one may not be published there.
-A brief page or PDF without its markers is refused too: the gate fails safe.
+document information, and the ``tlp`` and ``status`` fields of a brief's JSON export)
+and refuses the whole site if one may not be published there. A brief page, PDF or JSON
+file without its markers is refused too: the gate fails safe.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from collections.abc import Iterator
@@ -61,6 +63,8 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
             reason = _page_refusal(relative, path.read_text(encoding="utf-8"), policy)
         elif path.suffix == ".pdf":
             reason = _pdf_refusal(path.read_bytes(), policy)
+        elif path.suffix == ".json" and relative.startswith("briefs/"):
+            reason = _json_refusal(path.read_bytes(), policy)
         else:
             continue
         if reason:
@@ -104,6 +108,20 @@ def _pdf_refusal(data: bytes, policy: PublishingPolicy) -> str | None:
     label, status = pdf_markers(data)
     if label is None or status is None:
         return "it is a PDF without its handling label in its document information"
+    return policy.refusal(label, status)
+
+
+def _json_refusal(data: bytes, policy: PublishingPolicy) -> str | None:
+    """A brief's data export carries its label in its top-level "tlp" and "status"."""
+    try:
+        document = json.loads(data)
+    except ValueError:  # not UTF-8, or not JSON
+        document = None
+    markers = document if isinstance(document, dict) else {}
+    label, status = markers.get("tlp"), markers.get("status")
+    if not isinstance(label, str) or not isinstance(status, str):
+        return ('it is a brief\'s JSON without its handling label ("tlp" and "status" at its '
+                "top level; the JSON export must keep them)")
     return policy.refusal(label, status)
 
 

@@ -22,7 +22,8 @@ from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
-from fieldbrief.model import LIKELIHOOD_SCALE, MONTHS, Brief, BriefCard, Figure, Period
+from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
+                              PartialDate, Period)
 from fieldbrief.resources import ResourcePolicy
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
@@ -77,8 +78,8 @@ class HtmlRenderer:
         self.env.filters.update(
             markdown=to_html,
             inline_markdown=to_inline_html,
-            as_of=format_as_of,
-            long_date=format_long_date,
+            as_of=format_date,
+            date=format_date,
             period=format_period,
             country_name=country_name,
             coordinates=format_coordinates,
@@ -102,7 +103,7 @@ class HtmlRenderer:
                map_src: str | None, with_pdf: bool) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         pdf_href=f"{brief.id}.pdf", map_src=map_src,
+                         pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
     def templates_digest(self, *names: str) -> str:
@@ -200,24 +201,23 @@ def _cited_sources(item: Any) -> list[str]:
     return item.all_sources if isinstance(item, Figure) else item.sources
 
 
-def format_long_date(value: date) -> str:
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-
-
-def format_as_of(value: date | datetime) -> str:
-    if not isinstance(value, datetime):
-        return format_long_date(value)
-    zone = ""
-    if value.tzinfo is not None:
-        zone = " UTC" if value.utcoffset().total_seconds() == 0 else value.strftime(" UTC%z")
-    return f"{format_long_date(value.date())}, {value:%H:%M}{zone}"
+def format_date(value: date | datetime | PartialDate | DateInterval) -> str:
+    """Any date of a brief as the page reads it: '3 November 2026, 11:00 UTC+01:00',
+    '14–17 March (year not stated)'. A time keeps the offset it was written with."""
+    if isinstance(value, (PartialDate, DateInterval)):
+        return str(value)
+    return str(PartialDate.of(value))
 
 
 def format_period(period: Period) -> str:
-    if period.start and period.end:
-        span = f"{period.start} – {period.end}"
-    elif period.start or period.end:
-        span = f"From {period.start}" if period.start else f"Until {period.end}"
+    """'14–17 March 2026; note': a start and end read as one range where they can be."""
+    start, end = period.start, period.end
+    if isinstance(start, PartialDate) and isinstance(end, PartialDate):
+        span = str(DateInterval(start, end))
+    elif start and end:
+        span = f"{start} – {end}"
+    elif start or end:
+        span = f"From {start}" if start else f"Until {end}"
     else:
         span = ""
     return "; ".join(part for part in (span, period.note) if part)

@@ -17,6 +17,7 @@ from datetime import date, datetime, timezone
 from fieldbrief.model import MONTHS, BriefCard
 from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
                                     newest_first)
+from fieldbrief.render_json import brief_json_path
 
 FEED_NAMESPACE = uuid.UUID("5b0c6c2e-3f7e-4b53-9f61-0f1e2d3c4b5a")
 """Namespace of the stable urn:uuid ids a feed gets when the site has no base_url."""
@@ -103,6 +104,7 @@ class FeedEntry:
     id: str
     href: str
     pdf_href: str
+    json_href: str
     updated: str
     published: str
 
@@ -110,7 +112,8 @@ class FeedEntry:
 def _feed_entries(html: HtmlRenderer, briefs: Sequence[BriefCard]) -> list[FeedEntry]:
     base = html.config.base_url or ""
     return [FeedEntry(brief, _entry_id(html, brief), base + brief_page_path(brief.id),
-                      base + brief_pdf_path(brief.id), _rfc3339(brief.updated),
+                      base + brief_pdf_path(brief.id), base + brief_json_path(brief.id),
+                      _rfc3339(brief.updated),
                       _rfc3339(brief.published))
             for brief in newest_first(briefs)]
 

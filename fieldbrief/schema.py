@@ -1,6 +1,7 @@
 """JSON Schemas of the brief and site formats, generated from the pydantic models.
 
-Editors with the YAML language server use them for completion and checking. The
+Editors with the YAML language server use them for completion and checking; readers of
+a brief's data export (``briefs/<id>/<id>.json``) check it against its own. The
 committed copies in ``schema/`` are kept fresh by a test; regenerate them with
 
     python -m fieldbrief.schema
@@ -16,8 +17,10 @@ from pydantic import BaseModel
 
 from fieldbrief.config import SiteConfig
 from fieldbrief.model import Brief
+from fieldbrief.render_json import BriefExport
 
-SCHEMAS: dict[str, type[BaseModel]] = {"brief.schema.json": Brief, "site.schema.json": SiteConfig}
+SCHEMAS: dict[str, type[BaseModel]] = {"brief.schema.json": Brief, "site.schema.json": SiteConfig,
+                                       "brief-export.schema.json": BriefExport}
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 
 

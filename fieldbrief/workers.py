@@ -34,6 +34,7 @@ from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
+from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.validate import SiteRules, validate
 
@@ -175,6 +176,7 @@ def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(brief, with_pdf=_setup.with_pdf).encode()
+        files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
         image = _setup.project.resources.image(brief.map.image) if brief.map else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()

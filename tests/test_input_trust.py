@@ -237,13 +237,15 @@ def test_dates_outside_the_sane_range_are_refused(project: TmpProject, written: 
                                "error: 1 problem in 1 file; nothing was written"]
 
 
-def test_a_time_in_a_date_only_field_is_refused(project: TmpProject) -> None:
-    minimal(project, append="revisions:\n  - date: 2026-01-14T10:00Z\n    change: x\n")
-    assert errors(project)[0] == ("briefs/a.yaml:24:11: revisions[0].date: '2026-01-14T10:00Z' "
-                                  "has a time; write the date only, e.g. 2025-06-02")
+def test_a_revision_time_needs_its_offset(project: TmpProject) -> None:
+    minimal(project, append="revisions:\n  - date: 2026-01-14T10:00\n    change: x\n")
+    assert errors(project)[0] == ("briefs/a.yaml:24:11: revisions[0].date: '2026-01-14T10:00' "
+                                  "has a time without an offset; add Z for UTC or an offset "
+                                  "such as +01:00")
     minimal(project, append="revisions:\n  - date: 2026-01-14 10:00:00\n    change: x\n")
     assert errors(project)[0] == ("briefs/a.yaml:24:11: revisions[0].date: '2026-01-14T10:00:00' "
-                                  "has a time; write the date only, e.g. 2025-06-02")
+                                  "has a time without an offset; add Z for UTC or an offset "
+                                  "such as +01:00")
 
 
 @pytest.mark.parametrize("as_of", ["9999-12-31T00:59:59-23:00", "1000-01-01T00:00-23:59",

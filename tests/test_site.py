@@ -77,9 +77,11 @@ def test_atom_feed_follows_rfc_4287(three_briefs: TmpProject) -> None:
         assert entry.find(f"{ATOM}content").get("type") == "html"
         assert "<p>One paragraph of summary.</p>" in entry.findtext(f"{ATOM}content")
     first = entries[0]
-    links = {link.get("rel"): link.get("href") for link in first.findall(f"{ATOM}link")}
-    assert links == {"alternate": "https://briefs.example.org/desk/briefs/charlie/index.html",
-                     "enclosure": "https://briefs.example.org/desk/briefs/charlie/charlie.pdf"}
+    links = {(link.get("rel"), link.get("type")): link.get("href") for link in first.findall(f"{ATOM}link")}
+    assert links == {
+        ("alternate", "text/html"): "https://briefs.example.org/desk/briefs/charlie/index.html",
+        ("alternate", "application/json"): "https://briefs.example.org/desk/briefs/charlie/charlie.json",
+        ("enclosure", "application/pdf"): "https://briefs.example.org/desk/briefs/charlie/charlie.pdf"}
     assert [c.get("term") for c in first.findall(f"{ATOM}category")] == ["jnim"]
 
 
