@@ -17,8 +17,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldbrief.model import (MAX_CITED, Brief, Figure, Quote, Source, Statement, Status,
-                              TimelineEntry, TlpLabel)
+from fieldbrief.model import (MAX_CITED, Brief, Estimate, Figure, Gap, Quote, Source, Statement,
+                              Status, TimelineEntry, TlpLabel)
 
 FORMAT_VERSION = "1"
 """Changes when a field of the export changes meaning or is removed (not when one is added)."""
@@ -48,9 +48,20 @@ class Named(BaseModel):
     name: str
 
 
+class ExportEstimate(Estimate):
+    claimed_by: Named | None = Field(None, description="the actor who gives this figure")
+    sources: list[Citation] = Field(description=CITATIONS)
+
+
 class ExportFigure(Figure):
     claimed_by: Named | None = Field(None, description="the actor who claims it")
-    sources: list[Citation] = Field(description=CITATIONS)
+    sources: list[Citation] = Field([], description=CITATIONS)
+    estimates: list[ExportEstimate] | None = Field(
+        None, description="differing figures for the same quantity, when sources differ")
+
+
+class ExportGap(Gap):
+    sources: list[Citation] = Field([], description=CITATIONS)
 
 
 class ExportTimelineEntry(TimelineEntry):
@@ -79,6 +90,7 @@ class BriefExport(Brief):
     tlp: TlpLabel = Field(description="the handling label the brief is published under")
     status: Status
     figures: list[ExportFigure] = []
+    gaps: list[ExportGap] = []
     timeline: list[ExportTimelineEntry] = []
     quotes: list[ExportQuote] = []
     assessment: list[ExportStatement] = []
@@ -105,10 +117,14 @@ def export(brief: Brief) -> BriefExport:
     def named(names: dict[str, str], item_id: str | None) -> Named | None:
         return Named(id=item_id, name=names[item_id]) if item_id else None
 
+    def estimates(figure: Figure) -> list[ExportEstimate] | None:
+        return [_as(ExportEstimate, estimate, claimed_by=named(actors, estimate.claimed_by),
+                    sources=cite(estimate.sources)) for estimate in figure.estimates] or None
+
     return _as(BriefExport, brief, format_version=FORMAT_VERSION, figures=[
         _as(ExportFigure, figure, claimed_by=named(actors, figure.claimed_by),
-            sources=cite(figure.sources)) for figure in brief.figures
-    ], timeline=[
+            sources=cite(figure.sources), estimates=estimates(figure)) for figure in brief.figures
+    ], gaps=[_as(ExportGap, gap, sources=cite(gap.sources)) for gap in brief.gaps], timeline=[
         _as(ExportTimelineEntry, entry, sources=cite(entry.sources),
             places=[named(places, place) for place in entry.places]) for entry in brief.timeline
     ], quotes=[
