@@ -414,8 +414,9 @@ class Indicator(Strict):
     type: IndicatorType = Field(description=(
         "domain, ip (IPv4 or IPv6 address, or network as 192.0.2.0/24), url, email, "
         "md5, sha1, sha256 (file hashes), or file name"))
-    value: Text = Field(description="the indicator as it is, not defanged: example.com, "
-                                    "http://example.com/x (fieldbrief defangs it)")
+    value: Annotated[Text, BeforeValidator(_number_as_text)] = Field(description=(
+        "the indicator as it is, not defanged: example.com, http://example.com/x (fieldbrief "
+        "defangs it); a hash of digits only is kept as written"))
     note: Markdown | None = None
     sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
 
