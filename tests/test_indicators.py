@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -131,6 +132,14 @@ def test_a_defanged_url_is_never_an_address(url: str) -> None:
     assert not re.match(r"(?i)(https?|ftp)://", shown)
     host = shown.split("://", 1)[1].split("/", 1)[0]
     assert "[.]" in host
+
+
+@given(st.ip_addresses())
+def test_a_defanged_ip_address_is_not_an_address(address: object) -> None:
+    shown = defang("ip", str(address))
+    assert "[" in shown
+    with pytest.raises(ValueError):
+        ipaddress.ip_address(shown)
 
 
 # --- bad input ----------------------------------------------------------------------------
