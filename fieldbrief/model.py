@@ -139,13 +139,19 @@ LIKELIHOOD_SCALE = {
 Likelihood = Literal[tuple(LIKELIHOOD_SCALE)]  # type: ignore[valid-type]
 Reliability = Literal["A", "B", "C", "D", "E", "F"]
 Credibility = Literal[1, 2, 3, 4, 5, 6]
-SourceKind = Literal["news report", "official statement", "social-media claim",
-                     "press conference", "report", "interview", "dataset", "imagery", "other"]
+SourceKind = Literal["news report", "official statement", "press release", "press conference",
+                     "interview", "broadcast", "social-media claim", "leak site", "advisory",
+                     "situation report", "field report", "report", "academic paper", "dataset",
+                     "satellite imagery", "imagery", "other"]
 PageSize = Literal["A4", "Letter"]
 PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
 PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/a-3b", "pdf/ua-1")
-ActorKind = Literal["armed group", "state forces", "government", "international organisation",
-                    "foreign military", "civil society", "population", "media", "other"]
+ActorKind = Literal["armed group", "criminal group", "state forces", "foreign military",
+                    "government", "local authority", "international organisation", "UN agency",
+                    "humanitarian organisation", "company", "civil society", "media",
+                    "population", "individual", "other"]
+Attribution = Literal["direct", "attributed"]
+IndicatorType = Literal["domain", "ip", "url", "email", "md5", "sha1", "sha256", "file name"]
 
 RELIABILITY_MEANING = {
     "A": "completely reliable", "B": "usually reliable", "C": "fairly reliable",
@@ -551,6 +557,9 @@ class Place(Strict):
     id: Id
     name: Text
     country: CountryCode
+    also_known_as: list[Text] = Field([], max_length=20, description=(
+        "other names and spellings, e.g. [Tombouctou] for Timbuktu; at most 20"))
+    admin_area: Text | None = Field(None, description="the district or region it lies in")
     coordinates: tuple[Latitude, Longitude] | None = Field(
         None, description="[latitude, longitude] in decimal degrees, shown with the "
                           "decimals written")
@@ -576,6 +585,11 @@ class Quote(Dated):
     context: Markdown | None = None
     language: LanguageTag
     translation: Text | None = None
+    translated_by: Text | None = Field(None, description=(
+        "who translated: the 'translation', or, without one, the words as the source gives them"))
+    attribution: Attribution = Field("direct", description=(
+        "'attributed' when the source attributes the words to the speaker without showing "
+        "them saying it (a statement ascribed to a group, a claim relayed by others)"))
     source: Id | None = Field(None, description="id of the source that prints these words")
     note: Markdown | None = None
 
@@ -631,8 +645,14 @@ GapItem = Annotated[Annotated[Gap, UnionTag("item")] | Annotated[Markdown, Union
 class Source(Strict):
     id: Id
     title: Text
+    original_title: Text | None = Field(None, description=(
+        "the title in the source's own language, when 'title' is a translation"))
     publisher: Text
-    kind: SourceKind
+    kind: SourceKind = Field(description=(
+        "what the source is: 'broadcast' is radio or TV; 'leak site' a site where a group "
+        "publishes stolen data or claims; 'advisory' a security or travel advisory; "
+        "'imagery' photos or video, 'satellite imagery' images from orbit"))
+    language: LanguageTag | None = Field(None, description="the language the source is in")
     author: Text | None = None
     url: Annotated[str, Field(pattern=r"^https?://\S+$"), AfterValidator(_check_url)] | None = None
     published: FuzzyDate | None = None
@@ -650,6 +670,19 @@ class Source(Strict):
     def grade_meaning(self) -> str:
         return (f"{RELIABILITY_MEANING[self.reliability]}; "
                 f"{CREDIBILITY_MEANING[self.credibility]}")
+
+
+class Indicator(Strict):
+    """A technical indicator (of compromise, or of a campaign), shown defanged and never linked."""
+
+    type: IndicatorType = Field(description=(
+        "domain, ip (IPv4 or IPv6 address, or network as 192.0.2.0/24), url, email, "
+        "md5, sha1, sha256 (file hashes), or file name"))
+    value: Annotated[Text, BeforeValidator(_number_as_text)] = Field(description=(
+        "the indicator as it is, not defanged: example.com, http://example.com/x (fieldbrief "
+        "defangs it); a hash of digits only is kept as written"))
+    note: Markdown | None = None
+    sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
 
 
 class Map(Strict):
@@ -699,6 +732,8 @@ class Brief(Strict):
     outlook: list[Statement] = Field([], max_length=50, description="at most 50")
     gaps: list[GapItem] = Field([], max_length=50, description=(
         "what is not known and matters, at most 50: Markdown text, or {text, sources}"))
+    indicators: list[Indicator] = Field([], max_length=500, description=(
+        "technical indicators, at most 500; exported as STIX 2.1 and CSV beside the PDF"))
     sources: list[Source] = Field(min_length=1, max_length=500, description="1 to 500")
 
     @model_validator(mode="after")

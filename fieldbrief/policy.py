@@ -10,11 +10,15 @@ carries (the ``fieldbrief-tlp`` and ``fieldbrief-status`` markers that the brief
 template writes into the page's <head>, and that WeasyPrint copies into the PDF's
 document information, and the ``tlp`` and ``status`` fields of a brief's JSON export)
 and refuses the whole site if one may not be published there. A brief page, PDF or JSON
-file without its markers is refused too: the gate fails safe.
+file without its markers is refused too: the gate fails safe. Indicator exports are gated
+the same way, by the label they carry themselves (the TLP 2.0 marking of a STIX bundle,
+the first column of a CSV), and only beside a brief page.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 import zlib
@@ -27,6 +31,18 @@ from fieldbrief.incremental import Placement
 LABEL_META = "fieldbrief-tlp"
 STATUS_META = "fieldbrief-status"
 LABELS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
+STIX_TLP_MARKINGS = {
+    "TLP:CLEAR": "marking-definition--94868c89-83c2-464b-929b-a1a8aa3c8487",
+    "TLP:GREEN": "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb",
+    "TLP:AMBER": "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421",
+    "TLP:AMBER+STRICT": "marking-definition--939a9414-2ddd-4d32-a0cd-375ea402b003",
+    "TLP:RED": "marking-definition--e828b379-4e03-4974-9ac4-e53a884c97c1",
+}
+"""The fixed ids of the TLP 2.0 marking definitions that OASIS publishes for STIX 2.1."""
+TLP_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
+"""The STIX extension those marking definitions use (stix2 itself knows only TLP 1.0)."""
+STIX_LABELS = {marking: label for label, marking in STIX_TLP_MARKINGS.items()}
+EXPORT_PLACE = re.compile(r"^briefs/[^/]+/[^/]+$")
 SLUG_LABELS = {label.removeprefix("TLP:").lower().replace("+", "-"): label for label in LABELS}
 """CSS class suffix of each label, as the templates write it (tlp-amber-strict)."""
 
@@ -63,6 +79,8 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
             reason = _page_refusal(relative, path.read_text(encoding="utf-8"), policy)
         elif path.suffix == ".pdf":
             reason = _pdf_refusal(path.read_bytes(), policy)
+        elif path.name.endswith(".stix.json") or path.suffix == ".csv":
+            reason = _export_refusal(relative, path.read_bytes(), policy)
         elif path.suffix == ".json" and relative.startswith("briefs/"):
             reason = _json_refusal(path.read_bytes(), policy)
         else:
@@ -156,6 +174,54 @@ def _object_streams(data: bytes) -> Iterator[tuple[bytes, int]]:
         if stream is not None:
             yield data[start:end], stream.end()
         at = data.find(b"/ObjStm", at + 1)
+
+
+def _export_refusal(relative: str, data: bytes, policy: PublishingPolicy) -> str | None:
+    """Why an indicator export (STIX bundle or CSV) may not be on the site, if it may not."""
+    if not EXPORT_PLACE.match(relative):
+        return "it is an indicator export outside a brief's folder (beside its brief page)"
+    labels = stix_labels(data) if relative.endswith(".stix.json") else csv_labels(data)
+    if labels is None:
+        return "it is an indicator export without its handling label on every item"
+    for label in sorted(labels):
+        if reason := policy.refusal(label, "final"):
+            return reason
+    return None
+
+
+def stix_labels(data: bytes) -> set[str] | None:
+    """The TLP labels of a STIX bundle's objects (by the fixed ids of the TLP 2.0 marking
+    definitions); None if one of its objects has none, or it is not a bundle."""
+    try:
+        bundle = json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+    objects = bundle.get("objects") if isinstance(bundle, dict) else None
+    if not isinstance(objects, list) or not objects:
+        return None
+    labels: set[str] = set()
+    for item in objects:
+        if not isinstance(item, dict):
+            return None
+        if item.get("type") == "marking-definition":
+            continue
+        refs = item.get("object_marking_refs")
+        found = {STIX_LABELS[ref] for ref in refs if ref in STIX_LABELS} if isinstance(refs, list) else set()
+        if not found:
+            return None
+        labels |= found
+    return labels
+
+
+def csv_labels(data: bytes) -> set[str] | None:
+    """The labels in a CSV's first column, headed 'tlp'; None without that column."""
+    try:
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    except (UnicodeDecodeError, csv.Error):
+        return None
+    if not rows or not rows[0] or rows[0][0] != "tlp" or any(not row for row in rows[1:]):
+        return None
+    return {row[0] for row in rows[1:]}
 
 
 def _orphans(site: Path) -> Iterator[str]:

@@ -24,6 +24,7 @@ from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
 from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
                               PartialDate, Period)
+from fieldbrief.render_indicators import TYPE_NAMES, defang, export_names
 from fieldbrief.resources import ResourcePolicy
 
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
@@ -84,8 +85,13 @@ class HtmlRenderer:
             country_name=country_name,
             coordinates=format_coordinates,
             tlp_slug=tlp_slug,
+            defang=defang,
+            language_name=language_name,
+            first_upper=first_upper,
         )
         self.env.globals["likelihood_scale"] = list(LIKELIHOOD_SCALE.items())
+        self.env.globals["indicator_exports"] = export_names
+        self.env.globals["indicator_type_names"] = TYPE_NAMES
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True) -> str:
         """The brief's web page, linking the site's stylesheets (and its PDF, if made)."""
@@ -151,6 +157,7 @@ def _sections(brief: Brief) -> list[tuple[str, str]]:
         ("assessment", "Assessment", bool(brief.assessment)),
         ("outlook", "Outlook", bool(brief.outlook)),
         ("gaps", "What we do not know", bool(brief.gaps)),
+        ("indicators", "Indicators", bool(brief.indicators)),
         ("places-and-actors", "Places and actors", bool(brief.places or brief.actors)),
         ("sources", "Source notes", True),
         ("revisions", "Revision history", bool(brief.revisions)),
@@ -160,7 +167,8 @@ def _sections(brief: Brief) -> list[tuple[str, str]]:
 
 CITING_PARTS = (("figures", "figure", "Key figure"), ("timeline", "timeline", "Timeline entry"),
                 ("quotes", "quote", "Quote"), ("assessment", "assessment", "Assessment"),
-                ("outlook", "outlook", "Outlook"), ("gaps", "gap", "Gap"))
+                ("outlook", "outlook", "Outlook"), ("gaps", "gap", "Gap"),
+                ("indicators", "indicator", "Indicator"))
 """Parts of a brief that cite sources: field, anchor prefix, label in back-links."""
 
 
@@ -240,6 +248,22 @@ def format_coordinates(coordinates: tuple[float, float]) -> str:
 def _degrees(value: float) -> str:
     decimals = getattr(value, "decimals", None)  # model.Degrees; None when not known
     return f"{abs(value):.{3 if decimals is None else decimals}f}"
+
+
+def language_name(tag: str) -> str:
+    """'fr' -> 'French', 'ar-SD' -> 'Arabic (ar-SD)'; a tag of no known language stays as written."""
+    primary = tag.split("-")[0]
+    language = (pycountry.languages.get(alpha_2=primary) if len(primary) == 2
+                else pycountry.languages.get(alpha_3=primary))
+    if language is None:
+        return tag
+    return language.name if tag == primary else f"{language.name} ({tag})"
+
+
+def first_upper(text: str) -> str:
+    """'UN agency' stays 'UN agency', 'armed group' -> 'Armed group' (Jinja's capitalize
+    would lower the rest)."""
+    return text[:1].upper() + text[1:]
 
 
 def tlp_slug(label: str) -> str:

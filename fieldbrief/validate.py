@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import ipaddress
 import re
 import types
 import typing
@@ -60,7 +61,7 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
         raise InvalidInput([*error.problems, *_reference_problems(loaded)]) from None
     problems = [*_reference_problems(loaded), *_unused_sources(loaded, brief),
                 *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
-                *_markdown_problems(loaded, brief)]
+                *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
@@ -243,6 +244,7 @@ REFERENCES: tuple[tuple[str, str, str], ...] = (
     ("quotes", "source", "source"), ("quotes", "actor", "actor"),
     ("assessment", "sources", "source"), ("outlook", "sources", "source"),
     ("sources", "via", "source"), ("gaps", "sources", "source"),
+    ("indicators", "sources", "source"),
 )
 """Where one part of a brief names another: (list, field of its items, kind named)."""
 COLLECTIONS = {"source": "sources", "place": "places", "actor": "actors"}
@@ -427,12 +429,117 @@ def _anchors(brief: Brief) -> set[str]:
                 "assessment": brief.assessment, "outlook": brief.outlook,
                 "estimative-language": brief.assessment or brief.outlook,
                 "places-and-actors": brief.places or brief.actors, "revisions": brief.revisions,
-                "gaps": brief.gaps}
+                "gaps": brief.gaps, "indicators": brief.indicators}
     anchors = {anchor for anchor, shown in sections.items() if shown}
     for prefix, items in (("figure", brief.figures), ("timeline", brief.timeline),
                           ("quote", brief.quotes), ("assessment", brief.assessment),
-                          ("outlook", brief.outlook), ("gap", brief.gaps)):
+                          ("outlook", brief.outlook), ("gap", brief.gaps),
+                          ("indicator", brief.indicators)):
         anchors.update(f"{prefix}-{number}" for number in range(1, len(items) + 1))
     for prefix, parts in (("source", brief.sources), ("place", brief.places), ("actor", brief.actors)):
         anchors.update(f"{prefix}-{part.id}" for part in parts)
     return anchors
+
+
+# --- indicators ---------------------------------------------------------------------------
+
+HASH_DIGITS = {"md5": 32, "sha1": 40, "sha256": 64}
+DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+EMAIL_LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}$")
+DEFANGED = re.compile(r"\[\.\]|\[dot\]|\(\.\)|\[@\]|\[:\]|\[://\]|^hxxps?:|^fxp:", re.IGNORECASE)
+
+
+def _indicator_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    """Indicators whose value is not of their type, or listed twice."""
+    first: dict[tuple[str, str], int] = {}
+    for index, indicator in enumerate(brief.indicators):
+        key = (indicator.type, indicator.value.lower())
+        if (problem := indicator_problem(indicator.type, indicator.value)) is not None:
+            yield _at(loaded, ("indicators", index, "value"), problem)
+        elif key in first:
+            yield _at(loaded, ("indicators", index, "value"),
+                      f"{indicator.type} {quoted(indicator.value)} is listed twice (first at "
+                      f"indicators[{first[key]}]); give it once, citing every source")
+        first.setdefault(key, index)
+
+
+def indicator_problem(kind: str, value: str) -> str | None:
+    """Why ``value`` is not an indicator of type ``kind``, if it is not."""
+    if DEFANGED.search(value):
+        return (f"{quoted(value)} is written defanged; write the indicator as it is "
+                "(example.com, http://...): fieldbrief defangs it wherever it is shown")
+    if kind in HASH_DIGITS:
+        return _hash_problem(kind, value)
+    checks = {"domain": _domain_problem, "ip": _ip_problem, "url": _url_problem,
+              "email": _email_problem, "file name": _file_name_problem}
+    return checks[kind](value)
+
+
+def _hash_problem(kind: str, value: str) -> str | None:
+    digits, article = HASH_DIGITS[kind], "an" if kind == "md5" else "a"
+    if not re.fullmatch(r"[0-9a-fA-F]*", value):
+        return (f"{quoted(value)} is not {article} {kind} hash: it has characters that are not "
+                "hexadecimal digits (0-9, a-f)")
+    if len(value) != digits:
+        return (f"{quoted(value)} is not {article} {kind} hash: {article} {kind} hash has "
+                f"{digits} hexadecimal digits, this has {len(value)}")
+    return None
+
+
+def _domain_problem(value: str) -> str | None:
+    if not _is_domain(value):
+        return (f"{quoted(value)} is not a domain name; write it as example.com (letters, "
+                "digits and hyphens, labels joined by dots, no scheme or path)")
+    return None
+
+
+def _is_domain(value: str) -> bool:
+    try:
+        ascii_form = value.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        return False
+    labels = ascii_form.split(".")
+    return (len(ascii_form) <= 253 and len(labels) >= 2 and not labels[-1].isdigit()
+            and all(DOMAIN_LABEL.match(label) for label in labels))
+
+
+def _ip_problem(value: str) -> str | None:
+    try:
+        if "/" in value:
+            ipaddress.ip_network(value)
+        else:
+            ipaddress.ip_address(value)
+    except ValueError:
+        return (f"{quoted(value)} is not an IP address; write an IPv4 address as 192.0.2.1, an "
+                "IPv6 address as 2001:db8::1, or a network as 192.0.2.0/24")
+    return None
+
+
+def _url_problem(value: str) -> str | None:
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", value)
+    if scheme is None:
+        return (f"{quoted(value)} is not a URL: it has no scheme; write it whole, e.g. "
+                f"'http://{excerpt(value.split('://')[-1])}'")
+    host = re.split(r"[/?#]", value[scheme.end():], maxsplit=1)[0].rpartition("@")[2]
+    host = re.sub(r":\d{1,5}$", "", host)
+    is_ip = host.startswith("[") and host.endswith("]") and _ip_problem(host[1:-1]) is None
+    if re.search(r"\s", value) or not (is_ip or _is_domain(host) or _ip_problem(host) is None):
+        return (f"{quoted(value)} is not a URL; write it as scheme://host/path, e.g. "
+                "http://example.com/login (no spaces)")
+    return None
+
+
+def _email_problem(value: str) -> str | None:
+    local, at, domain = value.rpartition("@")
+    if not at or not EMAIL_LOCAL.match(local) or not _is_domain(domain):
+        return f"{quoted(value)} is not an email address; write it as name@example.com"
+    return None
+
+
+def _file_name_problem(value: str) -> str | None:
+    if "/" in value or "\\" in value:
+        name = re.split(r"[/\\]", value)[-1]
+        return f"{quoted(value)} is a path, not a file name; give the name only ({quoted(name)})"
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        return f"{quoted(value)} is not a file name: it has control characters"
+    return None

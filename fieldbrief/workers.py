@@ -33,6 +33,7 @@ from fieldbrief.load import LoadedFile
 from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
+from fieldbrief import render_indicators
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
@@ -182,6 +183,8 @@ def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
         files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(brief, raw, job)
+    for name, content in render_indicators.render(brief).items():  # beside the PDF's place
+        files[f"briefs/{brief.id}/{name}" if job.published else name] = content
     for relative, content in files.items():
         target = safe_join(job.folder, relative)
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -109,8 +109,9 @@ def test_unknown_ids_are_reported_with_the_schema_errors(project: TmpProject) ->
         f"{f}:5:9: status: 'published' is not allowed; use one of 'draft' or 'final'",
         f"{f}:15:15: figures[0].sources[0]: unknown source 'artcle'; did you mean 'article'?",
         f"{f}:20:11: sources[0].kind: 'blog' is not allowed; use one of 'news report', "
-        "'official statement', 'social-media claim', 'press conference', 'report', 'interview', "
-        "'dataset', 'imagery' or 'other'",
+        "'official statement', 'press release', 'press conference', 'interview', 'broadcast', "
+        "'social-media claim', 'leak site', 'advisory', 'situation report', 'field report', "
+        "'report', 'academic paper', 'dataset', 'satellite imagery', 'imagery' or 'other'",
         "error: 3 problems in 1 file; nothing was written",
     ]
 
@@ -181,7 +182,7 @@ def test_link_to_a_brief_inside_the_project_is_read(project: TmpProject) -> None
     ("y" * 1000 + ": 1", "11:1: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…",
      "unknown field 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'; allowed here: actors, "
      "as_of, assessment, authors, bluf, countries, desk, figures, gaps, handling_note, id, "
-     "language, map, outlook, page_size, period, places, quotes, region, revisions, short_title, "
+     "indicators, language, map, outlook, page_size, period, places, quotes, region, revisions, short_title, "
      "sources, status, subtitle, summary, tags, timeline, title, tlp"),
     ("countries: [" + "Z" * 5000 + "]", "4:13: countries[0]",
      "'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ…' is not an ISO 3166-1 alpha-2 country code "

@@ -56,8 +56,9 @@ def test_wrong_values_are_all_reported_at_once(project: TmpProject) -> None:
         "'almost no chance', 'very unlikely', 'unlikely', 'roughly even chance', 'likely', "
         "'very likely' or 'almost certain'",
         f"{f}:29:11: sources[0].kind: 'blog' is not allowed; use one of 'news report', "
-        "'official statement', 'social-media claim', 'press conference', 'report', 'interview', "
-        "'dataset', 'imagery' or 'other'",
+        "'official statement', 'press release', 'press conference', 'interview', 'broadcast', "
+        "'social-media claim', 'leak site', 'advisory', 'situation report', 'field report', "
+        "'report', 'academic paper', 'dataset', 'satellite imagery', 'imagery' or 'other'",
         f"{f}:30:18: sources[0].reliability: 'G' is not allowed; use one of 'A', 'B', 'C', 'D', 'E' or 'F'",
         f"{f}:31:18: sources[0].credibility: 0 is not allowed; use one of 1, 2, 3, 4, 5 or 6",
         "error: 14 problems in 1 file; nothing was written",
