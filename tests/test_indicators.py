@@ -80,7 +80,8 @@ def test_a_clear_brief_publishes_defanged_unlinked_indicators_and_its_exports(
     assert result.code == 0, result.err
     folder = project.root / "site/briefs" / BRIEF_ID
     assert sorted(p.name for p in folder.iterdir()) == [
-        f"{BRIEF_ID}-indicators.csv", f"{BRIEF_ID}.pdf", f"{BRIEF_ID}.stix.json", "index.html"]
+        f"{BRIEF_ID}-indicators.csv", f"{BRIEF_ID}.json", f"{BRIEF_ID}.pdf", f"{BRIEF_ID}.stix.json",
+        "index.html"]
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert '<li><a href="#indicators">Indicators</a></li>' in page
     section = page[page.index('<section class="indicators"'):page.index("</section>", page.index('id="indicators"'))]
