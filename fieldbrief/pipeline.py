@@ -42,10 +42,11 @@ SITE_TEMPLATES = ("index.html", "overview.html", "search.html", "feed.xml", "sit
 RESTRICTED_README = """\
 NOT FOR PUBLICATION.
 
-These PDFs carry TLP labels that this site may not publish (see publish_tlp in
-site.yaml). fieldbrief writes them here, outside the site folder, so that they
-can be shared by other means with the recipients their label allows. Do not copy
-this folder to a web server.
+These files (PDFs, and the indicator exports of briefs that have them) carry TLP
+labels that this site may not publish (see publish_tlp in site.yaml). fieldbrief
+writes them here, outside the site folder, so that they can be shared by other
+means with the recipients their label allows. Do not copy this folder to a web
+server, and do not commit it.
 """
 
 IGNORE_ALL = b"# Written by fieldbrief: nothing in this folder may be committed.\n*\n"
