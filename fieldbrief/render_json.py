@@ -17,8 +17,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fieldbrief.model import (MAX_CITED, Brief, Estimate, Figure, Gap, Quote, Source, Statement,
-                              Status, TimelineEntry, TlpLabel)
+from fieldbrief.model import (MAX_CITED, Brief, Estimate, Figure, Gap, Indicator, Quote, Source,
+                              Statement, Status, TimelineEntry, TlpLabel)
 
 FORMAT_VERSION = "1"
 """Changes when a field of the export changes meaning or is removed (not when one is added)."""
@@ -64,6 +64,10 @@ class ExportGap(Gap):
     sources: list[Citation] = Field([], description=CITATIONS)
 
 
+class ExportIndicator(Indicator):
+    sources: list[Citation] = Field(description=CITATIONS)
+
+
 class ExportTimelineEntry(TimelineEntry):
     places: list[Named] = Field([], description="the places of the entry")
     sources: list[Citation] = Field(description=CITATIONS)
@@ -91,6 +95,7 @@ class BriefExport(Brief):
     status: Status
     figures: list[ExportFigure] = []
     gaps: list[ExportGap] = []
+    indicators: list[ExportIndicator] = []
     timeline: list[ExportTimelineEntry] = []
     quotes: list[ExportQuote] = []
     assessment: list[ExportStatement] = []
@@ -124,7 +129,9 @@ def export(brief: Brief) -> BriefExport:
     return _as(BriefExport, brief, format_version=FORMAT_VERSION, figures=[
         _as(ExportFigure, figure, claimed_by=named(actors, figure.claimed_by),
             sources=cite(figure.sources), estimates=estimates(figure)) for figure in brief.figures
-    ], gaps=[_as(ExportGap, gap, sources=cite(gap.sources)) for gap in brief.gaps], timeline=[
+    ], gaps=[_as(ExportGap, gap, sources=cite(gap.sources)) for gap in brief.gaps],
+        indicators=[_as(ExportIndicator, indicator, sources=cite(indicator.sources))
+                    for indicator in brief.indicators], timeline=[
         _as(ExportTimelineEntry, entry, sources=cite(entry.sources),
             places=[named(places, place) for place in entry.places]) for entry in brief.timeline
     ], quotes=[

@@ -138,3 +138,17 @@ def test_the_gate_refuses_a_brief_json_whose_label_the_site_may_not_carry(
         f"error: the site may not carry briefs/valid-minimal/extra.json: {reason}; nothing was written")
     after = {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()}
     assert after == published_before
+
+
+def test_estimates_gaps_and_indicators_export_their_citations_resolved() -> None:
+    flood = json.loads(exported(SCENARIOS / "flood_sitrep_conflicting_figures.yaml"))
+    differing = next(figure for figure in flood["figures"] if "estimates" in figure)
+    first = differing["estimates"][0]
+    assert set(first["claimed_by"]) == {"id", "name"}
+    assert all(set(citation) == {"id", "number"} for citation in first["sources"])
+    assert all("estimates" not in figure for figure in flood["figures"] if "value" in figure)
+    cited_gaps = [gap for gap in flood["gaps"] if gap["sources"]]
+    assert cited_gaps and all(set(c) == {"id", "number"} for c in cited_gaps[0]["sources"])
+    cyber = json.loads(exported(SCENARIOS / "cyber_incident_indicators.yaml"))
+    assert cyber["indicators"] and all(
+        set(citation) == {"id", "number"} for item in cyber["indicators"] for citation in item["sources"])
