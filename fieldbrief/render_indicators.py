@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -66,12 +67,13 @@ def defang(kind: str, value: str) -> str:
 
 
 def _defang_url(value: str) -> str:
+    """Every part defanged, not only the host: a path or query may carry another address
+    (http://a.example/redirect?u=https://evil.example/)."""
     scheme, _, rest = value.partition("://")
-    cut = min((at for at in (rest.find(c) for c in "/?#") if at != -1), default=len(rest))
-    host, path = rest[:cut], rest[cut:]
     shown_scheme = SCHEMES.get(scheme.lower())
     prefix = f"{shown_scheme}://" if shown_scheme else f"{scheme}[:]//"
-    return prefix + _last_dot(host.replace("@", "[@]")) + path
+    rest = re.sub(r"(?i)\bhttp(s?)://", r"hxxp\1[:]//", rest).replace("://", "[:]//")
+    return prefix + rest.replace("@", "[@]").replace(".", "[.]")
 
 
 def _last_dot(text: str) -> str:
@@ -171,4 +173,4 @@ def indicators_csv(brief: Brief) -> bytes:
 
 def safe_cell(text: str) -> str:
     """``text``, with a leading apostrophe if a spreadsheet would read it as a formula."""
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
+    return f"'{text}" if text.lstrip(" ").startswith(FORMULA_STARTS) else text

@@ -14,6 +14,7 @@ import ipaddress
 import re
 import types
 import typing
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +27,7 @@ from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
 from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, Brief, Markdown, PageSize,
                               TlpLabel)
-from fieldbrief.resources import ResourcePolicy
+from fieldbrief.resources import ResourcePolicy, split_url
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
 
@@ -61,7 +62,8 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
         raise InvalidInput([*error.problems, *_reference_problems(loaded)]) from None
     problems = [*_reference_problems(loaded), *_unused_sources(loaded, brief),
                 *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
-                *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief)]
+                *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief),
+                *_links_to_indicators(loaded, brief)]
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
@@ -463,8 +465,24 @@ def _indicator_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
         first.setdefault(key, index)
 
 
+DOT_LOOKALIKES = frozenset("\u3002\uff0e\uff61\ufe52\u2024")
+"""Characters IDNA reads as '.': an indicator written with them shows undefanged."""
+
+
+def _disguised(value: str) -> bool:
+    """Whether ``value`` hides what it is: look-alike dots, compatibility forms (fullwidth
+    letters), invisible or direction-changing characters, or blank space around it."""
+    return (value != value.strip() or not value or unicodedata.normalize("NFKC", value) != value
+            or any(char in DOT_LOOKALIKES or unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp")
+                   for char in value))
+
+
 def indicator_problem(kind: str, value: str) -> str | None:
     """Why ``value`` is not an indicator of type ``kind``, if it is not."""
+    if _disguised(value):
+        return (f"{quoted(value)} has characters that disguise an indicator (look-alike dots, "
+                "fullwidth forms, invisible or direction-changing characters, or spaces around "
+                "it); write it in plain characters")
     if DEFANGED.search(value):
         return (f"{quoted(value)} is written defanged; write the indicator as it is "
                 "(example.com, http://...): fieldbrief defangs it wherever it is shown")
@@ -520,6 +538,9 @@ def _url_problem(value: str) -> str | None:
     if scheme is None:
         return (f"{quoted(value)} is not a URL: it has no scheme; write it whole, e.g. "
                 f"'http://{excerpt(value.split('://')[-1])}'")
+    if "\\" in value:
+        return (f"{quoted(value)} is not a URL: browsers read a backslash as a slash, so its "
+                "host is not what it seems; write the URL as it is used")
     host = re.split(r"[/?#]", value[scheme.end():], maxsplit=1)[0].rpartition("@")[2]
     host = re.sub(r":\d{1,5}$", "", host)
     is_ip = host.startswith("[") and host.endswith("]") and _ip_problem(host[1:-1]) is None
@@ -543,3 +564,32 @@ def _file_name_problem(value: str) -> str | None:
     if any(ord(char) < 32 or ord(char) == 127 for char in value):
         return f"{quoted(value)} is not a file name: it has control characters"
     return None
+
+
+def _links_to_indicators(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
+    """Markdown links whose host is one of the brief's indicators: an indicator is never
+    a link, wherever it is written (a note's autolink made a live link to the dropper)."""
+    hosts = {host for indicator in brief.indicators
+             if (host := _indicator_host(indicator.type, indicator.value))}
+    if not hosts:
+        return
+    for path, text in _markdown_fields(brief):
+        for url in dict.fromkeys(links_of(text)):
+            host = (split_url(url) or split_url("x:")).hostname or ""
+            if any(host == known or host.endswith("." + known) for known in hosts):
+                yield _at(loaded, path, f"links to {quoted(url)}, an address the brief lists as "
+                                        "an indicator; an indicator is never a link: write it "
+                                        "in the indicators, where it is shown defanged")
+
+
+def _indicator_host(kind: str, value: str) -> str | None:
+    """The host an indicator names (a domain, a URL's or an address's host), lowercased."""
+    if kind == "url":
+        parts = split_url(value)
+        return parts.hostname if parts else None
+    if kind == "email":
+        return value.rpartition("@")[2].lower()
+    if kind in ("domain", "ip"):
+        return value.lower().split("/")[0]
+    return None
+

@@ -19,12 +19,13 @@ from conftest import SCENARIOS, TmpProject, pdf_pages_text
 from fieldbrief import pipeline
 from fieldbrief.policy import STIX_TLP_MARKINGS
 from fieldbrief.render_indicators import FORMULA_STARTS, defang, safe_cell
+from fieldbrief.validate import indicator_problem
 
 SCENARIO = "cyber_incident_indicators.yaml"
 BRIEF_ID = "exercise-cyber-incident-indicators"
 RAW_VALUES = ("salt-tide-pay.example", "https://update.velande-cdn.example/patch.exe",
               "192.0.2.44", "billing-support@velande-cdn.example")
-DEFANGED = ("salt-tide-pay[.]example", "hxxps://update.velande-cdn[.]example/patch.exe",
+DEFANGED = ("salt-tide-pay[.]example", "hxxps://update[.]velande-cdn[.]example/patch[.]exe",
             "192.0.2[.]44", "2001:db8:[:]7", "billing-support[@]velande-cdn[.]example")
 
 
@@ -273,3 +274,39 @@ def test_the_gate_refuses_a_stix_bundle_rendered_with_the_wrong_label(
     assert result.err.splitlines()[-1] == (
         f"error: the site may not carry briefs/{BRIEF_ID}/{BRIEF_ID}.stix.json: it is labelled "
         "TLP:AMBER, and this site publishes TLP:CLEAR only; nothing was written")
+
+
+@pytest.mark.parametrize(("kind", "value"), [
+    ("domain", "evil\u3002example\u3002com"), ("url", "http://evil\uff0eexample\uff0enet/x"),
+    ("file name", "invoice\u202efdp.exe"), ("file name", "  "), ("domain", "ｅｖｉｌ.example"),
+    ("url", "http://evil.example.com\\@good.example/"),
+])
+def test_an_indicator_in_disguise_is_refused(kind: str, value: str) -> None:
+    """Look-alike dots showed undefanged; a direction override showed 'invoiceexe.pdf'."""
+    assert indicator_problem(kind, value) is not None
+
+
+def test_every_address_inside_a_url_indicator_is_defanged() -> None:
+    shown = defang("url", "http://a.example/redirect?u=https://evil.example.com/x#www.e.com")
+    assert shown == "hxxp://a[.]example/redirect?u=hxxps[:]//evil[.]example[.]com/x#www[.]e[.]com"
+
+
+def test_a_markdown_link_to_an_indicator_is_refused(project: TmpProject) -> None:
+    """An autolink in a note made the dropper's URL a live link on the page and in the PDF."""
+    text = (SCENARIOS / "valid_minimal.yaml").read_text().replace(
+        "sources:\n  - id: only-source", "indicators:\n  - type: url\n"
+        "    value: http://update.velande-cdn.example/patch.exe\n    sources: [only-source]\n"
+        "  - type: file name\n    value: patch.exe\n"
+        "    note: Dropper at <http://update.velande-cdn.example/patch.exe>\n"
+        "    sources: [only-source]\nsources:\n  - id: only-source", 1)
+    project.write("a.yaml", text)
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[0].endswith(
+        ": indicators[1].note: links to 'http://update.velande-cdn.example/patch…', an address "
+        "the brief lists as an indicator; an indicator is never a link: write it in the "
+        "indicators, where it is shown defanged")
+
+
+def test_a_csv_cell_with_a_formula_after_spaces_is_defused() -> None:
+    assert safe_cell(" =cmd|'C calc'!A0") == "' =cmd|'C calc'!A0"
