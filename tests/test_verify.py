@@ -5,6 +5,7 @@ the audit report, and the marks a reader sees in the HTML and the PDF."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from pathlib import Path
@@ -198,6 +199,11 @@ def test_a_changed_archive_rebuilds_the_brief_that_cites_it(project: TmpProject)
     _quoted(project, "Help is on the way", "\"Help is on the way,\" said the mayor.")
     assert project.run("--no-pdf").code == 0
     assert project.run("--no-pdf").out.startswith("nothing changed")
+    (project.root / "sources" / "paper.txt").write_text("Update: \"Help is on the way,\" he said.")
+    assert project.run("--no-pdf").out.startswith("built 1 brief (HTML only) into site/")
+    page = (project.root / "site/briefs/quoted/index.html").read_text()
+    assert hashlib.sha256(
+        b"Update: \"Help is on the way,\" he said.").hexdigest() in page
     (project.root / "sources" / "paper.txt").write_text("The mayor said help was coming.")
     result = project.run("--no-pdf")
     assert result.code == 1
