@@ -11,6 +11,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, TmpProject, pdf_pages_text
 from fieldbrief.verify import normalise, quote_words
@@ -137,6 +139,31 @@ def test_curly_quotes_dashes_and_soft_hyphens_match_straight_ones(project: TmpPr
     result = project.run("check", "--report", "--strict")
     assert (result.code, result.err) == (0, "")
     assert "verified (archive of 'paper', line 2)" in result.out
+
+
+def test_a_translated_quote_is_checked_on_its_original_words(project: TmpProject) -> None:
+    _quoted(project, "Nous ne partirons pas.", "Le maire a dit : « Nous ne partirons pas », puis il est parti.")
+    brief = project.root / "briefs" / "quoted.yaml"
+    brief.write_text(brief.read_text().replace("    language: en\n", "    language: fr\n"
+                                                "    translation: We will not leave.\n"))
+    result = project.run("check", "--report", "--strict")
+    assert (result.code, result.err) == (0, "")
+    assert "quote 1 (Minister): verified (archive of 'paper', line 1)" in result.out
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=st.lists(st.text(st.characters(categories=("L", "N")), min_size=1, max_size=8),
+                      min_size=1, max_size=12),
+       gaps=st.lists(st.sampled_from([" ", "  ", "\n", " \n ", "\t", "\u00a0", "\r\n"]),
+                     min_size=12, max_size=12),
+       before=st.integers(0, 3))
+def test_any_rewrapping_of_a_passage_still_finds_it_at_its_line(words: list[str], gaps: list[str],
+                                                                 before: int) -> None:
+    wrapped = "".join(word + gap for word, gap in zip(words, gaps))
+    archive = normalise("Lead line.\n" * before + wrapped)
+    found = archive.text.find(quote_words(" ".join(words)))
+    assert found >= 0
+    assert archive.line_of(found) == before + 1
 
 
 def test_case_is_never_normalised() -> None:
