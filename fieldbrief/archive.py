@@ -34,7 +34,6 @@ class Archive:
     """The text of one source as it was archived."""
 
     source_id: str
-    path: Path
     text: str
     sha256: str  # of the file's bytes, as the reader can check them
 
@@ -78,29 +77,34 @@ def read_archive(source_id: str, root: Path, reference: str, max_bytes: int) -> 
         raw = read_regular_file(path, max_bytes, folder, limit_setting="max_archive_bytes")
     except OSError as error:
         raise _refused(f"{quoted(reference)} cannot be read: {error.strerror or error}") from None
-    return Archive(source_id, path, _text_of(reference, raw), hashlib.sha256(raw).hexdigest())
+    text = _text_of(reference, raw)
+    if not text.strip():
+        raise _refused(f"{quoted(reference)} holds no text (a scanned PDF without a text layer?); "
+                       "archive the source's text")
+    return Archive(source_id, text, hashlib.sha256(raw).hexdigest())
 
 
 def _text_of(reference: str, raw: bytes) -> str:
     suffix = Path(reference).suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_text(reference, raw)
     try:
         if suffix in TEXT_SUFFIXES:
             return raw.decode("utf-8")
         if suffix in HTML_SUFFIXES:
             return html_text(raw.decode("utf-8"))
-        if suffix == ".pdf":
-            return _pdf_text(raw)
     except UnicodeDecodeError:
         raise _refused(f"{quoted(reference)} is not UTF-8 text; save it as UTF-8") from None
-    except Exception as error:  # noqa: BLE001 (pypdf raises many kinds on a damaged file)
-        raise _refused(f"{quoted(reference)} cannot be read as PDF ({type(error).__name__})") from None
     raise _refused(f"{quoted(reference)} is not plain text (.txt), Markdown (.md), HTML (.html) "
                    "or PDF (.pdf)")
 
 
-def _pdf_text(raw: bytes) -> str:
+def _pdf_text(reference: str, raw: bytes) -> str:
     from pypdf import PdfReader  # loaded only for a PDF archive
-    return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(raw)).pages)
+    try:
+        return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(raw)).pages)
+    except Exception as error:  # noqa: BLE001 (pypdf raises many kinds on a damaged file)
+        raise _refused(f"{quoted(reference)} cannot be read as PDF ({type(error).__name__})") from None
 
 
 class _TextCollector(HTMLParser):

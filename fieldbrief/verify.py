@@ -142,7 +142,7 @@ def verify(brief: Brief, archives: Mapping[str, Archive], policy: Policy) -> Ver
         chain = [s for s in _source_chain(brief, quote) if s in texts]
         check = _check_quote(quote_words(quote.text), chain, texts)
         checks.append(check)
-        findings.extend(_findings(index, quote, check, chain, texts, policy))
+        findings.extend(_findings(index, quote, check, texts, policy))
     return VerificationReport(tuple(checks), notes, tuple(findings))
 
 
@@ -169,8 +169,8 @@ def _check_quote(words: str, chain: list[str], texts: Mapping[str, Normalised]) 
     return QuoteCheck("not found", chain[0])
 
 
-def _findings(index: int, quote: Quote, check: QuoteCheck, chain: list[str],
-              texts: Mapping[str, Normalised], policy: Policy) -> Iterator[Finding]:
+def _findings(index: int, quote: Quote, check: QuoteCheck, texts: Mapping[str, Normalised],
+              policy: Policy) -> Iterator[Finding]:
     where = ("quotes", index, "text")
     if check.status == "not found":
         assert check.archive_of is not None

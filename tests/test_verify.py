@@ -296,3 +296,17 @@ def test_archives_are_never_copied_to_the_site(mali_site: Path) -> None:
     article = (REPO / "sources" / ARTICLE).read_bytes()
     assert not [p for p in site.rglob("*") if p.is_file() and p.read_bytes() == article]
     assert "Colonel Souleymane Dembele addressed the nation" not in (mali_site / "index.html").read_text()
+
+
+@pytest.mark.parametrize(("name", "data", "message"), [
+    ("paper.pdf", b"%PDF-1.7 not really", "'sources/paper.pdf' cannot be read as PDF (PdfStreamError)"),
+    ("paper.html", b"<script>only a script</script>",
+     "'sources/paper.html' holds no text (a scanned PDF without a text layer?); archive the "
+     "source's text"),
+    ("paper.txt", b"caf\xe9", "'sources/paper.txt' is not UTF-8 text; save it as UTF-8"),
+])
+def test_an_archive_that_cannot_be_read_is_an_error_at_its_field(project: TmpProject, name: str,
+                                                                  data: bytes, message: str) -> None:
+    _quoted(project, "x", data, name=name)
+    result = project.run("check")
+    assert result.err.splitlines()[0] == f"briefs/quoted.yaml:21:14: sources[0].archive: {message}"
