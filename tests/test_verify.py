@@ -310,3 +310,17 @@ def test_an_archive_that_cannot_be_read_is_an_error_at_its_field(project: TmpPro
     _quoted(project, "x", data, name=name)
     result = project.run("check")
     assert result.err.splitlines()[0] == f"briefs/quoted.yaml:21:14: sources[0].archive: {message}"
+
+
+def test_an_archive_linked_from_outside_the_project_is_refused(project: TmpProject,
+                                                                tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("\"Help is on the way,\" said the mayor.")
+    (project.root / "sources").mkdir(exist_ok=True)
+    (project.root / "sources" / "link.txt").symlink_to(secret)
+    project.write("quoted.yaml", HEAD.format(text="Help is on the way", archive="sources/link.txt"))
+    result = project.run("check")
+    assert result.err.splitlines()[0] == (
+        "briefs/quoted.yaml:21:14: sources[0].archive: 'sources/link.txt' is not inside the "
+        "project's sources/ folder; archive the source's text there and write e.g. "
+        "'sources/article.txt'")
