@@ -1,7 +1,7 @@
 """The command line: the only place that prints messages and chooses exit codes.
 
     python build.py [--out DIR] [--strict] [BRIEF ...]   build the site (all briefs, or those named)
-    python build.py check [--strict] [BRIEF ...]         validate without writing
+    python build.py check [--strict] [--report] [BRIEF ...]  validate without writing
     python build.py serve [--port N]                     build, serve, rebuild on change
 
 Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
@@ -28,6 +28,7 @@ from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
 from fieldbrief.model import PDF_VARIANTS
 from fieldbrief.serve import LiveSite, serve
+from fieldbrief.verify import audit_lines, audit_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,7 +60,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         if command == "serve":
             return _serve(args, out, err)
         if command == "check":
-            return _check(_project(args), [Path(name) for name in args.briefs], args.strict, out, err)
+            return _check(_project(args), [Path(name) for name in args.briefs], args, out, err)
         return _build(_project(args), args, out, err)
     except InvalidInput as error:
         _print_problems(error.problems, err)
@@ -97,6 +98,9 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
                          description="Validate briefs without writing anything.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="brief files to check (default: every brief in briefs/)")
+        parser.add_argument("--report", action="store_true",
+                            help="print the audit: each quote verified against its source's "
+                                 "archive, not found, or without an archive")
     elif command == "serve":
         parser = _Parser(out, err, prog="build.py serve",
                          description="Build, serve the site on this machine, rebuild on change.")
@@ -158,9 +162,15 @@ def _project(args: argparse.Namespace) -> Project:
     return project
 
 
-def _check(project: Project, files: list[Path], strict: bool, out: TextIO, err: TextIO) -> int:
-    briefs = check(project, files or project.brief_files(), strict)
+def _check(project: Project, files: list[Path], args: argparse.Namespace, out: TextIO,
+           err: TextIO) -> int:
+    briefs = check(project, files or project.brief_files(), args.strict)
     _print_problems([warning for valid in briefs for warning in valid.warnings], err)
+    if args.report:
+        for valid in briefs:
+            for line in audit_lines(valid.source_file.name, valid.brief, valid.verification):
+                out.write(printable(line) + "\n")
+        out.write(audit_summary(valid.verification for valid in briefs) + "\n")
     out.write(f"{len(briefs)} brief{'s' * (len(briefs) != 1)} valid\n")
     return EXIT_OK
 

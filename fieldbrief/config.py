@@ -54,6 +54,12 @@ class SiteConfig(Strict):
         [], description="hosts that briefs may load images from over http(s); default none")
     max_brief_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,
                                  description="largest brief file accepted, at most 64 MiB")
+    max_archive_bytes: int = Field(4 * 1024 * 1024, ge=1024, le=256 * 1024 * 1024,
+                                   description="largest archived source text accepted, at most 256 MiB")
+    verification: Literal["off", "warn", "require"] = Field("warn", description=(
+        "checking quotes against archived sources: off; warn (default: a quote that is not "
+        "found is an error, a source printing it as narration a warning); require (also a quote "
+        "without an archived source is an error)"))
     render_seconds: int = Field(120, ge=1, le=3600,
                                 description="time one brief's page and PDF may take to render")
     render_memory_mib: int = Field(2048, ge=256, le=65536,

@@ -143,7 +143,8 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None 
                       builder.written)
 
 
-def read_regular_file(path: Path, max_bytes: int, root: Path | None = None) -> bytes:
+def read_regular_file(path: Path, max_bytes: int, root: Path | None = None,
+                      limit_setting: str = "max_brief_bytes") -> bytes:
     """The bytes of ``path``, a regular file (inside ``root``, if given) of at most
     ``max_bytes``; InvalidInput naming the file otherwise. The file is opened once, by
     its real path and without following a link, and checked through that handle."""
@@ -164,7 +165,7 @@ def read_regular_file(path: Path, max_bytes: int, root: Path | None = None) -> b
     if len(raw) > max_bytes:
         size = max(status.st_size, len(raw))
         raise _problem(path, (1, 1), "", f"the file is {size} bytes, more than the limit of "
-                       f"{max_bytes} (max_brief_bytes in site.yaml)")
+                       f"{max_bytes} ({limit_setting} in site.yaml)")
     return raw
 
 

@@ -658,6 +658,10 @@ class Source(Strict):
     published: FuzzyDate | None = None
     accessed: DateOrTime | None = None
     via: Id | None = Field(None, description="id of the source that reports this one")
+    archive: Text | None = Field(None, description=(
+        "the source's text as obtained: a file under the project's sources/ folder "
+        "(plain text, Markdown, HTML or PDF), e.g. sources/article.txt; never published"))
+    archived: DateOrTime | None = Field(None, description="when the archived copy was made")
     reliability: Reliability
     credibility: Credibility
     notes: Markdown | None = None

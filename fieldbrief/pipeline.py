@@ -445,7 +445,9 @@ def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -
 
 
 def _rules(project: Project) -> SiteRules:
-    return SiteRules(project.resources, project.config.default_tlp, project.config.page_size)
+    config = project.config
+    return SiteRules(project.resources, config.default_tlp, config.page_size,
+                     config.verification, config.max_archive_bytes)
 
 
 def _report(entries: Sequence[Entry], rendered: Sequence[Entry], placements: dict[Path, Placement],

@@ -1,7 +1,7 @@
 """``build.py serve``: build, serve on localhost, rebuild on change, reload the browser.
 
 A build runs first; then a local HTTP server serves the output folder while a watcher
-follows ``briefs/``, ``templates/``, ``styles/``, ``assets/`` and the site
+follows ``briefs/``, ``templates/``, ``styles/``, ``assets/``, ``sources/`` and the site
 configuration. Each change runs an incremental build: a changed brief is rebuilt
 alone, a changed template rebuilds what uses it. Pages served get a small script that reloads them after
 each build. A failed build, whatever the cause, keeps the last good site on screen and
@@ -42,7 +42,7 @@ from fieldbrief.pipeline import STATIC_DIR, BuildOptions, build
 from fieldbrief.progress import PlainProgress
 from fieldbrief.project import Project
 
-WATCHED_FOLDERS = ("briefs", "templates", "styles", "assets")
+WATCHED_FOLDERS = ("briefs", "templates", "styles", "assets", "sources")
 STATE_PATH = "/__fieldbrief__/state"
 SCRIPT_PATH = "/__fieldbrief__/live-reload.js"
 LONG_POLL_SECONDS = 25.0

@@ -22,12 +22,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from fieldbrief.archive import read_archives
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
 from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, Brief, Markdown, PageSize,
                               TlpLabel)
 from fieldbrief.resources import ResourcePolicy, split_url
+from fieldbrief.verify import Policy, VerificationReport, verify
 
 ModelT = typing.TypeVar("ModelT", bound=BaseModel)
 
@@ -39,6 +41,8 @@ class SiteRules:
     resources: ResourcePolicy
     tlp: TlpLabel = "TLP:CLEAR"
     page_size: PageSize = "A4"
+    verification: Policy = "warn"
+    max_archive_bytes: int = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class ValidBrief:
     brief: Brief
     source_file: LoadedFile
     warnings: tuple[Problem, ...]
+    verification: VerificationReport = VerificationReport()
 
 
 def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
@@ -64,12 +69,24 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
                 *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
                 *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief),
                 *_links_to_indicators(loaded, brief)]
+    report, verified = _verification(loaded, brief, rules)
+    problems.extend(verified)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         raise InvalidInput(errors)
     brief = brief.model_copy(update={"tlp": brief.tlp or rules.tlp,
                                      "page_size": brief.page_size or rules.page_size})
-    return ValidBrief(brief, loaded, tuple(sorted(p for p in problems if p.severity is Severity.WARNING)))
+    return ValidBrief(brief, loaded, tuple(sorted(p for p in problems if p.severity is Severity.WARNING)),
+                      report)
+
+
+def _verification(loaded: LoadedFile, brief: Brief,
+                  rules: SiteRules) -> tuple[VerificationReport, list[Problem]]:
+    """The quotes checked against the archived texts of their sources (see verify.py)."""
+    archives, unreadable = read_archives(brief, rules.resources.root, rules.max_archive_bytes)
+    report = verify(brief, archives, rules.verification)
+    return report, [*(_at(loaded, path, message) for path, message in unreadable),
+                    *(_at(loaded, f.path, f.message, f.severity) for f in report.findings)]
 
 
 def validate_model(loaded: LoadedFile, model: type[ModelT]) -> ModelT:

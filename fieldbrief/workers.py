@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from fieldbrief.archive import archive_references
 from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
 from fieldbrief.incremental import content_digest
@@ -37,7 +38,7 @@ from fieldbrief import render_indicators
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
-from fieldbrief.validate import SiteRules, validate
+from fieldbrief.validate import SiteRules, ValidBrief, validate
 
 IN_FLIGHT_PER_WORKER = 4
 Item = TypeVar("Item")
@@ -145,7 +146,7 @@ def render(job: RenderJob) -> Rendered:
         with budget(job.label, config.render_seconds, config.render_memory_mib):
             loaded = _as_checked(job)
             valid = validate(loaded, _setup.rules)
-            files = _render_brief(valid.brief, loaded.raw, job)
+            files = _render_brief(valid, loaded.raw, job)
     except BuildFailed as error:
         return Rendered((), time.perf_counter() - started, str(error))
     except Exception as error:  # noqa: BLE001 (a brief must never end the build in a traceback)
@@ -172,17 +173,18 @@ def _as_checked(job: RenderJob) -> LoadedFile:
     return loaded
 
 
-def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
+def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
     assert _setup is not None and _html is not None
-    files: dict[str, bytes] = {}
+    brief, files = valid.brief, {}
     if job.published:
-        files[brief_page_path(brief.id)] = _html.brief_page(brief, with_pdf=_setup.with_pdf).encode()
+        files[brief_page_path(brief.id)] = _html.brief_page(
+            brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
         files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
         image = _setup.project.resources.image(brief.map.image) if brief.map else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
-        files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(brief, raw, job)
+        files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(valid, raw, job)
     for name, content in render_indicators.render(brief).items():  # beside the PDF's place
         files[f"briefs/{brief.id}/{name}" if job.published else name] = content
     for relative, content in files.items():
@@ -192,14 +194,16 @@ def _render_brief(brief: Brief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
     return files
 
 
-def _render_pdf(brief: Brief, raw: bytes, job: RenderJob) -> bytes:
+def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
     global _pdf
+    brief = valid.brief
     assert _setup is not None and _html is not None
     from fieldbrief.render_pdf import PdfJob, PdfRenderer  # WeasyPrint loads only where PDFs are made
     if _pdf is None:
         _pdf = PdfRenderer(_setup.project.styles_dir, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
-        html=_html.print_page(brief, _setup.generated_at), label=job.label,
+        html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
+        label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw))
 
@@ -215,11 +219,13 @@ def _attachment_name(path: Path, brief_id: str) -> str:
 
 
 def _local_assets(brief: Brief) -> tuple[str, ...]:
+    """The project files the brief's outputs are made from besides itself: its local map
+    image, and the archived texts its quotes are checked against."""
     assert _setup is not None
-    if brief.map is None:
-        return ()
-    image = _setup.project.resources.image(brief.map.image)
-    return (str(image.local_file),) if image.local_file else ()
+    image = _setup.project.resources.image(brief.map.image) if brief.map else None
+    files = [str(image.local_file)] if image and image.local_file else []
+    files.extend(str(path) for path in archive_references(brief, _setup.project.resources.root))
+    return tuple(files)
 
 
 class Workers:
