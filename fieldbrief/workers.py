@@ -211,11 +211,8 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
 def _attachment_name(path: Path, brief_id: str) -> str:
     """The name the brief's YAML gets inside a PDF/A: its file name, or its id where the
     file name is not printable text (a name that is not UTF-8 cannot be written there)."""
-    name = path.name
-    if name.isprintable() and name.encode("utf-8", "surrogatepass").decode("utf-8", "ignore") == name \
-            and not any(0xD800 <= ord(char) <= 0xDFFF for char in name):
-        return name
-    return f"{brief_id}.yaml"
+    name = path.name  # bytes that are not UTF-8 arrive as surrogates, which are not printable
+    return name if name.isprintable() else f"{brief_id}.yaml"
 
 
 def _local_assets(brief: Brief) -> tuple[str, ...]:
