@@ -180,7 +180,8 @@ def verify(brief: Brief, archives: Mapping[str, Archive], policy: Policy) -> Ver
         check = _check_quote(quote_words(quote.text), chain, texts)
         checks.append(check)
         findings.extend(_findings(index, quote, check, texts, policy))
-    phrases = [_check_phrase(brief, path, phrase, texts) for path, phrase in found_phrases]
+    opt_outs = {quote_words(entry.phrase): entry.reason for entry in brief.not_quotations}
+    phrases = [_check_phrase(brief, path, phrase, texts, opt_outs) for path, phrase in found_phrases]
     findings.extend(finding for check in phrases for finding in _phrase_findings(check, texts, policy))
     numbers = ArchiveNumbers(texts)
     figures = [check_figure(path, value, counts, _archived_chain(brief, cited, texts), numbers)
@@ -266,13 +267,12 @@ def _stale_opt_outs(brief: Brief, phrases: list[tuple[FieldPath, str]]) -> Itera
                           "write the phrase as the prose has it")
 
 
-def _check_phrase(brief: Brief, path: FieldPath, phrase: str,
-                  texts: Mapping[str, Normalised]) -> PhraseCheck:
-    """Search the archives of the sources the field cites first, then every other archive."""
-    words = quote_words(phrase)
-    for entry in brief.not_quotations:
-        if quote_words(entry.phrase) == words:
-            return PhraseCheck(path, phrase, "not a quotation", reason=entry.reason)
+def _check_phrase(brief: Brief, path: FieldPath, phrase: str, texts: Mapping[str, Normalised],
+                  opt_outs: Mapping[str, str]) -> PhraseCheck:
+    """Search the archives of the sources the field cites first, then every other archive
+    (``opt_outs``: the reason of each phrase the brief lists as not a quotation)."""
+    if (reason := opt_outs.get(quote_words(phrase))) is not None:
+        return PhraseCheck(path, phrase, "not a quotation", reason=reason)
     cited = _archived_chain(brief, _cited_by(brief, path), texts)
     order = [*cited, *(source for source in texts if source not in cited)]
     if not order:
