@@ -30,7 +30,7 @@ from pydantic import BaseModel
 from fieldbrief.archive import Archive
 from fieldbrief.errors import Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, dotted
-from fieldbrief.markup import to_plain_text
+from fieldbrief.markup import markdown_problems, to_plain_text
 from fieldbrief.model import Brief, Quote, Source, markdown_fields
 from fieldbrief.verify_figures import ArchiveNumbers, FigureCheck, check_figure, figure_values
 
@@ -60,6 +60,9 @@ ELISION = re.compile(r"\s*(?:\[(?:\.\.\.|…)\]|\.\.\.|…)\s*")
 PARAGRAPH = re.compile(r"\n[ \t]*\n")
 PASSAGE_STEPS = 4
 """Windows per quote length when looking for the closest passage: a bounded search."""
+MAX_WINDOWS = 4000
+"""Windows compared at most in one archive, however short the words and long the archive
+(a one-word phrase in 4 MiB would otherwise take minutes)."""
 CANDIDATES = 12
 PASSAGE_SHOWN = 100
 """Most characters of the closest passage a message shows."""
@@ -245,9 +248,10 @@ def _findings(index: int, quote: Quote, check: QuoteCheck, texts: Mapping[str, N
 
 def quoted_phrases(brief: Brief) -> Iterator[tuple[FieldPath, str]]:
     """Each phrase between double quotation marks in the brief's Markdown fields, with its
-    field, normalised, as the reader sees it (Markdown's markup left out)."""
+    field, normalised, as the reader sees it (Markdown's markup left out). Markdown that
+    validation refuses (too deep, too long) is not converted: its error is reported."""
     for path, markdown in markdown_fields(brief):
-        if QUOTE_MARKS.isdisjoint(markdown):
+        if QUOTE_MARKS.isdisjoint(markdown) or markdown_problems(markdown):
             continue
         for paragraph in PARAGRAPH.split(markdown):
             text = normalise(to_plain_text(paragraph)).text
@@ -342,7 +346,7 @@ def closest_passage(words: str, archive: Normalised) -> tuple[int, str]:
     """The line and text of the archive's passage most like ``words``: windows of the
     quote's length, ranked by a cheap bound first, the best few compared in full."""
     text, size = archive.text, max(1, len(words))
-    step = max(1, size // PASSAGE_STEPS)
+    step = max(1, size // PASSAGE_STEPS, len(text) // MAX_WINDOWS)
     matcher = difflib.SequenceMatcher(None, autojunk=False)
     matcher.set_seq2(words)
     ranked = []

@@ -285,3 +285,11 @@ def test_a_number_matches_itself_in_any_form_and_never_another_number(n: int, ot
 ])
 def test_percentages_ordinals_scales_and_decimal_points(value: str, archive: str, found: bool) -> None:
     assert _found(value, archive) is found
+
+
+def test_markdown_refused_for_its_depth_is_reported_not_searched_for_phrases(project: TmpProject) -> None:
+    _brief(project, summary="|\n  " + "> " * 30 + "\"a slow-moving catastrophe\"")
+    result = project.run("check")
+    assert result.err.splitlines() == [
+        "briefs/prose.yaml:8:10: summary: Markdown is nested 30 levels deep (blockquotes or "
+        "lists); at most 20 are allowed", "error: 1 problem in 1 file; nothing was written"]
