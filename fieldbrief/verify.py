@@ -256,7 +256,8 @@ def quoted_phrases(brief: Brief) -> Iterator[tuple[FieldPath, str]]:
         for paragraph in PARAGRAPH.split(markdown):
             text = normalise(to_plain_text(paragraph)).text
             for match in PHRASE.finditer(text):
-                yield path, match[1].strip()
+                if any(character.isalnum() for character in match[1]):  # not "..." or "?"
+                    yield path, match[1].strip()
 
 
 def _stale_opt_outs(brief: Brief, phrases: list[tuple[FieldPath, str]]) -> Iterator[Finding]:

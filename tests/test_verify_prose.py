@@ -154,6 +154,21 @@ def test_a_phrase_in_a_brief_without_archives_is_reported_and_an_error_only_unde
         "if it is not a quotation")
 
 
+def test_a_phrase_is_searched_in_the_archives_its_field_cites_first_then_in_any(
+        project: TmpProject) -> None:
+    (project.root / "sources" / "radio.txt").write_text("The governor: \"a slow-moving catastrophe\".")
+    _brief(project, summary="'The floods are \"a slow-moving catastrophe\".'", extra=RADIO + (
+        "timeline:\n  - date: 2026-03-17\n    text: 'The governor speaks of \"a slow-moving "
+        "catastrophe\" and \"36,000 people displaced\".'\n    sources: [radio]\n"))
+    assert _report(project, "--strict")[:3] == [
+        "briefs/prose.yaml: phrase \"a slow-moving catastrophe\" (summary): verified (archive of "
+        "'paper', line 1)",
+        "briefs/prose.yaml: phrase \"a slow-moving catastrophe\" (timeline[0].text): verified "
+        "(archive of 'radio', line 1)",
+        "briefs/prose.yaml: phrase \"36,000 people displaced\" (timeline[0].text): verified "
+        "(archive of 'paper', line 2)"]
+
+
 # --- figures ------------------------------------------------------------------------------
 
 def test_a_figure_typed_wrongly_is_a_warning_naming_the_sources_searched(project: TmpProject) -> None:
