@@ -55,7 +55,9 @@ def _trie(words: list[str]) -> str:
 
 _NAMES = [*WORD_VALUES, *(scale for scale in SCALES if scale != "bn")]
 _WORD = _trie(_NAMES)
-_FIRST_WORD = _trie([*_NAMES, *(name.capitalize() for name in _NAMES)])  # Seven, at a sentence's start
+_FIRST_WORD = _trie([*WORD_VALUES, *(name.capitalize() for name in WORD_VALUES)])
+"""A number in words starts with a unit or a ten (Seven, at a sentence's start, too), or
+with 'a' before a scale word: 'several hundred' is not 100."""
 _BIG = "|".join(scale for scale in SCALES if scale not in ("hundred", "bn"))
 _PERCENT = r"\ (?:percent|per\ cent)\b"
 DIGITS = re.compile(rf"""

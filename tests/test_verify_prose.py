@@ -200,11 +200,12 @@ def test_the_same_number_written_differently_verifies(project: TmpProject, value
         "line 2)")
 
 
+@pytest.mark.parametrize("value", ["tens of thousands", "several hundred", "dozens"])
 def test_a_figure_without_a_number_is_not_checkable_and_one_without_an_archive_is_reported(
-        project: TmpProject) -> None:
-    _brief(project, value="tens of thousands")
+        project: TmpProject, value: str) -> None:
+    _brief(project, value=value)
     assert _report(project, "--strict")[0] == (
-        "briefs/prose.yaml: figure 1 'tens of thousands' (people displaced): not checkable "
+        f"briefs/prose.yaml: figure 1 '{value}' (people displaced): not checkable "
         "(no number in the value)")
     _brief(project)
     brief = project.root / "briefs" / "prose.yaml"
