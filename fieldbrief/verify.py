@@ -370,17 +370,26 @@ def audit_lines(file: str, brief: Brief, report: VerificationReport) -> Iterator
     """One line per quote, quoted phrase and figure value of ``brief``: what verification
     found (for ``check --report``); nothing when verification is off."""
     for number, (quote, check) in enumerate(zip(brief.quotes, report.quotes), 1):
-        yield f"{file}: quote {number} ({excerpt(quote.speaker)}): {_found(check.status, check)}"
+        yield f"{file}: quote {number} ({excerpt(quote.speaker)}): {_found(check)}"
     for phrase in report.phrases:
-        found = f"not a quotation ({excerpt(phrase.reason, PASSAGE_SHOWN)})" if phrase.reason else _found(phrase.status, phrase)
-        yield f'{file}: phrase "{excerpt(phrase.phrase)}" ({dotted(phrase.path)}): {found}'
+        yield f'{file}: phrase "{excerpt(phrase.phrase)}" ({dotted(phrase.path)}): {_found(phrase)}'
     for figure in report.figures:
-        found = _found(figure.status, figure)
-        if figure.status == "not found":
-            found += f" (searched: {', '.join(quoted(source) for source in figure.searched)})"
-        elif figure.status == "not checkable":
-            found += " (no number in the value)"
-        yield f"{file}: {_figure_name(figure.path)} {quoted(figure.value)} ({excerpt(figure.counts)}): {found}"
+        name = f"{_figure_name(figure.path)} {quoted(figure.value)} ({excerpt(figure.counts)})"
+        yield f"{file}: {name}: {_found(figure)}"
+
+
+def _found(check: QuoteCheck | PhraseCheck | FigureCheck) -> str:
+    """'verified (archive of 'x', line 8)', 'not found (searched: 'x')', 'not a quotation
+    (its reason)', or the status alone."""
+    if isinstance(check, PhraseCheck) and check.reason is not None:
+        return f"not a quotation ({excerpt(check.reason, PASSAGE_SHOWN)})"
+    if check.status == "verified" and check.archive_of is not None:
+        return f"verified (archive of {quoted(check.archive_of)}, line {check.line})"
+    if isinstance(check, FigureCheck) and check.status == "not found":
+        return f"not found (searched: {', '.join(quoted(source) for source in check.searched)})"
+    if check.status == "not checkable":
+        return "not checkable (no number in the value)"
+    return check.status
 
 
 def _figure_name(path: FieldPath) -> str:
@@ -389,24 +398,22 @@ def _figure_name(path: FieldPath) -> str:
     return f"figure {numbers[0]}" + (f", estimate {numbers[1]}" if len(numbers) > 1 else "")
 
 
-def _found(status: str, check: QuoteCheck | PhraseCheck | FigureCheck) -> str:
-    """'verified (archive of 'x', line 8)', or the status alone."""
-    if status == "verified" and check.archive_of is not None:
-        return f"verified (archive of {quoted(check.archive_of)}, line {check.line})"
-    return status
+ALWAYS_COUNTED = ("verified", "not found", "no archive")
+OPTIONAL_COUNTED = ("not a quotation", "not checkable")
+"""Statuses the summary counts only when some check has them."""
 
 
 def audit_summary(reports: Iterable[VerificationReport]) -> str:
     """The audit's last line: how many quotes, quoted phrases and figures were verified,
     not found, or not checkable (and why)."""
-    reports = list(reports)
-    kinds = (("quote", [c.status for r in reports for c in r.quotes]),
-             ("quoted phrase", [c.status for r in reports for c in r.phrases]),
-             ("figure", [c.status for r in reports for c in r.figures]))
+    every = list(reports)
+    kinds = (("quote", [c.status for r in every for c in r.quotes]),
+             ("quoted phrase", [c.status for r in every for c in r.phrases]),
+             ("figure", [c.status for r in every for c in r.figures]))
     parts = []
     for kind, statuses in kinds:
-        counted = [f"{statuses.count(status)} {status}" for status in ("verified", "not found", "no archive")]
-        counted += [f"{statuses.count(status)} {status}" for status in ("not a quotation", "not checkable")
-                    if status in statuses]
+        shown = [status for status in ALWAYS_COUNTED + OPTIONAL_COUNTED
+                 if status in ALWAYS_COUNTED or status in statuses]
+        counted = [f"{statuses.count(status)} {status}" for status in shown]
         parts.append(f"{len(statuses)} {kind}{'s' * (len(statuses) != 1)} ({', '.join(counted)})")
     return f"verification: {'; '.join(parts)}"

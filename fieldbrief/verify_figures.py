@@ -8,11 +8,12 @@ Numbers are compared as numbers, never as text: the value and the archive are bo
 into numbers, and a value is found when each of its numbers occurs in one archive.
 Read as the same number: digit groups with commas, spaces, no-break or thin spaces or
 apostrophes (41,200 / 41 200 / 41'200 / 41200), or dots (41.200); a single dot before
-three digits that do not end in 0 is read both ways (41.125: 41125 or 41.125), and before
-a scale word as a decimal point (1.125 million); a decimal comma (3,5); a scale word (1.5 million, 30 thousand, 2bn); number words
-(twelve, twenty-one, three hundred and five, a million). A percentage (45%, 45 percent,
-45 per cent) is a different quantity from the bare number. Words around a number
-("over", "at least", "+") are not compared: "80+" and "over 80" and "80" are all 80.
+three digits that do not end in 0 is read both ways (41.125: 41125 or 41.125), and
+before a scale word as a decimal point (1.125 million); a decimal comma (3,5); a scale
+word (1.5 million, 30 thousand, 2bn); number words (twelve, twenty-one, three hundred
+and five, a million). A percentage (45%, 45 percent, 45 per cent) is a different
+quantity from the bare number. Words around a number ("over", "at least", "+") are not
+compared: "80+" and "over 80" and "80" are all 80.
 """
 
 from __future__ import annotations
@@ -69,9 +70,9 @@ DIGITS = re.compile(rf"""
     (?P<percent> \ ?% | {_PERCENT} )?
     (?![^\W\d_])
 """, re.VERBOSE)
-"""A number in digits. Each regular expression starts with a plain character (no
-IGNORECASE, no leading look-behind), so the engine skips other text quickly: 50 KB in
-about a millisecond, where one case-insensitive pattern for both took 40."""
+"""A number in digits. It starts with a digit (the look-behind comes after it), and
+WORDS tries one branch per letter, without IGNORECASE: the engine skips other text
+quickly, 50 KB in about 3 ms for both, where one case-insensitive pattern took 40."""
 WORDS = re.compile(rf"""
     \b (?P<words> (?: {_FIRST_WORD} | [Aa] (?=\ (?:hundred|{_BIG})\b) )  # a hundred
         (?: (?:[ -]|(?<=hundred)\ and\ |(?<=thousand)\ and\ |(?<=million)\ and\ ) (?:{_WORD}) )* ) \b

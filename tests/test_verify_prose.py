@@ -122,9 +122,13 @@ def test_a_phrase_the_brief_marks_as_not_a_quotation_is_reported_as_such(project
     _brief(project, summary="'The so-called \"recovery plan\" has no budget.'", extra=(
         "not_quotations:\n  - phrase: recovery plan\n"
         "    reason: scare quote, the desk's doubt about the name\n"))
-    assert _report(project, "--strict")[0] == (
+    assert _report(project, "--strict") == [
         "briefs/prose.yaml: phrase \"recovery plan\" (summary): not a quotation (scare quote, "
-        "the desk's doubt about the name)")
+        "the desk's doubt about the name)",
+        "briefs/prose.yaml: figure 1 '36,000' (people displaced): verified (archive of 'paper', line 2)",
+        "verification: 0 quotes (0 verified, 0 not found, 0 no archive); 1 quoted phrase (0 verified, "
+        "0 not found, 0 no archive, 1 not a quotation); 1 figure (1 verified, 0 not found, 0 no archive)",
+        "1 brief valid"]
 
 
 def test_an_opt_out_for_a_phrase_the_prose_does_not_quote_is_an_error(project: TmpProject) -> None:
@@ -204,9 +208,13 @@ def test_the_same_number_written_differently_verifies(project: TmpProject, value
 def test_a_figure_without_a_number_is_not_checkable_and_one_without_an_archive_is_reported(
         project: TmpProject, value: str) -> None:
     _brief(project, value=value)
-    assert _report(project, "--strict")[0] == (
+    assert _report(project, "--strict")[-3:] == [
         f"briefs/prose.yaml: figure 1 '{value}' (people displaced): not checkable "
-        "(no number in the value)")
+        "(no number in the value)",
+        "verification: 0 quotes (0 verified, 0 not found, 0 no archive); 0 quoted phrases (0 "
+        "verified, 0 not found, 0 no archive); 1 figure (0 verified, 0 not found, 0 no archive, "
+        "1 not checkable)",
+        "1 brief valid"]
     _brief(project)
     brief = project.root / "briefs" / "prose.yaml"
     brief.write_text(brief.read_text().replace("    archive: sources/paper.txt\n", ""))
