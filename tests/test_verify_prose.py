@@ -140,6 +140,8 @@ def test_an_opt_out_for_a_phrase_the_prose_does_not_quote_is_an_error(project: T
         "quotation marks in the brief's prose (summary, BLUF, timeline, notes); remove it, or "
         "write the phrase as the prose has it",
         "error: 1 problem in 1 file; nothing was written"])
+    (project.root / "site.yaml").write_text("verification: 'off'\n")
+    assert project.run("check").err == result.err, "a stale opt-out is an error even when off"
 
 
 def test_a_phrase_in_a_brief_without_archives_is_reported_and_an_error_only_under_require(
