@@ -308,6 +308,7 @@ def test_a_number_matches_itself_in_any_form_and_never_another_number(n: int, ot
     ("45", "45%", False), ("12", "twelfth", False), ("3", "the third", False),
     ("1.5 million", "1,500,000", True), ("41.2", "41,200", False), ("2bn", "two billion", True),
     ("41.125", "41.125", True), ("41125", "41.125", True), ("1", "1.000", False),
+    ("30–40", "between thirty and forty", True), ("30–40", "30 dead", False),
 ])
 def test_percentages_ordinals_scales_and_decimal_points(value: str, archive: str, found: bool) -> None:
     assert _found(value, archive) is found
