@@ -99,8 +99,9 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="brief files to check (default: every brief in briefs/)")
         parser.add_argument("--report", action="store_true",
-                            help="print the audit: each quote verified against its source's "
-                                 "archive, not found, or without an archive")
+                            help="print the audit: each quote, quoted phrase and figure "
+                                 "verified against the archived sources, not found, or not "
+                                 "checkable (no archive, not a quotation, no number)")
     elif command == "serve":
         parser = _Parser(out, err, prog="build.py serve",
                          description="Build, serve the site on this machine, rebuild on change.")

@@ -9,7 +9,10 @@ brief format (the README's field table follows them).
 from __future__ import annotations
 
 import calendar
+import functools
 import re
+import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -604,6 +607,15 @@ def _date_as_text(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
+class NotQuotation(Strict):
+    """A phrase the brief's prose puts in quotation marks that is not a source's words."""
+
+    phrase: Text = Field(description=(
+        "the words between the quotation marks, as written in the prose (a scare quote, "
+        "the title of a work)"))
+    reason: Text = Field(description="why it is not a quotation, shown in the audit report")
+
+
 class Statement(Strict):
     """A judgement of the assessment or outlook."""
 
@@ -732,6 +744,9 @@ class Brief(Strict):
     places: list[Place] = Field([], max_length=200, description="at most 200")
     actors: list[Actor] = Field([], max_length=200, description="at most 200")
     quotes: list[Quote] = Field([], max_length=100, description="at most 100")
+    not_quotations: list[NotQuotation] = Field([], max_length=100, description=(
+        "phrases in quotation marks in the prose that are not a source's words, each with "
+        "its reason, at most 100: they are not checked against the archives"))
     assessment: list[Statement] = Field([], max_length=50, description="at most 50")
     outlook: list[Statement] = Field([], max_length=50, description="at most 50")
     gaps: list[GapItem] = Field([], max_length=50, description=(
@@ -757,6 +772,31 @@ class Brief(Strict):
     @property
     def as_of_date(self) -> date:
         return self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+
+
+FieldPath = tuple[str | int, ...]
+
+
+def markdown_fields(part: BaseModel, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """Every Markdown field of ``part`` (a brief) with its path, in the model's order."""
+    markdown = _markdown_names(type(part))
+    for name in type(part).model_fields:
+        value = getattr(part, name)
+        values = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in values:
+            where = path + ((name,) if index is None else (name, index))
+            if isinstance(item, BaseModel):
+                yield from markdown_fields(item, where)
+            elif isinstance(item, str) and name in markdown:
+                yield where, item
+
+
+@functools.cache
+def _markdown_names(model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` typed Markdown (alone, optional, or in a list)."""
+    hints = typing.get_type_hints(model, include_extras=True)
+    return frozenset(name for name in model.model_fields
+                     if hints[name] == Markdown or Markdown in typing.get_args(hints[name]))
 
 
 class BriefCard(BaseModel):

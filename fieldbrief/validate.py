@@ -9,7 +9,6 @@ and column of the field it is about. The site configuration is checked the same 
 from __future__ import annotations
 
 import difflib
-import functools
 import ipaddress
 import re
 import types
@@ -26,8 +25,7 @@ from fieldbrief.archive import read_archives
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
-from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, Brief, Markdown, PageSize,
-                              TlpLabel)
+from fieldbrief.model import ID_PATTERN, LIKELIHOOD_SCALE, Brief, PageSize, TlpLabel, markdown_fields
 from fieldbrief.resources import ResourcePolicy, split_url
 from fieldbrief.verify import Policy, VerificationReport, verify
 
@@ -400,7 +398,7 @@ def _markdown_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
     a brief links to web and mail addresses and to anchors of its own page, nothing else
     (a relative link would resolve against the build folder in the PDF)."""
     anchors = _anchors(brief)
-    for path, text in _markdown_fields(brief):
+    for path, text in markdown_fields(brief):
         if refused := markdown_problems(text):
             yield from (_at(loaded, path, message) for message in refused)
             continue
@@ -414,31 +412,6 @@ def _markdown_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
                 yield _at(loaded, path, f"links to {quoted(url)}; a brief may link only to http(s) and "
                                         "mailto: addresses and to anchors of its own page, "
                                         f"such as '#source-{brief.sources[0].id}'")
-
-
-def _markdown_fields(brief: Brief) -> Iterator[tuple[FieldPath, str]]:
-    """Every Markdown field of ``brief`` with its position (the model has fixed depth)."""
-    waiting: list[tuple[FieldPath, BaseModel]] = [((), brief)]
-    while waiting:
-        path, part = waiting.pop()
-        markdown = _markdown_names(type(part))
-        for name in type(part).model_fields:
-            value = getattr(part, name)
-            values = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-            for index, item in values:
-                where = path + ((name,) if index is None else (name, index))
-                if isinstance(item, BaseModel):
-                    waiting.append((where, item))
-                elif isinstance(item, str) and name in markdown:
-                    yield where, item
-
-
-@functools.cache
-def _markdown_names(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` typed Markdown (alone, optional, or in a list)."""
-    hints = typing.get_type_hints(model, include_extras=True)
-    return frozenset(name for name in model.model_fields
-                     if hints[name] == Markdown or Markdown in typing.get_args(hints[name]))
 
 
 def _anchors(brief: Brief) -> set[str]:
@@ -590,7 +563,7 @@ def _links_to_indicators(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
              if (host := _indicator_host(indicator.type, indicator.value))}
     if not hosts:
         return
-    for path, text in _markdown_fields(brief):
+    for path, text in markdown_fields(brief):
         for url in dict.fromkeys(links_of(text)):
             host = (split_url(url) or split_url("x:")).hostname or ""
             if any(host == known or host.endswith("." + known) for known in hosts):

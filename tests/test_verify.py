@@ -65,6 +65,31 @@ def _quoted(project: TmpProject, text: str, archive_text: str | bytes,
     project.write("quoted.yaml", HEAD.format(text=text, archive=f"sources/{name}"))
 
 
+MALI_PHRASES_AND_FIGURES = [
+    "briefs/mali-jnim-attacks.yaml: phrase \"neutralizing over 80 militants\" (bluf[1]): verified "
+    "(archive of 'rtw-article', line 6)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"coordinated and high quality\" (summary): verified "
+    "(archive of 'rtw-article', line 10)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"further north near the Mauritania front…\" "
+    "(places[3].note): verified (archive of 'rtw-article', line 9)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"early Tuesday\" (gaps[0].text): verified "
+    "(archive of 'rtw-article', line 6)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"on June 2 … just a day earlier\" (sources[0].notes): "
+    "verified (archive of 'rtw-article', line 10)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"a day earlier\" (sources[0].notes): verified "
+    "(archive of 'rtw-article', line 10)",
+    "briefs/mali-jnim-attacks.yaml: figure 1 '80+' (militants killed (\"neutralized\") in the…): "
+    "verified (archive of 'rtw-article', line 6)",
+    "briefs/mali-jnim-attacks.yaml: figure 2 '3' (army barracks seized): verified "
+    "(archive of 'rtw-article', line 7)",
+    "briefs/mali-jnim-attacks.yaml: figure 3 '7' (locations attacked on the Tuesday): verified "
+    "(archive of 'rtw-article', line 9)",
+    "briefs/mali-jnim-attacks.yaml: figure 4 'at least 30' (soldiers killed in the attack on "
+    "Timbuk…): verified (archive of 'rtw-article', line 10)",
+]
+"""The audit of the Mali brief's quoted phrases and figures: every one verifies."""
+
+
 # --- the Mali brief -----------------------------------------------------------------------
 
 def test_every_quote_of_the_mali_brief_verifies_in_the_audit_report(project: TmpProject) -> None:
@@ -75,7 +100,9 @@ def test_every_quote_of_the_mali_brief_verifies_in_the_audit_report(project: Tmp
         "briefs/mali-jnim-attacks.yaml: quote 1 (Souleymane Dembele): verified "
         "(archive of 'rtw-article', line 8)",
         "briefs/mali-jnim-attacks.yaml: quote 2 (JNIM): verified (archive of 'rtw-article', line 10)",
-        "verification: 2 quotes checked: 2 verified, 0 not found, 0 without an archived source",
+        *MALI_PHRASES_AND_FIGURES,
+        "verification: 2 quotes (2 verified, 0 not found, 0 no archive); 6 quoted phrases "
+        "(6 verified, 0 not found, 0 no archive); 4 figures (4 verified, 0 not found, 0 no archive)",
         "1 brief valid",
     ]
 
@@ -246,7 +273,8 @@ def test_verification_off_checks_nothing(project: TmpProject) -> None:
     result = project.run("check", "--report")
     assert (result.code, result.err) == (0, "")
     assert result.out.splitlines() == [
-        "verification: 0 quotes checked: 0 verified, 0 not found, 0 without an archived source",
+        "verification: 0 quotes (0 verified, 0 not found, 0 no archive); 0 quoted phrases "
+        "(0 verified, 0 not found, 0 no archive); 0 figures (0 verified, 0 not found, 0 no archive)",
         "1 brief valid"]
 
 
