@@ -184,7 +184,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     """
     started = time.perf_counter()
     _check_folders(project, out_dir, options.restricted_dir)
-    html = HtmlRenderer(project.templates_dir, project.config, project.resources)
+    html = HtmlRenderer(project.template_dirs, project.config, project.resources)
     prints = _fingerprints(project, html, options)
     manifest_file = manifest_path(project.root, out_dir)
     previous = load_manifest(manifest_file)
@@ -405,9 +405,8 @@ def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fing
 
 
 def _static_files(project: Project) -> dict[str, bytes]:
-    """The project's stylesheets, and fieldbrief's own scripts and icon."""
-    files = {f"assets/{sheet.name}": sheet.read_bytes()
-             for sheet in sorted(project.styles_dir.glob("*.css"))}
+    """The stylesheets (the project's, else built-in), and fieldbrief's own scripts and icon."""
+    files = {f"assets/{name}": sheet.read_bytes() for name, sheet in project.stylesheets().items()}
     files.update({f"assets/js/{script.name}": script.read_bytes()
                   for script in sorted(STATIC_DIR.glob("*.js")) if script.name != "live-reload.js"})
     files["assets/favicon.svg"] = (STATIC_DIR / "favicon.svg").read_bytes()
@@ -434,12 +433,13 @@ def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -
     config = config_digest(project.config.model_dump(mode="json"))
     base = digest(__version__, config, str(project.root.resolve()))
     brief_templates = html.templates_digest("brief.html")
-    print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
+    sheets = project.stylesheets()
+    print_styles = files_digest([sheets["shared.css"], sheets["print.css"]])
     page = digest(base, brief_templates, str(options.pdf))
     pdf = digest(base, brief_templates, print_styles, fonts_digest(), str(options.pdf_variant),
                  options.generated_at.isoformat() if options.fixed_date else "")
     site = digest(base, html.templates_digest(*SITE_TEMPLATES),
-                  files_digest(project.styles_dir.glob("*.css")), files_digest(STATIC_DIR.glob("*")),
+                  files_digest(sheets.values()), files_digest(STATIC_DIR.glob("*")),
                   str(options.pdf), str(options.drafts))
     return Fingerprints(rules=base, page=page, pdf=pdf, site=site)
 

@@ -99,7 +99,7 @@ _pdf: Any = None  # a render_pdf.PdfRenderer, made on first use
 def _start(setup: WorkerSetup) -> None:
     global _setup, _html, _pdf
     _setup, _pdf = setup, None
-    _html = HtmlRenderer(setup.project.templates_dir, setup.project.config, setup.project.resources)
+    _html = HtmlRenderer(setup.project.template_dirs, setup.project.config, setup.project.resources)
 
 
 PR_SET_PDEATHSIG = 1
@@ -200,7 +200,7 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
     assert _setup is not None and _html is not None
     from fieldbrief.render_pdf import PdfJob, PdfRenderer  # WeasyPrint loads only where PDFs are made
     if _pdf is None:
-        _pdf = PdfRenderer(_setup.project.styles_dir, _setup.project.resources, _setup.pdf_variant)
+        _pdf = PdfRenderer(_setup.project.style_dirs, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
         html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
         label=job.label,
