@@ -189,6 +189,9 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--page-size", choices=("A4", "Letter"),
                         help="PDF page size for briefs that set none "
                              "(default: page_size in site.yaml, else A4)")
+    parser.add_argument("--docx", action="store_true",
+                        help="also write each brief as a Word document, for clearance, where "
+                             "its PDF goes (default: docx in site.yaml, else no)")
     parser.add_argument("--no-pdf", dest="pdf", action="store_false",
                         help="build the HTML site only, without PDFs")
     parser.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
@@ -230,7 +233,7 @@ def _build_options(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(strict=args.strict, drafts=args.drafts, pdf=args.pdf,
                         pdf_variant=args.pdf_variant, restricted_dir=args.restricted_out,
                         generated_at=_build_date(epoch), fixed_date=epoch is not None,
-                        jobs=args.jobs, force=args.force)
+                        jobs=args.jobs, force=args.force, docx=args.docx)
 
 
 _warned_about_harfbuzz = False

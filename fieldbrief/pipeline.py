@@ -86,6 +86,7 @@ class BuildOptions:
     fixed_date: bool = False  # generated_at was asked for (SOURCE_DATE_EPOCH): part of the PDFs
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # worker processes
     force: bool = False  # rebuild everything, whatever the manifest says
+    docx: bool = False  # a Word copy of each brief (also when site.yaml says docx: true)
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     manifest_file = manifest_path(project.root, out_dir)
     previous = load_manifest(manifest_file)
     setup = WorkerSetup(project, _rules(project), options.pdf_variant, options.pdf,
-                        options.generated_at)
+                        options.generated_at, with_docx=options.docx or project.config.docx)
     named = {path.absolute() for path in only}
     with Workers(options.jobs, setup) as workers:
         entries = _entries(project, _unique([*project.brief_files(), *only]), previous, prints,
@@ -431,7 +432,7 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
-    base = digest(__version__, config, str(project.root.resolve()))
+    base = digest(__version__, config, str(project.root.resolve()), str(options.docx))
     brief_templates = html.templates_digest("brief.html")
     sheets = project.stylesheets()
     print_styles = files_digest([sheets["shared.css"], sheets["print.css"]])
