@@ -156,3 +156,10 @@ def test_pre_commit_hook_runs_fieldbrief_check_on_changed_briefs(project: TmpPro
     assert command == "fieldbrief"
     brief, = project.add("valid_minimal.yaml")
     assert project.run(*arguments, str(brief.relative_to(project.root))).code == 0
+
+
+def test_build_is_also_a_command_word_as_the_installed_command_spells_it(project: TmpProject) -> None:
+    project.add("valid_minimal.yaml")
+    run = project.run("build", "--no-pdf", "-j", "1")
+    assert run.code == 0, run.err
+    assert (project.root / "site" / "briefs" / "valid-minimal" / "index.html").is_file()
