@@ -257,16 +257,16 @@ def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO)
     finally:
         progress.close()
     _print_problems(list(report.warnings), err)
-    out.write(_summary(report, args) + "\n")
+    out.write(_summary(report, args, args.docx or project.config.docx) + "\n")
     return EXIT_OK
 
 
-def _summary(report: BuildReport, args: argparse.Namespace) -> str:
+def _summary(report: BuildReport, args: argparse.Namespace, word: bool) -> str:
     if not report.wrote:
         return (f"nothing changed: {len(report.unchanged)} brief{'s' * (len(report.unchanged) != 1)} "
                 f"unchanged, {display_path(args.out)}/ untouched ({report.seconds:.2f} s)")
     count = len(report.rendered)
-    parts = [f"built {count} brief{'s' * (count != 1)} ({'HTML and PDF' if args.pdf else 'HTML only'})"]
+    parts = [f"built {count} brief{'s' * (count != 1)} ({_formats(args.pdf, word)})"]
     if report.unchanged:
         parts.append(f"{len(report.unchanged)} unchanged")
     if report.restricted and args.pdf:
@@ -278,6 +278,12 @@ def _summary(report: BuildReport, args: argparse.Namespace) -> str:
         parts.append(f"{len(report.drafts_left_out)} draft{'s' * (len(report.drafts_left_out) != 1)} "
                      "left out (use --drafts)")
     return f"{', '.join(parts)} into {display_path(args.out)}/ in {report.seconds:.2f} s"
+
+
+def _formats(pdf: bool, word: bool) -> str:
+    """'HTML and PDF', 'HTML, PDF and Word', 'HTML and Word' or 'HTML only'."""
+    formats = ["HTML", *(["PDF"] * pdf), *(["Word"] * word)]
+    return "HTML only" if len(formats) == 1 else f"{', '.join(formats[:-1])} and {formats[-1]}"
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

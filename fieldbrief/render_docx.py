@@ -75,10 +75,16 @@ def _set_page(document: DocxDocument, size: str) -> None:
 
 
 def _set_language(document: DocxDocument, tag: str) -> None:
-    """The brief's language on all text: the document defaults every run inherits."""
+    """The brief's language on all text: the document defaults every run (and, for a
+    language written right to left, every paragraph) inherits."""
     defaults = document.styles.element.find(qn("w:docDefaults"))
     run_defaults = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
     _language_of(run_defaults, tag)
+    if tag.split("-")[0] in RIGHT_TO_LEFT:  # paragraphs run from the right
+        paragraph_defaults = defaults.find(qn("w:pPrDefault")).find(qn("w:pPr"))
+        spacing = paragraph_defaults.find(qn("w:spacing"))  # w:bidi comes before it
+        position = list(paragraph_defaults).index(spacing) if spacing is not None else len(paragraph_defaults)
+        paragraph_defaults.insert(position, OxmlElement("w:bidi"))
 
 
 def _language_of(run_properties: object, tag: str) -> None:

@@ -173,7 +173,9 @@ def test_word_files_are_made_only_when_asked(project: TmpProject) -> None:
     project.add("valid_minimal.yaml")
     assert project.run("--no-pdf", "-j", "1").code == 0
     assert not list((project.root / "site").rglob("*.docx"))
-    assert project.run("--no-pdf", "--docx", "-j", "1").code == 0, "the flag rebuilds the brief"
+    run = project.run("--no-pdf", "--docx", "-j", "1")
+    assert run.code == 0, "the flag rebuilds the brief"
+    assert run.out.splitlines()[-1].startswith("built 1 brief (HTML and Word) into site/ in ")
     assert (project.root / "site" / "briefs" / "valid-minimal" / "valid-minimal.docx").is_file()
 
 
@@ -189,3 +191,15 @@ def test_libreoffice_converts_the_mali_word_file_to_pdf_with_its_marking(built: 
     assert len(pages) > 1
     assert all("TLP:CLEAR" in page for page in pages), "every page carries the label"
     assert "Bottom line up front" in pages[0]
+
+
+def test_word_file_of_a_brief_in_arabic_runs_right_to_left() -> None:
+    loaded = load_file(REPO / "briefs" / f"{MALI}.yaml")
+    brief = validate(loaded, SiteRules(ResourcePolicy.for_project(REPO))).brief
+    document = docx.Document(io.BytesIO(render_docx(brief.model_copy(update={"language": "ar-SD"}),
+                                                    datetime(2026, 11, 30, tzinfo=timezone.utc))))
+    defaults = document.styles.element.find(qn("w:docDefaults"))
+    assert defaults.find(f"{qn('w:rPrDefault')}/{qn('w:rPr')}/{qn('w:lang')}").get(qn("w:bidi")) == "ar-SD"
+    assert [child.tag for child in defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")] == [
+        qn("w:bidi"), qn("w:spacing")]
+    assert document.core_properties.language == "ar-SD"
