@@ -3,6 +3,10 @@
     python build.py [--out DIR] [--strict] [BRIEF ...]   build the site (all briefs, or those named)
     python build.py check [--strict] [--report] [BRIEF ...]  validate without writing
     python build.py serve [--port N]                     build, serve, rebuild on change
+    python build.py new project DIR | new brief ID       start a project, or a brief
+
+Installed (``pip install .``), the same commands are ``fieldbrief build``, ``fieldbrief
+check``, ``fieldbrief serve`` and ``fieldbrief new``.
 
 Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
 """
@@ -15,9 +19,9 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import TextIO
 
@@ -26,28 +30,39 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path, 
 from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
+from fieldbrief.scaffold import new_brief, new_project
 from fieldbrief.model import PDF_VARIANTS
 from fieldbrief.serve import LiveSite, serve
 from fieldbrief.verify import audit_lines, audit_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+COMMANDS = ("build", "check", "serve", "new")
+
+
+def command() -> int:
+    """The installed ``fieldbrief`` command (see pyproject.toml)."""
+    return main(prog="fieldbrief")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
-         stderr: TextIO | None = None) -> int:
-    """Run the command in ``argv``; return the exit status instead of exiting."""
+         stderr: TextIO | None = None, prog: str = "build.py") -> int:
+    """Run the command in ``argv``; return the exit status instead of exiting.
+
+    ``build`` is the default command: ``build.py --out x`` is ``build.py build --out x``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    command = argv[0] if argv[:1] in (["check"], ["serve"]) else "build"
-    parser = _parser(command, out, err)
+    command = argv[0] if argv[:1] and argv[0] in COMMANDS else "build"
+    parser = _parser(command, out, err, prog)
     if unprintable := [argument for argument in argv if printable(argument) != argument]:
         err.write(f"{parser.prog}: error: an argument holds control characters: "
                   f"{printable(unprintable[0])}\n")
         return EXIT_USAGE
     try:
-        args = parser.parse_args(argv[1:] if command != "build" else argv)
+        args = parser.parse_args(argv[1:] if argv[:1] == [command] else argv)
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_USAGE
+    if command == "new":
+        return _guarded(lambda: _new(args, out), err)
     missing = [name for name in args.briefs if not Path(name).is_file()]
     if missing:
         err.write(f"{parser.prog}: error: no such brief file: {printable(', '.join(missing))}\n")
@@ -56,12 +71,18 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
         err.write(f"{parser.prog}: error: no such configuration file: {printable(str(args.config))}\n")
         return EXIT_USAGE
     _route_library_logs(err)
+    if command == "serve":
+        return _guarded(lambda: _serve(args, out, err), err)
+    if command == "check":
+        return _guarded(lambda: _check(_project(args), [Path(name) for name in args.briefs],
+                                       args, out, err), err)
+    return _guarded(lambda: _build(_project(args), args, out, err), err)
+
+
+def _guarded(run: Callable[[], int], err: TextIO) -> int:
+    """``run()``'s exit status; each failure the user can act on as a message, not a traceback."""
     try:
-        if command == "serve":
-            return _serve(args, out, err)
-        if command == "check":
-            return _check(_project(args), [Path(name) for name in args.briefs], args, out, err)
-        return _build(_project(args), args, out, err)
+        return run()
     except InvalidInput as error:
         _print_problems(error.problems, err)
         count = len(error.problems)
@@ -92,9 +113,11 @@ class _Parser(argparse.ArgumentParser):
             (self.err if file is sys.stderr else self.out).write(message)
 
 
-def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
+def _parser(command: str, out: TextIO, err: TextIO, prog: str) -> argparse.ArgumentParser:
+    if command == "new":
+        return _new_parser(out, err, prog)
     if command == "check":
-        parser = _Parser(out, err, prog="build.py check",
+        parser = _Parser(out, err, prog=f"{prog} check",
                          description="Validate briefs without writing anything.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="brief files to check (default: every brief in briefs/)")
@@ -103,7 +126,7 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
                                  "verified against the archived sources, not found, or not "
                                  "checkable (no archive, not a quotation, no number)")
     elif command == "serve":
-        parser = _Parser(out, err, prog="build.py serve",
+        parser = _Parser(out, err, prog=f"{prog} serve",
                          description="Build, serve the site on this machine, rebuild on change.")
         parser.set_defaults(briefs=[])
         parser.add_argument("--host", default="127.0.0.1",
@@ -113,9 +136,10 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
         _add_build_options(parser)
     else:
         parser = _Parser(out, err,
-            prog="build.py", description="Build the HTML site and PDF reports from briefs/.",
-            epilog="Use 'build.py check [BRIEF ...]' to validate without writing, and "
-                   "'build.py serve' to preview while you write.")
+            prog=prog, description="Build the HTML site and PDF reports from briefs/.",
+            epilog=f"Use '{prog} check [BRIEF ...]' to validate without writing, "
+                   f"'{prog} serve' to preview while you write, and '{prog} new' to start "
+                   "a project or a brief.")
         parser.add_argument("briefs", nargs="*", metavar="BRIEF",
                             help="build only these briefs (the index still lists every brief)")
         parser.add_argument("--version", action="version", version=f"fieldbrief {__version__}")
@@ -124,6 +148,32 @@ def _parser(command: str, out: TextIO, err: TextIO) -> argparse.ArgumentParser:
     parser.add_argument("--config", type=Path, metavar="FILE",
                         help="site configuration (default: site.yaml, if present)")
     return parser
+
+
+def _new_parser(out: TextIO, err: TextIO, prog: str) -> argparse.ArgumentParser:
+    parser = _Parser(out, err, prog=f"{prog} new",
+                     description="Start a project, or a brief in the project of this folder; "
+                                 "never overwrites a file.")
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="{project,brief}")
+    project = kinds.add_parser("project", out=out, err=err, help="a ready project in DIR: site.yaml, an example "
+                                               "brief, .gitignore and CI recipes")
+    project.add_argument("folder", type=Path, metavar="DIR")
+    brief = kinds.add_parser("brief", out=out, err=err, help="briefs/ID.yaml, every section with placeholders")
+    brief.add_argument("brief_id", metavar="ID",
+                       help="lowercase letters, digits and single hyphens, e.g. mali-jnim-attacks")
+    return parser
+
+
+def _new(args: argparse.Namespace, out: TextIO) -> int:
+    if args.kind == "project":
+        written = new_project(args.folder)
+        out.write(f"wrote {len(written)} files into {display_path(args.folder)}/; build it with: "
+                  f"cd {display_path(args.folder)} && fieldbrief build\n")
+    else:
+        path = new_brief(Path.cwd(), args.brief_id, date.today())
+        out.write(f"wrote {display_path(path)}: replace its <<...>> placeholders; "
+                  "fieldbrief check lists those left\n")
+    return EXIT_OK
 
 
 def _add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -140,6 +190,9 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--page-size", choices=("A4", "Letter"),
                         help="PDF page size for briefs that set none "
                              "(default: page_size in site.yaml, else A4)")
+    parser.add_argument("--docx", action="store_true",
+                        help="also write each brief as a Word document, for clearance, where "
+                             "its PDF goes (default: docx in site.yaml, else no)")
     parser.add_argument("--no-pdf", dest="pdf", action="store_false",
                         help="build the HTML site only, without PDFs")
     parser.add_argument("-j", "--jobs", type=_positive, default=os.cpu_count() or 1,
@@ -181,7 +234,7 @@ def _build_options(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(strict=args.strict, drafts=args.drafts, pdf=args.pdf,
                         pdf_variant=args.pdf_variant, restricted_dir=args.restricted_out,
                         generated_at=_build_date(epoch), fixed_date=epoch is not None,
-                        jobs=args.jobs, force=args.force)
+                        jobs=args.jobs, force=args.force, docx=args.docx)
 
 
 _warned_about_harfbuzz = False
@@ -205,16 +258,16 @@ def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO)
     finally:
         progress.close()
     _print_problems(list(report.warnings), err)
-    out.write(_summary(report, args) + "\n")
+    out.write(_summary(report, args, args.docx or project.config.docx) + "\n")
     return EXIT_OK
 
 
-def _summary(report: BuildReport, args: argparse.Namespace) -> str:
+def _summary(report: BuildReport, args: argparse.Namespace, word: bool) -> str:
     if not report.wrote:
         return (f"nothing changed: {len(report.unchanged)} brief{'s' * (len(report.unchanged) != 1)} "
                 f"unchanged, {display_path(args.out)}/ untouched ({report.seconds:.2f} s)")
     count = len(report.rendered)
-    parts = [f"built {count} brief{'s' * (count != 1)} ({'HTML and PDF' if args.pdf else 'HTML only'})"]
+    parts = [f"built {count} brief{'s' * (count != 1)} ({_formats(args.pdf, word)})"]
     if report.unchanged:
         parts.append(f"{len(report.unchanged)} unchanged")
     if report.restricted and args.pdf:
@@ -226,6 +279,12 @@ def _summary(report: BuildReport, args: argparse.Namespace) -> str:
         parts.append(f"{len(report.drafts_left_out)} draft{'s' * (len(report.drafts_left_out) != 1)} "
                      "left out (use --drafts)")
     return f"{', '.join(parts)} into {display_path(args.out)}/ in {report.seconds:.2f} s"
+
+
+def _formats(pdf: bool, word: bool) -> str:
+    """'HTML and PDF', 'HTML, PDF and Word', 'HTML and Word' or 'HTML only'."""
+    formats = ["HTML", *(["PDF"] * pdf), *(["Word"] * word)]
+    return "HTML only" if len(formats) == 1 else f"{', '.join(formats[:-1])} and {formats[-1]}"
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -39,17 +39,20 @@ def _never_published(value: object) -> object:
 class SiteConfig(Strict):
     """Settings for the whole site; every field is optional."""
 
-    title: Text = "Situation briefs"
-    description: Text | None = None
+    title: Text = Field("Situation briefs", description="the site's name, on every page and in the feed")
+    description: Text | None = Field(None, description="one line about the site, for its index and feed")
     base_url: Annotated[str, Field(pattern=r"^https?://\S+/$")] | None = Field(
         None, description="absolute URL of the published site, ending in '/'")
-    language: LanguageTag = "en"
+    language: LanguageTag = Field("en", description="language of the site's own pages (a BCP 47 tag)")
     default_tlp: TlpLabel = Field("TLP:CLEAR", description="label of briefs that set none")
     publish_tlp: list[Annotated[Literal["TLP:CLEAR", "TLP:GREEN"],
                                 BeforeValidator(_never_published)]] = Field(
         ["TLP:CLEAR"], min_length=1,
         description="labels whose briefs go on the site; AMBER, AMBER+STRICT and RED never do")
     page_size: PageSize = Field("A4", description="PDF page size of briefs that set none")
+    docx: bool = Field(False, description=(
+        "also write each brief as a Word document, briefs/<id>/<id>.docx, for clearance "
+        "(the same as --docx)"))
     allowed_hosts: list[Annotated[str, AfterValidator(_check_host)]] = Field(
         [], description="hosts that briefs may load images from over http(s); default none")
     max_brief_bytes: int = Field(1024 * 1024, ge=1024, le=64 * 1024 * 1024,

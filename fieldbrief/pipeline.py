@@ -86,6 +86,7 @@ class BuildOptions:
     fixed_date: bool = False  # generated_at was asked for (SOURCE_DATE_EPOCH): part of the PDFs
     jobs: int = field(default_factory=lambda: os.cpu_count() or 1)  # worker processes
     force: bool = False  # rebuild everything, whatever the manifest says
+    docx: bool = False  # a Word copy of each brief (also when site.yaml says docx: true)
 
 
 @dataclass(frozen=True)
@@ -184,12 +185,12 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     """
     started = time.perf_counter()
     _check_folders(project, out_dir, options.restricted_dir)
-    html = HtmlRenderer(project.templates_dir, project.config, project.resources)
+    html = HtmlRenderer(project.template_dirs, project.config, project.resources)
     prints = _fingerprints(project, html, options)
     manifest_file = manifest_path(project.root, out_dir)
     previous = load_manifest(manifest_file)
     setup = WorkerSetup(project, _rules(project), options.pdf_variant, options.pdf,
-                        options.generated_at)
+                        options.generated_at, with_docx=options.docx or project.config.docx)
     named = {path.absolute() for path in only}
     with Workers(options.jobs, setup) as workers:
         entries = _entries(project, _unique([*project.brief_files(), *only]), previous, prints,
@@ -405,9 +406,8 @@ def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fing
 
 
 def _static_files(project: Project) -> dict[str, bytes]:
-    """The project's stylesheets, and fieldbrief's own scripts and icon."""
-    files = {f"assets/{sheet.name}": sheet.read_bytes()
-             for sheet in sorted(project.styles_dir.glob("*.css"))}
+    """The stylesheets (the project's, else built-in), and fieldbrief's own scripts and icon."""
+    files = {f"assets/{name}": sheet.read_bytes() for name, sheet in project.stylesheets().items()}
     files.update({f"assets/js/{script.name}": script.read_bytes()
                   for script in sorted(STATIC_DIR.glob("*.js")) if script.name != "live-reload.js"})
     files["assets/favicon.svg"] = (STATIC_DIR / "favicon.svg").read_bytes()
@@ -432,14 +432,15 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
-    base = digest(__version__, config, str(project.root.resolve()))
+    base = digest(__version__, config, str(project.root.resolve()), str(options.docx))
     brief_templates = html.templates_digest("brief.html")
-    print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
+    sheets = project.stylesheets()
+    print_styles = files_digest([sheets["shared.css"], sheets["print.css"]])
     page = digest(base, brief_templates, str(options.pdf))
     pdf = digest(base, brief_templates, print_styles, fonts_digest(), str(options.pdf_variant),
                  options.generated_at.isoformat() if options.fixed_date else "")
     site = digest(base, html.templates_digest(*SITE_TEMPLATES),
-                  files_digest(project.styles_dir.glob("*.css")), files_digest(STATIC_DIR.glob("*")),
+                  files_digest(sheets.values()), files_digest(STATIC_DIR.glob("*")),
                   str(options.pdf), str(options.drafts))
     return Fingerprints(rules=base, page=page, pdf=pdf, site=site)
 

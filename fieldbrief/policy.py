@@ -8,9 +8,10 @@ Placement is decided from the bytes that were checked. The gate is independent o
 a file reached the staging folder: it reads the label every page and PDF actually
 carries (the ``fieldbrief-tlp`` and ``fieldbrief-status`` markers that the brief
 template writes into the page's <head>, and that WeasyPrint copies into the PDF's
-document information, and the ``tlp`` and ``status`` fields of a brief's JSON export)
-and refuses the whole site if one may not be published there. A brief page, PDF or JSON
-file without its markers is refused too: the gate fails safe. Indicator exports are gated
+document information, the ``tlp`` and ``status`` fields of a brief's JSON export, and
+the category and content status of a Word file's core properties, with every label its
+headers and footers show) and refuses the whole site if one may not be published there.
+A brief page, PDF, JSON or Word file without its markers is refused too: the gate fails safe. Indicator exports are gated
 the same way, by the label they carry themselves (the TLP 2.0 marking of a STIX bundle,
 the first column of a CSV), and only beside a brief page.
 """
@@ -21,10 +22,12 @@ import csv
 import io
 import json
 import re
+import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from xml.etree import ElementTree
 
 from fieldbrief.incremental import Placement
 
@@ -79,6 +82,8 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
             reason = _page_refusal(relative, path.read_text(encoding="utf-8"), policy)
         elif path.suffix == ".pdf":
             reason = _pdf_refusal(path.read_bytes(), policy)
+        elif path.suffix == ".docx":
+            reason = _docx_refusal(path.read_bytes(), policy)
         elif path.name.endswith(".stix.json") or path.suffix == ".csv":
             reason = _export_refusal(relative, path.read_bytes(), policy)
         elif path.suffix == ".json" and relative.startswith("briefs/"):
@@ -127,6 +132,50 @@ def _pdf_refusal(data: bytes, policy: PublishingPolicy) -> str | None:
     if label is None or status is None:
         return "it is a PDF without its handling label in its document information"
     return policy.refusal(label, status)
+
+
+def _docx_refusal(data: bytes, policy: PublishingPolicy) -> str | None:
+    label, status, shown = docx_markers(data)
+    if label is None or status is None:
+        return ("it is a Word file without its handling label in its document properties "
+                "(category and content status)")
+    for other in (label, *shown):
+        if reason := policy.refusal(other, status):
+            return reason if other == label else f"it shows a {other} label: {reason}"
+    return None
+
+
+CORE_PROPERTIES = "docProps/core.xml"
+CORE_NAMESPACE = "{http://schemas.openxmlformats.org/package/2006/metadata/core-properties}"
+WORD = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MARGIN_PART = re.compile(r"^word/(header|footer)\d*\.xml$")
+SHOWN_LABEL = re.compile(r"TLP:(?:AMBER\+STRICT|[A-Z]+)")
+MAX_PART_BYTES = 4 * 2**20
+
+
+def docx_markers(data: bytes) -> tuple[str | None, str | None, set[str]]:
+    """A Word file's label and status (its core properties' category and content status),
+    and every label its headers and footers show as a label (a run on a shaded ground, as
+    render_docx marks one: the text of a handling note is not a label); (None, None, set())
+    for what is not a Word file, or has a part too large to be one fieldbrief wrote."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            parts = {info.filename: info for info in package.infolist()}
+            if any(info.file_size > MAX_PART_BYTES for info in parts.values()):
+                return None, None, set()
+            core = ElementTree.fromstring(package.read(CORE_PROPERTIES))
+            shown = {label for name in parts if MARGIN_PART.match(name)
+                     for label in _marked_labels(ElementTree.fromstring(package.read(name)))}
+    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):
+        return None, None, set()
+    return (core.findtext(f"{CORE_NAMESPACE}category"),
+            core.findtext(f"{CORE_NAMESPACE}contentStatus"), shown)
+
+
+def _marked_labels(part: ElementTree.Element) -> Iterator[str]:
+    for run in part.iter(f"{WORD}r"):
+        if run.find(f"{WORD}rPr/{WORD}shd") is not None:
+            yield from SHOWN_LABEL.findall("".join(text.text or "" for text in run.iter(f"{WORD}t")))
 
 
 def _json_refusal(data: bytes, policy: PublishingPolicy) -> str | None:

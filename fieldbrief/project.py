@@ -3,10 +3,16 @@ which briefs there are.
 
 In: the project's root folder (and ``site.yaml`` in it, if any). Out: a :class:`Project`
 naming every input folder, and the sorted list of brief files. Nothing here reads a brief.
+
+Templates and stylesheets are found on a search path, file by file: the project's own
+``templates/`` and ``styles/`` first, then fieldbrief's built-in ones. A desk overrides
+one partial or one stylesheet by putting a file of that name in its project; everything
+else stays built-in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +21,18 @@ from fieldbrief.load import LoadedFile, load_file, read_regular_file
 from fieldbrief.resources import ResourcePolicy
 
 BRIEF_SUFFIXES = (".yaml", ".yml")
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def builtin_dir(name: str) -> Path:
+    """fieldbrief's own ``templates`` or ``styles`` folder: package data in an installed
+    wheel (``fieldbrief/<name>``), the folder at the top of the repository in a clone."""
+    installed = PACKAGE_DIR / name
+    return installed if installed.is_dir() else PACKAGE_DIR.parent / name
+
+
+BUILTIN_TEMPLATES = builtin_dir("templates")
+BUILTIN_STYLES = builtin_dir("styles")
 
 
 @dataclass(frozen=True)
@@ -40,9 +58,23 @@ class Project:
         return self.root / "styles"
 
     @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """Where templates are looked up, in order: the project's, then the built-in ones."""
+        return _search_path(self.templates_dir, BUILTIN_TEMPLATES)
+
+    @property
+    def style_dirs(self) -> tuple[Path, ...]:
+        return _search_path(self.styles_dir, BUILTIN_STYLES)
+
+    def stylesheets(self) -> dict[str, Path]:
+        return stylesheets_on(self.style_dirs)
+
+    @property
     def resources(self) -> ResourcePolicy:
-        """What a rendered document may load: project files, and listed hosts."""
-        return ResourcePolicy.for_project(self.root, self.config.allowed_hosts)
+        """What a rendered document may load: project files, built-in styles and
+        templates, and listed hosts."""
+        return ResourcePolicy.for_project(self.root, self.config.allowed_hosts,
+                                          (BUILTIN_STYLES, BUILTIN_TEMPLATES))
 
     def load_brief(self, path: Path) -> LoadedFile:
         """Read one brief: a regular file inside the project, within the size limit."""
@@ -58,3 +90,18 @@ class Project:
         return sorted(path for path in self.briefs_dir.iterdir()
                       if path.suffix in BRIEF_SUFFIXES and path.is_file())
 
+
+
+def stylesheets_on(search_path: Sequence[Path]) -> dict[str, Path]:
+    """Every stylesheet by file name, each from the first folder of ``search_path``
+    that has it, sorted by name."""
+    found: dict[str, Path] = {}
+    for folder in reversed(search_path):
+        found.update((sheet.name, sheet) for sheet in folder.glob("*.css") if sheet.is_file())
+    return dict(sorted(found.items()))
+
+
+def _search_path(own: Path, builtin: Path) -> tuple[Path, ...]:
+    """``own`` then ``builtin``; once, when they are the same folder (building the
+    repository's own briefs in a clone)."""
+    return (own,) if own.resolve() == builtin.resolve() else (own, builtin)

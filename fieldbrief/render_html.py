@@ -69,11 +69,14 @@ def newest_first(briefs: Sequence[BriefCard]) -> list[BriefCard]:
 class HtmlRenderer:
     """Holds one Jinja2 environment; renders brief pages and the site's other pages."""
 
-    def __init__(self, templates_dir: Path, config: SiteConfig, resources: ResourcePolicy) -> None:
+    def __init__(self, templates: Path | Sequence[Path], config: SiteConfig,
+                 resources: ResourcePolicy) -> None:
+        """``templates``: a folder, or a search path of folders, first folder first (a
+        template in the project's folder hides the built-in one of that name)."""
         self.config = config
         self.resources = resources
         self.env = Environment(
-            loader=FileSystemLoader(str(templates_dir)),
+            loader=FileSystemLoader(templates),
             autoescape=select_autoescape(default=True, default_for_string=True),
             undefined=StrictUndefined,
             trim_blocks=True,

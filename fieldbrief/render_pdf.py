@@ -25,7 +25,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +42,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
 from fieldbrief.model import PageSize, PdfVariant
+from fieldbrief.project import stylesheets_on
 from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
@@ -124,14 +125,18 @@ class _ErrorLog(logging.Filter):
 class PdfRenderer:
     """Renders print HTML to PDF with shared fonts and stylesheets."""
 
-    def __init__(self, styles_dir: Path, policy: ResourcePolicy,
+    def __init__(self, styles: Path | Sequence[Path], policy: ResourcePolicy,
                  variant: PdfVariant | None = None) -> None:
-        self.styles_dir = styles_dir
+        """``styles``: a folder, or a search path of folders; each print stylesheet is
+        taken from the first folder that has it (see Project.style_dirs)."""
+        search_path = [styles] if isinstance(styles, Path) else list(styles)
+        self.styles_dir = search_path[0]  # the base of relative URLs in the page
         self.policy = policy
         self.variant = variant
         self.font_config = FontConfiguration()
-        with self._guarded(str(styles_dir)) as fetcher:
-            self.stylesheets = [CSS(filename=str(styles_dir / name), font_config=self.font_config,
+        sheets = stylesheets_on(search_path)
+        with self._guarded(str(self.styles_dir)) as fetcher:
+            self.stylesheets = [CSS(filename=str(sheets[name]), font_config=self.font_config,
                                     url_fetcher=fetcher) for name in PRINT_STYLESHEETS]
         self.page_sizes = {size: CSS(string=f"@page {{ size: {size} }}",
                                      font_config=self.font_config) for size in ("A4", "Letter")}

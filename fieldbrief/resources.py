@@ -2,7 +2,8 @@
 
 Nothing is fetched from the network unless the site configuration lists the host,
 and no local file is read unless it lies inside the project's own ``styles/``,
-``templates/`` or ``assets/`` folder (after resolving ``..`` and symbolic links).
+``templates/`` or ``assets/`` folder, or fieldbrief's built-in styles and templates
+(after resolving ``..`` and symbolic links).
 Validation, the PDF renderer's URL fetcher and the check of the built HTML all ask
 this one policy.
 """
@@ -51,10 +52,13 @@ class Image:
 class ResourcePolicy:
     root: Path  # the project folder, resolved
     allowed_hosts: frozenset[str] = frozenset()
+    builtin_dirs: tuple[Path, ...] = ()  # fieldbrief's own styles and templates, resolved
 
     @classmethod
-    def for_project(cls, root: Path, allowed_hosts: Iterable[str] = ()) -> ResourcePolicy:
-        return cls(root.resolve(), frozenset(host.lower() for host in allowed_hosts))
+    def for_project(cls, root: Path, allowed_hosts: Iterable[str] = (),
+                    builtin_dirs: Iterable[Path] = ()) -> ResourcePolicy:
+        return cls(root.resolve(), frozenset(host.lower() for host in allowed_hosts),
+                   tuple(folder.resolve() for folder in builtin_dirs))
 
     @property
     def assets_dir(self) -> Path:
@@ -124,7 +128,8 @@ class ResourcePolicy:
 
     def _readable(self, path: Path) -> bool:
         resolved = path.resolve()
-        return any(resolved.is_relative_to(folder) for folder in self.readable_dirs)
+        return any(resolved.is_relative_to(folder)
+                   for folder in (*self.readable_dirs, *self.builtin_dirs))
 
     def _host_allowed(self, host: str, port: int | None) -> bool:
         host = host.lower()

@@ -25,7 +25,9 @@ from fieldbrief.archive import read_archives
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
-from fieldbrief.model import ID_PATTERN, LIKELIHOOD_SCALE, Brief, PageSize, TlpLabel, markdown_fields
+from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, Brief, PageSize,
+                              TlpLabel, markdown_fields)
+from fieldbrief.placeholders import placeholders
 from fieldbrief.resources import ResourcePolicy, split_url
 from fieldbrief.verify import Policy, VerificationReport, verify
 
@@ -57,12 +59,17 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
     """Return the brief in ``loaded``, or raise InvalidInput with all of its problems.
 
     References between parts are checked over the loaded data, so that an unknown
-    source id is reported in the same run as the schema's problems.
+    source id is reported in the same run as the schema's problems. A field that still
+    holds a placeholder is reported as such, and only as such.
     """
+    unfinished = _placeholder_problems(loaded)
     try:
         brief = validate_model(loaded, Brief)
     except InvalidInput as error:
-        raise InvalidInput([*error.problems, *_reference_problems(loaded)]) from None
+        raise InvalidInput([*unfinished, *_apart_from(unfinished, error.problems),
+                            *_reference_problems(loaded)]) from None
+    if unfinished:
+        raise InvalidInput(unfinished)
     problems = [*_reference_problems(loaded), *_unused_sources(loaded, brief),
                 *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
                 *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief),
@@ -76,6 +83,19 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
                                      "page_size": brief.page_size or rules.page_size})
     return ValidBrief(brief, loaded, tuple(sorted(p for p in problems if p.severity is Severity.WARNING)),
                       report)
+
+
+def _placeholder_problems(loaded: LoadedFile) -> list[Problem]:
+    return [_at(loaded, path, f"still a placeholder: replace {quoted(mark)}")
+            for path, mark in placeholders(loaded.data)]
+
+
+def _apart_from(unfinished: list[Problem], problems: list[Problem]) -> list[Problem]:
+    """``problems`` about fields that hold no placeholder (nor lie inside one that does)."""
+    fields = [problem.field for problem in unfinished]
+    return [problem for problem in problems
+            if not any(problem.field == field or problem.field.startswith((f"{field}.", f"{field}["))
+                       for field in fields)]
 
 
 def _verification(loaded: LoadedFile, brief: Brief,

@@ -54,6 +54,7 @@ class WorkerSetup:
     pdf_variant: str | None
     with_pdf: bool
     generated_at: datetime
+    with_docx: bool = False  # a Word copy of each brief, where its PDF goes
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ _pdf: Any = None  # a render_pdf.PdfRenderer, made on first use
 def _start(setup: WorkerSetup) -> None:
     global _setup, _html, _pdf
     _setup, _pdf = setup, None
-    _html = HtmlRenderer(setup.project.templates_dir, setup.project.config, setup.project.resources)
+    _html = HtmlRenderer(setup.project.template_dirs, setup.project.config, setup.project.resources)
 
 
 PR_SET_PDEATHSIG = 1
@@ -185,6 +186,8 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
         files[brief_pdf_path(brief.id) if job.published else f"{brief.id}.pdf"] = _render_pdf(valid, raw, job)
+    if _setup.with_docx:
+        files[f"briefs/{brief.id}/{brief.id}.docx" if job.published else f"{brief.id}.docx"] = _render_docx(brief)
     for name, content in render_indicators.render(brief).items():  # beside the PDF's place
         files[f"briefs/{brief.id}/{name}" if job.published else name] = content
     for relative, content in files.items():
@@ -200,12 +203,20 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
     assert _setup is not None and _html is not None
     from fieldbrief.render_pdf import PdfJob, PdfRenderer  # WeasyPrint loads only where PDFs are made
     if _pdf is None:
-        _pdf = PdfRenderer(_setup.project.styles_dir, _setup.project.resources, _setup.pdf_variant)
+        _pdf = PdfRenderer(_setup.project.style_dirs, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
         html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw))
+
+
+def _render_docx(brief: Brief) -> bytes:
+    assert _setup is not None
+    from fieldbrief.render_docx import render_docx  # python-docx loads only where Word files are made
+    image = _setup.project.resources.image(brief.map.image) if brief.map else None
+    return render_docx(brief, _setup.generated_at,
+                       image.local_file.read_bytes() if image and image.local_file else None)
 
 
 def _attachment_name(path: Path, brief_id: str) -> str:
