@@ -68,6 +68,8 @@ def _quoted(project: TmpProject, text: str, archive_text: str | bytes,
 MALI_PHRASES_AND_FIGURES = [
     "briefs/mali-jnim-attacks.yaml: phrase \"neutralizing over 80 militants\" (bluf[1]): verified "
     "(archive of 'rtw-article', line 6)",
+    "briefs/mali-jnim-attacks.yaml: phrase \"reportedly neutralizing over 80 militan…\" (summary): "
+    "verified (archive of 'rtw-article', line 6)",
     "briefs/mali-jnim-attacks.yaml: phrase \"coordinated and high quality\" (summary): verified "
     "(archive of 'rtw-article', line 10)",
     "briefs/mali-jnim-attacks.yaml: phrase \"further north near the Mauritania front…\" "
@@ -78,7 +80,7 @@ MALI_PHRASES_AND_FIGURES = [
     "verified (archive of 'rtw-article', line 10)",
     "briefs/mali-jnim-attacks.yaml: phrase \"a day earlier\" (sources[0].notes): verified "
     "(archive of 'rtw-article', line 10)",
-    "briefs/mali-jnim-attacks.yaml: figure 1 '80+' (militants killed (\"neutralized\") in the…): "
+    "briefs/mali-jnim-attacks.yaml: figure 1 '80+' (militants the military says it neutrali…): "
     "verified (archive of 'rtw-article', line 6)",
     "briefs/mali-jnim-attacks.yaml: figure 2 '3' (army barracks seized): verified "
     "(archive of 'rtw-article', line 7)",
@@ -101,8 +103,8 @@ def test_every_quote_of_the_mali_brief_verifies_in_the_audit_report(project: Tmp
         "(archive of 'rtw-article', line 8)",
         "briefs/mali-jnim-attacks.yaml: quote 2 (JNIM): verified (archive of 'rtw-article', line 10)",
         *MALI_PHRASES_AND_FIGURES,
-        "verification: 2 quotes (2 verified, 0 not found, 0 no archive); 6 quoted phrases "
-        "(6 verified, 0 not found, 0 no archive); 4 figures (4 verified, 0 not found, 0 no archive)",
+        "verification: 2 quotes (2 verified, 0 not found, 0 no archive); 7 quoted phrases "
+        "(7 verified, 0 not found, 0 no archive); 4 figures (4 verified, 0 not found, 0 no archive)",
         "1 brief valid",
     ]
 
