@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,6 +24,8 @@ from fieldbrief.model import Brief
 ARCHIVE_DIR = "sources"
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
+MEDIA_TYPES = (((".txt", ".text"), "text/plain"), ((".md", ".markdown"), "text/markdown"),
+               (HTML_SUFFIXES, "text/html"), ((".pdf",), "application/pdf"))
 BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
                     "blockquote", "section", "article", "header", "footer", "pre", "figcaption"})
 """HTML elements that end a line of text: a quote never runs across two of them unseen."""
@@ -36,6 +38,14 @@ class Archive:
     source_id: str
     text: str
     sha256: str  # of the file's bytes, as the reader can check them
+    reference: str  # the file as the brief names it: sources/article.txt
+    raw: bytes = field(repr=False)  # the file's bytes, as a PDF/A attaches them
+
+    @property
+    def media_type(self) -> str:
+        """The MIME type of the file (its suffix was checked when it was read)."""
+        suffix = Path(self.reference).suffix.lower()
+        return next(kind for suffixes, kind in MEDIA_TYPES if suffix in suffixes)
 
 
 def archive_file(root: Path, reference: str) -> Path:
@@ -81,7 +91,7 @@ def read_archive(source_id: str, root: Path, reference: str, max_bytes: int) -> 
     if not text.strip():
         raise _refused(f"{quoted(reference)} holds no text (a scanned PDF without a text layer?); "
                        "archive the source's text")
-    return Archive(source_id, text, hashlib.sha256(raw).hexdigest())
+    return Archive(source_id, text, hashlib.sha256(raw).hexdigest(), reference, raw)
 
 
 def _text_of(reference: str, raw: bytes) -> str:

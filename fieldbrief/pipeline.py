@@ -433,7 +433,7 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
     base = digest(__version__, config, str(project.root.resolve()))
-    brief_templates = html.templates_digest("brief.html")
+    brief_templates = html.templates_digest("brief.html", "archive.html")
     print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
     page = digest(base, brief_templates, str(options.pdf))
     pdf = digest(base, brief_templates, print_styles, fonts_digest(), str(options.pdf_variant),

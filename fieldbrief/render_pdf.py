@@ -11,19 +11,21 @@ render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
-brief's YAML source as an attachment; ``pdf/ua-1`` an accessible one. Dates in
+brief's YAML source as an attachment, and beside it the archived text of each source
+that has one (its original file, with its MIME type and the relationship Source); ``pdf/ua-1`` an accessible one. Dates in
 the PDF come from the caller, so a fixed date gives byte-identical files.
 """
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 from weasyprint import CSS, HTML, Attachment
@@ -31,6 +33,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from fieldbrief.archive import Archive
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
 from fieldbrief.model import PageSize, PdfVariant
@@ -50,6 +53,7 @@ class PdfJob:
     generated_at: datetime
     source_name: str  # file name of the attached YAML source
     source: bytes
+    archives: tuple[Archive, ...] = ()  # attached beside the source in a PDF/A-3b
 
 
 class PolicyFetcher(URLFetcher):
@@ -173,5 +177,27 @@ class PdfRenderer:
             options["attachments"] = [Attachment(
                 file_obj=io.BytesIO(job.source), name=job.source_name,
                 description="The brief's YAML source", relationship="Source",
-                created=job.generated_at, modified=job.generated_at)]
+                created=job.generated_at, modified=job.generated_at), *_archive_attachments(job)]
         return options
+
+
+def _archive_attachments(job: PdfJob) -> Iterator[Attachment]:
+    """Each archive the brief's quotes are checked against, once, under its own file
+    name (made unique: two folders of sources/ may hold one name), with its MIME type
+    (given as a data: URL, the one way WeasyPrint takes a type that is not guessed)."""
+    names = {job.source_name}
+    for archive in {archive.reference: archive for archive in job.archives}.values():
+        name = _unique_name(archive, names)
+        names.add(name)
+        data = base64.b64encode(archive.raw).decode("ascii")
+        yield Attachment(url=f"data:{archive.media_type};base64,{data}", name=name,
+                         description=f"Archived copy of source '{archive.source_id}' "
+                                     f"(SHA-256 {archive.sha256})",
+                         relationship="Source", created=job.generated_at, modified=job.generated_at)
+
+
+def _unique_name(archive: Archive, taken: set[str]) -> str:
+    name = PurePosixPath(archive.reference).name
+    if not name.isprintable() or not name:
+        name = f"{archive.source_id}{PurePosixPath(archive.reference).suffix.lower()}"
+    return name if name not in taken else f"{archive.source_id}-{name}"

@@ -35,6 +35,7 @@ from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief import render_indicators
+from fieldbrief.render_archive import archive_pages
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
@@ -179,7 +180,9 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
             brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
-        files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
+        files[brief_json_path(brief.id)] = brief_json(brief, {  # the site only: never restricted
+            source_id: note.sha256 for source_id, note in valid.verification.archives.items()})
+        files.update(archive_pages(_html, brief, valid.archives, valid.verification))
         image = _setup.project.resources.image(brief.map.image) if brief.map else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
@@ -205,7 +208,9 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
         html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
-        source_name=_attachment_name(job.checked.path, brief.id), source=raw))
+        source_name=_attachment_name(job.checked.path, brief.id), source=raw,
+        archives=tuple(valid.archives[source.id] for source in brief.sources
+                       if source.id in valid.archives)))
 
 
 def _attachment_name(path: Path, brief_id: str) -> str:
