@@ -131,9 +131,8 @@ class HtmlRenderer:
                map_src: str | None, with_pdf: bool, verification: VerificationReport) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         verification=verification, archive_pages={} if for_print else {
-                             source.id: archive_page_path(brief.id, source.id).removeprefix(f"briefs/{brief.id}/")
-                             for source in published_archives(brief, verification.archives)},
+                         verification=verification,
+                         archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
@@ -168,6 +167,14 @@ class HtmlRenderer:
 
 def _stylesheets(root: str) -> list[Stylesheet]:
     return [Stylesheet(f"{root}assets/{name}", media) for name, media in SCREEN_STYLESHEETS]
+
+
+def _archive_links(brief: Brief, verification: VerificationReport) -> dict[str, str]:
+    """The published archive page of each source that has one, relative to the brief page
+    (the PDF links none: it stands alone)."""
+    folder = f"briefs/{brief.id}/"
+    return {source.id: archive_page_path(brief.id, source.id).removeprefix(folder)
+            for source in published_archives(brief, verification.archives)}
 
 
 def _sections(brief: Brief) -> list[tuple[str, str]]:
