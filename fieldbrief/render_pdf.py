@@ -11,8 +11,8 @@ render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
-brief's YAML source as an attachment, and beside it the archive of each source that
-has one (its original file, with its MIME type and the relationship Source);
+brief's YAML source as an attachment, and beside it the archives it is given (their
+original files, with their MIME types and the relationship Source);
 ``pdf/ua-1`` an accessible one. Dates in the PDF come from the caller, so a fixed
 date gives byte-identical files.
 """

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fieldbrief.archive import archive_references
+from fieldbrief.archive import Archive, archive_references
 from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
 from fieldbrief.incremental import content_digest
@@ -209,8 +209,15 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw,
-        archives=tuple(valid.archives[source.id] for source in brief.sources
-                       if source.id in valid.archives)))
+        archives=_attached_archives(valid, job.published)))
+
+
+def _attached_archives(valid: ValidBrief, published: bool) -> tuple[Archive, ...]:
+    """The archives a PDF/A-3b carries: on the site, only those whose source allows
+    publishing them (an archive never reaches the site otherwise); in the restricted
+    folder, which is shared only with the brief's recipients, all of them."""
+    return tuple(valid.archives[source.id] for source in valid.brief.sources
+                 if source.id in valid.archives and (source.publish_archive or not published))
 
 
 def _attachment_name(path: Path, brief_id: str) -> str:

@@ -1,7 +1,8 @@
 """Archives published with the source's permission (``publish_archive: true``): a page of
 the site showing the archived text, escaped, with each verified quote highlighted and
 linked both ways; never published otherwise, never for a brief the site may not carry.
-Also: archives attached to the PDF/A-3b, and their SHA-256 in the JSON export."""
+Also: archives attached to the PDF/A-3b (on the site only those allowed to be published),
+and their SHA-256 in the JSON export."""
 
 from __future__ import annotations
 
@@ -254,7 +255,7 @@ def test_pieces_keep_the_text_and_mark_exactly_the_quotes(text: str, raw: list[t
     ("paper.txt", "/text/plain"), ("paper.md", "/text/markdown"), ("paper.html", "/text/html")])
 def test_pdf_a_3b_attaches_each_archive_beside_the_yaml(project: TmpProject, name: str,
                                                         media_type: str) -> None:
-    source = _bridge(project, ARTICLE, name=name, publish=False)
+    source = _bridge(project, ARTICLE, name=name)
     assert project.run("--pdf-variant", "pdf/a-3b").code == 0
     reader = PdfReader(project.root / "site/briefs/bridge/bridge.pdf")
     assert reader.attachments == {"bridge.yaml": [source.read_bytes()], name: [ARTICLE.encode()]}
@@ -264,7 +265,7 @@ def test_pdf_a_3b_attaches_each_archive_beside_the_yaml(project: TmpProject, nam
 
 
 def test_pdf_a_3b_attaches_a_pdf_archive_as_a_pdf(project: TmpProject) -> None:
-    _bridge(project, publish=False)  # a PDF with a text layer: the brief's own, as first built
+    _bridge(project)  # a PDF with a text layer: the brief's own, as first built
     assert project.run().code == 0
     pdf = (project.root / "site/briefs/bridge/bridge.pdf").read_bytes()
     (project.root / "sources/paper.pdf").write_bytes(pdf)
@@ -275,6 +276,21 @@ def test_pdf_a_3b_attaches_a_pdf_archive_as_a_pdf(project: TmpProject) -> None:
     assert reader.attachments["paper.pdf"] == [pdf]
     specs = {spec.get_object()["/F"]: spec.get_object() for spec in reader.trailer["/Root"]["/AF"]}
     assert specs["paper.pdf"]["/EF"]["/F"].get_object()["/Subtype"] == "/application/pdf"
+
+
+def test_a_pdf_a_3b_on_the_site_attaches_only_archives_allowed_to_be_published(
+        project: TmpProject) -> None:
+    source = _bridge(project, publish=False)
+    assert project.run("--pdf-variant", "pdf/a-3b").code == 0
+    reader = PdfReader(project.root / "site/briefs/bridge/bridge.pdf")
+    assert reader.attachments == {"bridge.yaml": [source.read_bytes()]}
+
+
+def test_a_restricted_pdf_a_3b_attaches_every_archive(project: TmpProject) -> None:
+    source = _bridge(project, publish=False, tlp="TLP:AMBER")
+    assert project.run("--pdf-variant", "pdf/a-3b").code == 0
+    reader = PdfReader(project.root / "restricted/bridge.pdf")
+    assert reader.attachments == {"bridge.yaml": [source.read_bytes()], "paper.txt": [ARTICLE.encode()]}
 
 
 @pytest.mark.parametrize("variant", [[], ["--pdf-variant", "pdf/ua-1"]])
