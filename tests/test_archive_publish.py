@@ -13,13 +13,17 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from hypothesis import given
+import yaml
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from conftest import REPO, TmpProject
+from fieldbrief.archive import Archive
+from fieldbrief.model import Brief
 from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.render_archive import pieces
+from fieldbrief.verify import quote_words, verify
 
 ARTICLE = ('The minister spoke at noon.\nShe said: "We will rebuild the\nbridge by spring," '
            'and left.\nLater: "Nobody will be forgotten."\n')
@@ -224,6 +228,27 @@ def test_the_page_follows_its_archive_and_goes_when_publishing_stops(project: Tm
 
 
 # --- highlights: overlapping and coinciding quotes ----------------------------------------
+
+@settings(max_examples=150, deadline=None)
+@given(words=st.lists(st.text(st.characters(categories=("L", "N")), min_size=1, max_size=8),
+                      min_size=1, max_size=10),
+       gaps=st.lists(st.sampled_from([" ", "  ", "\n", " \n ", "\t", "\u00a0", "\r\n"]),
+                     min_size=10, max_size=10),
+       before=st.text(st.sampled_from("ab \n"), max_size=12))
+def test_a_verified_quote_span_is_exactly_its_words_in_the_archive(words: list[str], gaps: list[str],
+                                                                   before: str) -> None:
+    wrapped = "".join(word + gap for word, gap in zip(words, gaps))
+    text = before + ' "' + wrapped + '" after'
+    brief = Brief.model_validate(yaml.safe_load(BRIEF.format(
+        id="bridge", tlp="TLP:CLEAR", archive="paper.txt", publish="")) | {"quotes": [
+            {"text": " ".join(words), "speaker": "Minister", "language": "en", "source": "paper"}]})
+    archive = Archive("paper", text, "0" * 64, "sources/paper.txt", text.encode())
+    check = verify(brief, {"paper": archive}, "warn").quotes[0]
+    assert check.status == "verified" and check.span is not None
+    start, end = check.span
+    assert quote_words(text[start:end]) == quote_words(" ".join(words))
+    assert text[start] == words[0][0] and text[end - 1] == words[-1][-1]
+
 
 def test_overlapping_and_coinciding_quotes_are_each_highlighted_and_anchored() -> None:
     cut = list(pieces("abcdefgh", {1: (1, 5), 2: (3, 7), 3: (3, 7)}))
