@@ -218,13 +218,23 @@ def test_the_gate_refuses_an_archive_page_the_site_may_not_carry(tmp_path: Path)
 def test_the_page_follows_its_archive_and_goes_when_publishing_stops(project: TmpProject) -> None:
     brief = _bridge(project)
     assert project.run("--no-pdf").code == 0
+    _bridge(project, tlp="TLP:CLEAR", brief_id="other", publish=False)  # another brief changes
+    assert _rendered(project) == ["briefs/other.yaml"]
+    assert (project.root / PAGE).is_file(), "kept with its unchanged brief"
     (project.root / "sources/paper.txt").write_text("Update. " + ARTICLE)
-    assert project.run("--no-pdf").out.splitlines()[-1].startswith("built 1 brief")
+    assert _rendered(project) == ["briefs/bridge.yaml", "briefs/other.yaml"]  # both cite it
     assert _text((project.root / PAGE).read_text()).startswith("Update. The minister")
     brief.write_text(brief.read_text().replace(PUBLISH, ""))
     assert project.run("--no-pdf").code == 0
     assert not (project.root / PAGE).exists()
     assert "sources/paper.html" not in (project.root / "site/briefs/bridge/index.html").read_text()
+
+
+def _rendered(project: TmpProject) -> list[str]:
+    """The briefs a build renders (the others are kept as they were)."""
+    result = project.run("--no-pdf", "-j", "1")
+    assert result.code == 0, result.err
+    return [line.split()[1] for line in result.out.splitlines() if line.startswith("rendered ")]
 
 
 # --- highlights: overlapping and coinciding quotes ----------------------------------------
