@@ -4,12 +4,14 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: build test check serve system-deps browser-deps clean
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+
+.PHONY: build test check serve system-deps browser-deps validator-deps clean
 
 build: $(STAMP)
 	$(PY) build.py
 
-test: $(STAMP) browser-deps
+test: $(STAMP) browser-deps $(VNU_JAR)
 	$(PY) -m pytest
 
 serve: $(STAMP)
@@ -28,10 +30,20 @@ system-deps:
 browser-deps:
 	@sh scripts/system-deps.sh --browser
 
+# Java (Debian's) and npm, then the W3C Nu HTML checker at the version package-lock.json
+# pins, into node_modules/ (its install script, which would fetch a Java of its own, is
+# not run).
+validator-deps:
+	@sh scripts/system-deps.sh --validators
+
+$(VNU_JAR): package.json package-lock.json | validator-deps
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(STAMP): requirements.txt | system-deps
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
 clean:
-	rm -rf $(VENV) site
+	rm -rf $(VENV) site node_modules

@@ -26,6 +26,7 @@ TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 MEDIA_TYPES = (((".txt", ".text"), "text/plain"), ((".md", ".markdown"), "text/markdown"),
                (HTML_SUFFIXES, "text/html"), ((".pdf",), "application/pdf"))
+"""The media type of each kind of archive, by file name ending (as a PDF/A attaches it)."""
 BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
                     "blockquote", "section", "article", "header", "footer", "pre", "figcaption"})
 """HTML elements that end a line of text: a quote never runs across two of them unseen."""
@@ -40,12 +41,6 @@ class Archive:
     sha256: str  # of the file's bytes, as the reader can check them
     reference: str  # the file as the brief names it: sources/article.txt
     raw: bytes = field(repr=False)  # the file's bytes, as a PDF/A attaches them
-
-    @property
-    def media_type(self) -> str:
-        """The MIME type of the file (its suffix was checked when it was read)."""
-        suffix = Path(self.reference).suffix.lower()
-        return next(kind for suffixes, kind in MEDIA_TYPES if suffix in suffixes)
 
 
 def archive_file(root: Path, reference: str) -> Path:

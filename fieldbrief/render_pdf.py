@@ -10,31 +10,37 @@ image inside an SVG that did not load; any error it logs during a render fails t
 render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
-Output is tagged PDF by default. ``pdf/a-3b`` gives an archival PDF carrying the
-brief's YAML source as an attachment, and beside it the archives it is given (their
-original files, with their MIME types and the relationship Source);
-``pdf/ua-1`` an accessible one. Dates in the PDF come from the caller, so a fixed
-date gives byte-identical files.
+Output is tagged PDF in every variant. ``pdf/a-3b`` gives an archival PDF carrying
+the brief's YAML source as an attachment, and beside it the archives it is given
+(their original files, with the relationship Source); ``pdf/ua-1`` an accessible
+one. Dates in the PDF come from the caller, so a fixed date gives byte-identical files.
+
+WeasyPrint's output is finished (:func:`finish_pdf`, through its ``finisher`` hook,
+before the file is written) where it falls short of PDF/UA-1 and ISO 32000-1: link
+annotations get the link's own words as their description, the structure tree gets
+the ``/IDTree`` its table headers' IDs require, and an attachment gets its media type.
 """
 
 from __future__ import annotations
 
-import base64
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
+from xml.etree.ElementTree import Element
 
+import pydyf
 from weasyprint import CSS, HTML, Attachment
 from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
-from fieldbrief.archive import Archive
+from fieldbrief.archive import MEDIA_TYPES as ARCHIVE_MEDIA_TYPES, Archive
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
 from fieldbrief.model import PageSize, PdfVariant
@@ -42,6 +48,11 @@ from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
 WEASYPRINT_LOG = logging.getLogger("weasyprint")
+MEDIA_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml",
+               **{suffix: kind for suffixes, kind in ARCHIVE_MEDIA_TYPES for suffix in suffixes}}
+"""Media types of attachments by file name ending, where WeasyPrint's guess (Python's
+mimetypes, which knows no YAML before 3.13, and Markdown only from the system's
+mime.types) would say application/octet-stream."""
 
 
 @dataclass(frozen=True)
@@ -133,7 +144,7 @@ class PdfRenderer:
     def render(self, job: PdfJob) -> bytes:
         """The brief's PDF; BuildFailed naming the brief if anything in it failed to load."""
         with self._guarded(job.label) as fetcher:
-            return self._html(job, fetcher).write_pdf(**self._options(job))
+            return self._html(job, fetcher).write_pdf(finisher=finish_pdf, **self._options(job))
 
     def layout(self, job: PdfJob) -> Document:
         """The brief laid out in pages, as :meth:`render` would write them."""
@@ -145,7 +156,7 @@ class PdfRenderer:
 
     def _options(self, job: PdfJob) -> dict[str, object]:
         return {"stylesheets": [*self.stylesheets, self.page_sizes[job.page_size]],
-                "font_config": self.font_config, **self._variant_options(job)}
+                "font_config": self.font_config, "pdf_tags": True, **self._variant_options(job)}
 
     @contextmanager
     def _guarded(self, label: str) -> Iterator[PolicyFetcher]:
@@ -172,7 +183,7 @@ class PdfRenderer:
         """Options of the chosen variant; every variant copies the page's custom <meta>
         (the handling label and status the publishing gate reads) into the PDF."""
         if self.variant is None:
-            return {"pdf_tags": True, "custom_metadata": True}
+            return {"custom_metadata": True}
         options: dict[str, object] = {"pdf_variant": self.variant, "custom_metadata": True}
         if self.variant == "pdf/a-3b":
             options["attachments"] = [Attachment(
@@ -182,16 +193,68 @@ class PdfRenderer:
         return options
 
 
+def finish_pdf(document: Document, pdf: pydyf.PDF) -> None:
+    """WeasyPrint's ``finisher``: completes the PDF before it is written (see the module
+    docstring)."""
+    _describe_links(document)
+    _add_id_tree(pdf)
+    _name_media_types(pdf)
+
+
+def _describe_links(document: Document) -> None:
+    """Gives each link annotation the words a reader hears for the link (PDF/UA-1 7.18.5);
+    WeasyPrint writes the bare target there, a fragment id or a URL."""
+    for page in document.pages:
+        for _type, _target, _rectangle, box in page.links:
+            annotation = getattr(box, "link_annotation", None)  # None: a link that was dropped
+            if annotation is not None and (description := link_description(box.element)):
+                annotation["Contents"] = pydyf.String(description)
+
+
+def link_description(element: Element) -> str:
+    """A link's accessible name (its aria-label, else its text), followed by its title
+    where that says more; "" for a link with neither."""
+    name = element.get("aria-label") or " ".join("".join(element.itertext()).split())
+    title = element.get("title", "")
+    return f"{name} — {title}" if name and title and title != name else name or title
+
+
+def _add_id_tree(pdf: pydyf.PDF) -> None:
+    """Adds the ``/IDTree`` that ISO 32000-1 (Table 322) requires once structure elements
+    carry an ``/ID``, as WeasyPrint gives every table header cell for its cells'
+    ``/Headers``, without the tree."""
+    elements = [item for item in pdf.objects if isinstance(item, pydyf.Dictionary)
+                and item.get("Type") == "/StructElem" and "ID" in item]
+    roots = [item for item in pdf.objects if isinstance(item, pydyf.Dictionary)
+             and item.get("Type") == "/StructTreeRoot"]
+    if not elements or not roots:
+        return
+    names = pydyf.Array()
+    for element in sorted(elements, key=lambda item: str(item["ID"].string).encode()):
+        names.extend([element["ID"], element.reference])
+    roots[0]["IDTree"] = pydyf.Dictionary({"Names": names})
+
+
+def _name_media_types(pdf: pydyf.PDF) -> None:
+    """Sets an attachment's media type from :data:`MEDIA_TYPES` by its file name."""
+    for item in pdf.objects:
+        if not isinstance(item, pydyf.Dictionary) or item.get("Type") != "/Filespec":
+            continue
+        media_type = MEDIA_TYPES.get(Path(str(item["UF"].string)).suffix.lower())
+        reference = re.fullmatch(rb"(\d+) 0 R", item["EF"]["F"])
+        if media_type and reference:
+            stream = pdf.objects[int(reference.group(1))]
+            stream.extra["Subtype"] = "/" + media_type.replace("/", "#2f")
+
+
 def _archive_attachments(job: PdfJob) -> Iterator[Attachment]:
-    """Each archive the brief's quotes are checked against, once, under its own file
-    name (made unique: two folders of sources/ may hold one name), with its MIME type
-    (given as a data: URL, the one way WeasyPrint takes a type that is not guessed)."""
+    """Each archive given, once, under its own file name (made unique: two folders of
+    sources/ may hold one name; its suffix kept, which gives its media type)."""
     names = {job.source_name}
     for archive in {archive.reference: archive for archive in job.archives}.values():
         name = _unique_name(archive, names)
         names.add(name)
-        data = base64.b64encode(archive.raw).decode("ascii")
-        yield Attachment(url=f"data:{archive.media_type};base64,{data}", name=name,
+        yield Attachment(file_obj=io.BytesIO(archive.raw), name=name,
                          description=f"Archived copy of source '{archive.source_id}' "
                                      f"(SHA-256 {archive.sha256})",
                          relationship="Source", created=job.generated_at, modified=job.generated_at)
