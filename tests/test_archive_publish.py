@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pypdf import PdfReader
 
 from conftest import REPO, TmpProject
+from test_conformance import attachment_problems
 from fieldbrief.archive import Archive
 from fieldbrief.model import Brief
 from fieldbrief.policy import PublishingPolicy, gate
@@ -297,6 +298,7 @@ def test_pdf_a_3b_attaches_each_archive_beside_the_yaml(project: TmpProject, nam
     specs = {spec.get_object()["/F"]: spec.get_object() for spec in reader.trailer["/Root"]["/AF"]}
     assert specs[name]["/AFRelationship"] == "/Source"
     assert specs[name]["/EF"]["/F"].get_object()["/Subtype"] == media_type
+    assert attachment_problems(reader) == []
 
 
 def test_pdf_a_3b_attaches_a_pdf_archive_as_a_pdf(project: TmpProject) -> None:
