@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -24,6 +24,9 @@ from fieldbrief.model import Brief
 ARCHIVE_DIR = "sources"
 TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
+MEDIA_TYPES = (((".txt", ".text"), "text/plain"), ((".md", ".markdown"), "text/markdown"),
+               (HTML_SUFFIXES, "text/html"), ((".pdf",), "application/pdf"))
+"""The media type of each kind of archive, by file name ending (as a PDF/A attaches it)."""
 BLOCKS = frozenset({"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6",
                     "blockquote", "section", "article", "header", "footer", "pre", "figcaption"})
 """HTML elements that end a line of text: a quote never runs across two of them unseen."""
@@ -36,6 +39,8 @@ class Archive:
     source_id: str
     text: str
     sha256: str  # of the file's bytes, as the reader can check them
+    reference: str  # the file as the brief names it: sources/article.txt
+    raw: bytes = field(repr=False)  # the file's bytes, as a PDF/A attaches them
 
 
 def archive_file(root: Path, reference: str) -> Path:
@@ -81,7 +86,7 @@ def read_archive(source_id: str, root: Path, reference: str, max_bytes: int) -> 
     if not text.strip():
         raise _refused(f"{quoted(reference)} holds no text (a scanned PDF without a text layer?); "
                        "archive the source's text")
-    return Archive(source_id, text, hashlib.sha256(raw).hexdigest())
+    return Archive(source_id, text, hashlib.sha256(raw).hexdigest(), reference, raw)
 
 
 def _text_of(reference: str, raw: bytes) -> str:

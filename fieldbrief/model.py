@@ -672,11 +672,25 @@ class Source(Strict):
     via: Id | None = Field(None, description="id of the source that reports this one")
     archive: Text | None = Field(None, description=(
         "the source's text as obtained: a file under the project's sources/ folder "
-        "(plain text, Markdown, HTML or PDF), e.g. sources/article.txt; never published"))
+        "(plain text, Markdown, HTML or PDF), e.g. sources/article.txt; published only "
+        "with 'publish_archive: true'"))
     archived: DateOrTime | None = Field(None, description="when the archived copy was made")
+    publish_archive: bool = Field(False, description=(
+        "publish the archived text as a page of the site, with the verified quotes "
+        "highlighted; only with the permission of the source's owner (archives are often "
+        "copyrighted)"))
     reliability: Reliability
     credibility: Credibility
     notes: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _archive_to_publish(self) -> Source:
+        if self.publish_archive and self.archive is None:
+            raise ValidationError.from_exception_data("Source", [InitErrorDetails(
+                type=PydanticCustomError("archive_to_publish", "there is no archive to publish: "
+                                         "add 'archive: sources/<file>' or remove this field"),
+                loc=("publish_archive",), input=True)])
+        return self
 
     @property
     def grade(self) -> str:

@@ -433,7 +433,7 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
     base = digest(__version__, config, str(project.root.resolve()), str(options.docx))
-    brief_templates = html.templates_digest("brief.html")
+    brief_templates = html.templates_digest("brief.html", "archive.html")
     sheets = project.stylesheets()
     print_styles = files_digest([sheets["shared.css"], sheets["print.css"]])
     page = digest(base, brief_templates, str(options.pdf))

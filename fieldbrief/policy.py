@@ -13,7 +13,9 @@ the category and content status of a Word file's core properties, with every lab
 headers and footers show) and refuses the whole site if one may not be published there.
 A brief page, PDF, JSON or Word file without its markers is refused too: the gate fails safe. Indicator exports are gated
 the same way, by the label they carry themselves (the TLP 2.0 marking of a STIX bundle,
-the first column of a CSV), and only beside a brief page.
+the first column of a CSV), and only beside a brief page. A brief's ``sources/`` folder
+holds only the pages of its published archives, each carrying the brief's markers like
+the brief page: any other file there (an archive copied as it is) is refused.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ TLP_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 """The STIX extension those marking definitions use (stix2 itself knows only TLP 1.0)."""
 STIX_LABELS = {marking: label for label, marking in STIX_TLP_MARKINGS.items()}
 EXPORT_PLACE = re.compile(r"^briefs/[^/]+/[^/]+$")
+ARCHIVE_PLACE = re.compile(r"^briefs/[^/]+/sources/")
 SLUG_LABELS = {label.removeprefix("TLP:").lower().replace("+", "-"): label for label in LABELS}
 """CSS class suffix of each label, as the templates write it (tlp-amber-strict)."""
 
@@ -88,6 +91,9 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
             reason = _export_refusal(relative, path.read_bytes(), policy)
         elif path.suffix == ".json" and relative.startswith("briefs/"):
             reason = _json_refusal(path.read_bytes(), policy)
+        elif ARCHIVE_PLACE.match(relative) and path.is_file():
+            reason = ("it is a file in a brief's sources/ folder that is not an archive page "
+                      "(an archive is published only as a page carrying its brief's label)")
         else:
             continue
         if reason:

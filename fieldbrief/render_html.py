@@ -9,7 +9,7 @@ pure: no files are written here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
 from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
-                              PartialDate, Period)
+                              PartialDate, Period, Source)
 from fieldbrief.render_indicators import TYPE_NAMES, defang, export_names
 from fieldbrief.resources import ResourcePolicy
 from fieldbrief.verify import VerificationReport
@@ -51,6 +51,18 @@ class ListEntry:
 def brief_page_path(brief_id: str) -> str:
     """Where a brief's page lives inside the site, relative to the site root."""
     return f"briefs/{brief_id}/index.html"
+
+
+def archive_page_path(brief_id: str, source_id: str) -> str:
+    """Where the published archive of a brief's source lives (ids are checked to be
+    lowercase letters, digits and hyphens, so they are safe in a path)."""
+    return f"briefs/{brief_id}/sources/{source_id}.html"
+
+
+def published_archives(brief: Brief, archived: Collection[str]) -> list[Source]:
+    """The sources whose archive is published: those that ask for it and whose archive
+    was read (``archived``: ids of the sources with an archive)."""
+    return [source for source in brief.sources if source.publish_archive and source.id in archived]
 
 
 def brief_pdf_path(brief_id: str) -> str:
@@ -123,6 +135,7 @@ class HtmlRenderer:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
                          verification=verification,
+                         archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
@@ -157,6 +170,14 @@ class HtmlRenderer:
 
 def _stylesheets(root: str) -> list[Stylesheet]:
     return [Stylesheet(f"{root}assets/{name}", media) for name, media in SCREEN_STYLESHEETS]
+
+
+def _archive_links(brief: Brief, verification: VerificationReport) -> dict[str, str]:
+    """The published archive page of each source that has one, relative to the brief page
+    (the PDF links none: it stands alone)."""
+    folder = f"briefs/{brief.id}/"
+    return {source.id: archive_page_path(brief.id, source.id).removeprefix(folder)
+            for source in published_archives(brief, verification.archives)}
 
 
 def _sections(brief: Brief) -> list[tuple[str, str]]:

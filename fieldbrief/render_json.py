@@ -13,6 +13,8 @@ Rendering is pure: nothing is written here.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -85,6 +87,8 @@ class ExportStatement(Statement):
 class ExportSource(Source):
     number: int = Field(ge=1, description="the source's number in the brief, [n] on the page")
     via: Citation | None = Field(None, description="the source that reports this one")
+    archive_sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$", description=(
+        "SHA-256 of the archived file's bytes, when an archive was kept (as the source note shows it)"))
 
 
 class BriefExport(Brief):
@@ -103,14 +107,15 @@ class BriefExport(Brief):
     sources: list[ExportSource] = Field(description="numbered in the order given")
 
 
-def brief_json(brief: Brief) -> bytes:
-    """The brief's data export, as UTF-8 JSON text."""
-    data = export(brief).model_dump(mode="json", exclude_none=True)
+def brief_json(brief: Brief, archive_digests: Mapping[str, str] = MappingProxyType({})) -> bytes:
+    """The brief's data export, as UTF-8 JSON text (``archive_digests``: the SHA-256 of
+    each source's archive, by source id)."""
+    data = export(brief, archive_digests).model_dump(mode="json", exclude_none=True)
     ordered = {"format_version": data.pop("format_version"), **data}
     return (json.dumps(ordered, ensure_ascii=False, indent=2) + "\n").encode()
 
 
-def export(brief: Brief) -> BriefExport:
+def export(brief: Brief, archive_digests: Mapping[str, str] = MappingProxyType({})) -> BriefExport:
     """The brief with its references resolved (built from values already validated)."""
     numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
     actors = {actor.id: actor.name for actor in brief.actors}
@@ -140,7 +145,8 @@ def export(brief: Brief) -> BriefExport:
     ], assessment=[_as(ExportStatement, item, sources=cite(item.sources)) for item in brief.assessment],
         outlook=[_as(ExportStatement, item, sources=cite(item.sources)) for item in brief.outlook],
         sources=[_as(ExportSource, source, number=numbers[source.id],
-                     via=cite([source.via])[0] if source.via else None) for source in brief.sources])
+                     via=cite([source.via])[0] if source.via else None,
+                     archive_sha256=archive_digests.get(source.id)) for source in brief.sources])
 
 
 ExportT = TypeVar("ExportT", bound=BaseModel)

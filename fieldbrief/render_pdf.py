@@ -11,8 +11,9 @@ render too, so a PDF never ships without its map. One renderer holds one
 font configuration and the parsed print stylesheets for all the briefs it renders.
 
 Output is tagged PDF in every variant. ``pdf/a-3b`` gives an archival PDF carrying
-the brief's YAML source as an attachment; ``pdf/ua-1`` an accessible one. Dates in
-the PDF come from the caller, so a fixed date gives byte-identical files.
+the brief's YAML source as an attachment, and beside it the archives it is given
+(their original files, with the relationship Source); ``pdf/ua-1`` an accessible
+one. Dates in the PDF come from the caller, so a fixed date gives byte-identical files.
 
 WeasyPrint's output is finished (:func:`finish_pdf`, through its ``finisher`` hook,
 before the file is written) where it falls short of PDF/UA-1 and ISO 32000-1: link
@@ -29,7 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -39,6 +40,7 @@ from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from fieldbrief.archive import MEDIA_TYPES as ARCHIVE_MEDIA_TYPES, Archive
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
 from fieldbrief.model import PageSize, PdfVariant
@@ -47,9 +49,11 @@ from fieldbrief.resources import ResourcePolicy
 
 PRINT_STYLESHEETS = ("shared.css", "print.css")
 WEASYPRINT_LOG = logging.getLogger("weasyprint")
-MEDIA_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml"}
+MEDIA_TYPES = {".yaml": "application/yaml", ".yml": "application/yaml",
+               **{suffix: kind for suffixes, kind in ARCHIVE_MEDIA_TYPES for suffix in suffixes}}
 """Media types of attachments by file name ending, where WeasyPrint's guess (Python's
-mimetypes, which knows no YAML before 3.13) would say application/octet-stream."""
+mimetypes, which knows no YAML before 3.13, and Markdown only from the system's
+mime.types) would say application/octet-stream."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class PdfJob:
     generated_at: datetime
     source_name: str  # file name of the attached YAML source
     source: bytes
+    archives: tuple[Archive, ...] = ()  # attached beside the source in a PDF/A-3b
 
 
 class PolicyFetcher(URLFetcher):
@@ -189,7 +194,7 @@ class PdfRenderer:
             options["attachments"] = [Attachment(
                 file_obj=io.BytesIO(job.source), name=job.source_name,
                 description="The brief's YAML source", relationship="Source",
-                created=job.generated_at, modified=job.generated_at)]
+                created=job.generated_at, modified=job.generated_at), *_archive_attachments(job)]
         return options
 
 
@@ -245,3 +250,23 @@ def _name_media_types(pdf: pydyf.PDF) -> None:
         if media_type and reference:
             stream = pdf.objects[int(reference.group(1))]
             stream.extra["Subtype"] = "/" + media_type.replace("/", "#2f")
+
+
+def _archive_attachments(job: PdfJob) -> Iterator[Attachment]:
+    """Each archive given, once, under its own file name (made unique: two folders of
+    sources/ may hold one name; its suffix kept, which gives its media type)."""
+    names = {job.source_name}
+    for archive in {archive.reference: archive for archive in job.archives}.values():
+        name = _unique_name(archive, names)
+        names.add(name)
+        yield Attachment(file_obj=io.BytesIO(archive.raw), name=name,
+                         description=f"Archived copy of source '{archive.source_id}' "
+                                     f"(SHA-256 {archive.sha256})",
+                         relationship="Source", created=job.generated_at, modified=job.generated_at)
+
+
+def _unique_name(archive: Archive, taken: set[str]) -> str:
+    name = PurePosixPath(archive.reference).name
+    if not name.isprintable() or not name:
+        name = f"{archive.source_id}{PurePosixPath(archive.reference).suffix.lower()}"
+    return name if name not in taken else f"{archive.source_id}-{name}"

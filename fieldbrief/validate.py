@@ -14,14 +14,14 @@ import re
 import types
 import typing
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from fieldbrief.archive import read_archives
+from fieldbrief.archive import Archive, read_archives
 from fieldbrief.errors import InvalidInput, Problem, Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, LoadedFile, dotted
 from fieldbrief.markup import allowed_link, links_of, markdown_problems
@@ -53,6 +53,7 @@ class ValidBrief:
     source_file: LoadedFile
     warnings: tuple[Problem, ...]
     verification: VerificationReport = VerificationReport()
+    archives: Mapping[str, Archive] = field(default_factory=dict)  # by source id, as verified
 
 
 def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
@@ -74,7 +75,7 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
                 *_content_warnings(loaded, brief), *_resource_problems(loaded, brief, rules.resources),
                 *_markdown_problems(loaded, brief), *_indicator_problems(loaded, brief),
                 *_links_to_indicators(loaded, brief)]
-    report, verified = _verification(loaded, brief, rules)
+    report, archives, verified = _verification(loaded, brief, rules)
     problems.extend(verified)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
@@ -82,7 +83,7 @@ def validate(loaded: LoadedFile, rules: SiteRules) -> ValidBrief:
     brief = brief.model_copy(update={"tlp": brief.tlp or rules.tlp,
                                      "page_size": brief.page_size or rules.page_size})
     return ValidBrief(brief, loaded, tuple(sorted(p for p in problems if p.severity is Severity.WARNING)),
-                      report)
+                      report, archives)
 
 
 def _placeholder_problems(loaded: LoadedFile) -> list[Problem]:
@@ -98,12 +99,12 @@ def _apart_from(unfinished: list[Problem], problems: list[Problem]) -> list[Prob
                        for field in fields)]
 
 
-def _verification(loaded: LoadedFile, brief: Brief,
-                  rules: SiteRules) -> tuple[VerificationReport, list[Problem]]:
+def _verification(loaded: LoadedFile, brief: Brief, rules: SiteRules
+                  ) -> tuple[VerificationReport, dict[str, Archive], list[Problem]]:
     """The quotes checked against the archived texts of their sources (see verify.py)."""
     archives, unreadable = read_archives(brief, rules.resources.root, rules.max_archive_bytes)
     report = verify(brief, archives, rules.verification)
-    return report, [*(_at(loaded, path, message) for path, message in unreadable),
+    return report, archives, [*(_at(loaded, path, message) for path, message in unreadable),
                     *(_at(loaded, f.path, f.message, f.severity) for f in report.findings)]
 
 

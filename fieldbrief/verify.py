@@ -85,6 +85,7 @@ class QuoteCheck:
     archive_of: str | None = None  # the source whose archive was searched
     line: int | None = None  # verified: where the words are; not found: the closest passage
     as_quotation: bool = True  # the archive prints the words inside quotation marks
+    span: tuple[int, int] | None = None  # verified: start and end in the archive's text as extracted
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,13 @@ class Normalised:
     line_ends: list[int]  # the original's line breaks
     paragraphs: list[int]  # where in ``text`` a paragraph (after a blank line) begins
 
-    def line_of(self, position: int) -> int:
+    def original(self, position: int) -> int:
+        """Where a position in ``text`` is in the original."""
         piece = bisect.bisect_right(self.norm_starts, position) - 1
-        original = self.orig_starts[piece] + (position - self.norm_starts[piece])
-        return bisect.bisect_left(self.line_ends, original) + 1
+        return self.orig_starts[piece] + (position - self.norm_starts[piece])
+
+    def line_of(self, position: int) -> int:
+        return bisect.bisect_left(self.line_ends, self.original(position)) + 1
 
     def inside_quotation(self, position: int) -> bool:
         """Whether an odd number of quotation marks opens before ``position`` in its paragraph."""
@@ -217,8 +221,9 @@ def _check_quote(words: str, chain: list[str], texts: Mapping[str, Normalised]) 
         archive = texts[source_id]
         start = archive.text.find(words) if words else -1
         if start >= 0:
+            span = (archive.original(start), archive.original(start + len(words) - 1) + 1)
             return QuoteCheck("verified", source_id, archive.line_of(start),
-                              archive.inside_quotation(start))
+                              archive.inside_quotation(start), span)
     return QuoteCheck("not found", chain[0])
 
 

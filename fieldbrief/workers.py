@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fieldbrief.archive import archive_references
+from fieldbrief.archive import Archive, archive_references
 from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
 from fieldbrief.incremental import content_digest
@@ -35,6 +35,7 @@ from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief import render_indicators
+from fieldbrief.render_archive import archive_pages
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
@@ -180,7 +181,9 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
             brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
-        files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
+        files[brief_json_path(brief.id)] = brief_json(brief, {  # the site only: never restricted
+            source_id: note.sha256 for source_id, note in valid.verification.archives.items()})
+        files.update(archive_pages(_html, brief, valid.archives, valid.verification))
         image = _setup.project.resources.image(brief.map.image) if brief.map else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
@@ -208,7 +211,16 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
         html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
-        source_name=_attachment_name(job.checked.path, brief.id), source=raw))
+        source_name=_attachment_name(job.checked.path, brief.id), source=raw,
+        archives=_attached_archives(valid, job.published)))
+
+
+def _attached_archives(valid: ValidBrief, published: bool) -> tuple[Archive, ...]:
+    """The archives a PDF/A-3b carries: on the site, only those whose source allows
+    publishing them (an archive never reaches the site otherwise); in the restricted
+    folder, which is shared only with the brief's recipients, all of them."""
+    return tuple(valid.archives[source.id] for source in valid.brief.sources
+                 if source.id in valid.archives and (source.publish_archive or not published))
 
 
 def _render_docx(brief: Brief) -> bytes:
