@@ -769,8 +769,8 @@ class Brief(Strict):
         wrong: list[tuple[tuple[str | int, ...], str]] = []
         if (self.series is None) != (self.number is None):
             given, missing = ("series", "number") if self.number is None else ("number", "series")
-            wrong.append(((missing,), f"required with {quoted(given)}: an issue of a series "
-                                      "gives both its series and its number"))
+            wrong.append(((given,), f"{quoted(missing)} is missing: an issue of a series "
+                                    "gives both its series and its number"))
         if self.next_update is not None and self.series is None:
             wrong.append((("next_update",), "only an issue of a series has a next update; "
                                             "add 'series' and 'number'"))

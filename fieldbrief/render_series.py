@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from fieldbrief.render_html import HtmlRenderer, brief_page_path, root_of
+from fieldbrief.render_html import HtmlRenderer, brief_page_path, first_upper, root_of
 from fieldbrief.render_site import FEED_NAMESPACE
 from fieldbrief.series import Issue, SeriesListing, parse_number
 
@@ -38,11 +38,12 @@ class Chart:
     counts: str
     points: tuple[Point, ...]
     lines: tuple[str, ...]  # SVG polyline points, one per run of numeric values
+    ticks: tuple[tuple[float, int], ...]  # (x, number) of every issue, reported or not
 
     @property
     def label(self) -> str:
         readings = "; ".join(f"No. {p.number}: {p.value}" for p in self.points)
-        return f"{self.counts}, by issue: {readings}"
+        return f"{first_upper(self.counts)}, by issue: {readings}"
 
 
 def series_pages(html: HtmlRenderer, listings: Sequence[SeriesListing], generated_at: datetime,
@@ -86,7 +87,9 @@ def _chart(key: str, counts: str, issues: list[Issue]) -> Chart:
         points.append(None if value is None else Point(
             issue.card.number or 0, value, round(LEFT + step * position, 1),
             None if y is None else round(y, 1)))
-    return Chart(key, counts, tuple(p for p in points if p is not None), _runs(points))
+    ticks = tuple((round(LEFT + step * position, 1), issue.card.number or 0)
+                  for position, issue in enumerate(issues))
+    return Chart(key, counts, tuple(p for p in points if p is not None), _runs(points), ticks)
 
 
 def _runs(points: list[Point | None]) -> tuple[str, ...]:
