@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -29,8 +29,9 @@ from fieldbrief.errors import InvalidInput, Problem, display_path, quoted
 from fieldbrief.incremental import Placement, digest
 from fieldbrief.load import load_file
 from fieldbrief.markup import to_plain_text
-from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, BriefCard, IssueFacts, Judgement,
-                              KeyedFigure, PartialDate, SeriesDeclaration, SourceFact, Statement)
+from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, BriefCard, Figure, IssueFacts, Judgement,
+                              KeyedFigure, PartialDate, SeriesDeclaration, SourceFact, Statement,
+                              TimelineEntry)
 from fieldbrief.validate import ValidBrief, validate_model
 
 SERIES_DIR = "series"
@@ -55,15 +56,23 @@ def issue_facts(valid: ValidBrief) -> IssueFacts | None:
     return IssueFacts(
         positions={name: loaded.position_of((name,)) for name in ("series", "number", "as_of")},
         next_update=brief.next_update,
-        figures=[KeyedFigure(key=f.key, counts=f.counts,
-                             value=" / ".join(e.value for e in f.estimates) if f.estimates else f.value or "")
-                 for f in brief.figures if f.key],
-        timeline=[entry.key or f"{entry.date.iso if entry.date else ''}|{entry.when or ''}|{entry.text.strip()}"
-                  for entry in brief.timeline],
+        figures=[KeyedFigure(key=figure.key, counts=figure.counts, value=_value(figure))
+                 for figure in brief.figures if figure.key],
+        timeline=[_identity(entry) for entry in brief.timeline],
         judgements=[_judgement(section, index, statement)
                     for section in ("assessment", "outlook")
                     for index, statement in enumerate(getattr(brief, section), 1)],
         sources=[SourceFact(id=source.id, title=source.title) for source in brief.sources])
+
+
+def _value(figure: Figure) -> str:
+    """A figure's value as written; the values of sources that differ, side by side."""
+    return " / ".join(e.value for e in figure.estimates) if figure.estimates else figure.value or ""
+
+
+def _identity(entry: TimelineEntry) -> str:
+    """What makes a timeline entry the same in two issues: its key, or its date and text."""
+    return entry.key or f"{entry.date.iso if entry.date else ''}|{entry.when or ''}|{entry.text.strip()}"
 
 
 def _judgement(section: str, index: int, statement: Statement) -> Judgement:
@@ -393,7 +402,7 @@ def _previous_visible(issues: list[Member], index: int) -> Member | None:
     return None
 
 
-def _link(candidates: Sequence[Member] | reversed[Member]) -> NavLink | None:
+def _link(candidates: Iterable[Member]) -> NavLink | None:
     """The first published issue among ``candidates``: the neighbour a page may link to."""
     for member in candidates:
         if member.placement == "published":

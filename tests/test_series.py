@@ -182,6 +182,10 @@ def test_a_correction_to_issue_1_rebuilds_issue_2s_box_and_nothing_else(example:
     assert (site / f"briefs/{ISSUES[2]}/{ISSUES[2]}.pdf").stat().st_ino == kept, "issue 3 kept as it was"
 
 
+def test_an_unchanged_series_touches_nothing(example: TmpProject) -> None:
+    assert example.run("-j", "1").out.startswith("nothing changed: 3 briefs unchanged, site/ untouched (")
+
+
 def test_a_correction_the_next_box_does_not_show_rebuilds_only_that_issue(example: TmpProject) -> None:
     first = example.root / "briefs" / f"{ISSUES[0]}.yaml"
     first.write_text(first.read_text(encoding="utf-8").replace(
