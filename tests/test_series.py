@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -22,7 +21,7 @@ ISSUES = [f"velande-floods-sitrep-{n}" for n in (1, 2, 3)]
 
 
 def with_example_series(project: TmpProject) -> None:
-    shutil.copytree(REPO / "series", project.root / "series")
+    """The example issues (their series is declared in every test project)."""
     project.add(*(f"{name}.yaml" for name in ISSUES), source=REPO / "briefs")
 
 
