@@ -23,7 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from fieldbrief import __version__
 from fieldbrief.errors import Problem, Severity
-from fieldbrief.model import BriefCard
+from fieldbrief.model import BriefCard, IssueFacts
 
 MANIFEST_FORMAT = 1
 FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
@@ -70,6 +70,7 @@ class Record(BaseModel):
     content: str
     id: str
     card: BriefCard
+    issue: IssueFacts | None = None  # what its series needs of it, if it is an issue of one
     warnings: list[dict[str, object]]
     assets: list[str]
     placement: Placement

@@ -503,9 +503,14 @@ FLAT_FIELDS = ("value", "status", "sources")
 """What a figure gives itself in the flat form, and each estimate gives instead."""
 
 
+KEY_DESCRIPTION = ("a stable id for following this item from one issue of a series to the "
+                   "next (unique in the brief), e.g. displaced")
+
+
 class Figure(Strict):
     """A key figure: one value (the flat form), or the differing values of its sources."""
 
+    key: Id | None = Field(None, description=KEY_DESCRIPTION)
     value: FigureValue | None = Field(None, description="required unless 'estimates' is given")
     counts: Text = Field(description="what the figure counts")
     claimed_by: Id | None = Field(None, description="id of the actor who gives it")
@@ -545,6 +550,9 @@ class Figure(Strict):
 
 
 class TimelineEntry(Dated):
+    key: Id | None = Field(None, description=(
+        "a stable id for the entry across the issues of a series; without one, an entry is "
+        "the same as in the previous issue when its date and text are"))
     text: Markdown
     places: list[Id] = Field([], max_length=MAX_CITED, description=f"at most {MAX_CITED} ids")
     sources: list[Id] = Field(min_length=1, max_length=MAX_CITED, description=CITED)
@@ -619,6 +627,9 @@ class NotQuotation(Strict):
 class Statement(Strict):
     """A judgement of the assessment or outlook."""
 
+    key: Id | None = Field(None, description=(
+        "a stable id for the judgement across the issues of a series, so that a reworded "
+        "judgement is still compared with its earlier self; without one, its text is"))
     text: Markdown
     confidence: Confidence = Field(description="how good the sources and reasoning are")
     likelihood: Likelihood | None = Field(None, description="ICD 203 term: how probable")
@@ -746,6 +757,12 @@ class Brief(Strict):
     authors: list[Text] = Field([], max_length=20, description="at most 20")
     desk: Text | None = None
     status: Status
+    series: Id | None = Field(None, description=(
+        "id of the series this brief is an issue of, declared in series/<id>.yaml"))
+    number: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description=(
+        "the issue's number in its series: 1, 2, 3 … with no gap"))
+    next_update: Annotated[Text, BeforeValidator(_date_as_text)] | None = Field(
+        None, description="when the next issue is due: a date or words ('on or around 28 August')")
     tlp: TlpLabel | None = Field(None, description="handling label; default: the site's")
     handling_note: Text | None = Field(None, description="extra restriction shown beside the TLP label")
     page_size: PageSize | None = Field(None, description="PDF page size; default: the site's (A4)")
@@ -773,6 +790,25 @@ class Brief(Strict):
     def _has_an_author(self) -> Brief:
         if not self.authors and self.desk is None:
             raise ValueError("give 'authors', 'desk', or both")
+        return self
+
+    @model_validator(mode="after")
+    def _series_and_keys(self) -> Brief:
+        """An issue gives its series and its number together; keys are unique in a list."""
+        wrong: list[tuple[tuple[str | int, ...], str]] = []
+        if (self.series is None) != (self.number is None):
+            given, missing = ("series", "number") if self.number is None else ("number", "series")
+            wrong.append(((given,), f"{quoted(missing)} is missing: an issue of a series "
+                                    "gives both its series and its number"))
+        if self.next_update is not None and self.series is None:
+            wrong.append((("next_update",), "only an issue of a series has a next update; "
+                                            "add 'series' and 'number'"))
+        for field in ("figures", "timeline", "assessment", "outlook"):
+            wrong.extend(_duplicate_keys(field, getattr(self, field)))
+        if wrong:
+            raise ValidationError.from_exception_data("Brief", [InitErrorDetails(
+                type=PydanticCustomError("series_form", message), loc=loc, input=None)
+                for loc, message in wrong])
         return self
 
     @property
@@ -813,6 +849,28 @@ def _markdown_names(model: type[BaseModel]) -> frozenset[str]:
                      if hints[name] == Markdown or Markdown in typing.get_args(hints[name]))
 
 
+def _duplicate_keys(field: str, items: list[Any]) -> list[tuple[tuple[str | int, ...], str]]:
+    first: dict[str, int] = {}
+    wrong = []
+    for index, item in enumerate(items):
+        if item.key is None:
+            continue
+        if item.key in first:
+            wrong.append(((field, index, "key"), f"key {quoted(item.key)} is used twice "
+                                                  f"(first at {field}[{first[item.key]}])"))
+        first.setdefault(item.key, index)
+    return wrong
+
+
+class SeriesDeclaration(Strict):
+    """A series of numbered issues, declared once in ``series/<series-id>.yaml``."""
+
+    title: Text = Field(description="the series' name, e.g. 'Velande delta floods: situation reports'")
+    desk: Text = Field(description="who publishes the series")
+    cadence: Text = Field(description="how often an issue comes, in words: 'weekly', 'every Monday'")
+    description: Markdown | None = None
+
+
 class BriefCard(BaseModel):
     """What the site-wide pages (index, listings, feed) need to know of a brief.
 
@@ -837,6 +895,8 @@ class BriefCard(BaseModel):
     lede_html: str  # the first BLUF point, as sanitised HTML
     bluf_text: str  # all BLUF points, as plain text
     summary_html: str  # the summary, as sanitised HTML
+    series: str | None = None  # the series it is an issue of, and its number there
+    number: int | None = None
 
     @classmethod
     def of(cls, brief: Brief) -> BriefCard:
@@ -847,7 +907,8 @@ class BriefCard(BaseModel):
                    prepared_by=brief.prepared_by, updated=max(moments), published=min(moments),
                    lede_html=str(to_inline_html(brief.bluf[0])),
                    bluf_text=" ".join(to_plain_text(point) for point in brief.bluf),
-                   summary_html=str(to_html(brief.summary)))
+                   summary_html=str(to_html(brief.summary)),
+                   series=brief.series, number=brief.number)
 
     @property
     def lede(self) -> Markup:
@@ -864,6 +925,48 @@ class BriefCard(BaseModel):
     @property
     def as_of_moment(self) -> datetime:
         return _moment(self.as_of)
+
+
+class KeyedFigure(BaseModel):
+    """A figure with a key, as a series compares it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    counts: str
+    value: str  # as written; the estimates' values joined when sources differ
+
+
+class Judgement(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    section: str  # assessment or outlook
+    index: int  # 1-based, as the page numbers it
+    identity: str  # its key, or its text
+    text: str  # plain text, for the box
+    likelihood: str | None
+    confidence: str
+
+
+class SourceFact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+
+
+class IssueFacts(BaseModel):
+    """What the series stage needs of one issue: small, and kept in the build record
+    beside the card (see fieldbrief.series)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    positions: dict[str, tuple[int, int]]  # of series, number and as_of, for errors
+    next_update: str | None
+    figures: list[KeyedFigure]
+    timeline: list[str]  # one identity per entry, in page order
+    judgements: list[Judgement]
+    sources: list[SourceFact]
 
 
 def _moment(value: date | datetime) -> datetime:

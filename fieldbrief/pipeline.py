@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Protocol
@@ -24,21 +24,24 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
-from fieldbrief.model import BriefCard, PdfVariant
+from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
 from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
 from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
+from fieldbrief.render_series import series_pages
 from fieldbrief.search import SearchIndexing
+from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 """Files that are part of fieldbrief itself, published with every site (the search page's
 script, the icon); live-reload.js is only ever served by ``build.py serve``."""
-SITE_TEMPLATES = ("index.html", "overview.html", "search.html", "feed.xml", "sitemap.xml")
+SITE_TEMPLATES = ("index.html", "overview.html", "search.html", "feed.xml", "sitemap.xml",
+                  "series.html", "series_feed.xml")
 RESTRICTED_README = """\
 NOT FOR PUBLICATION.
 
@@ -147,6 +150,13 @@ class Entry:
         return self.record.assets
 
     @property
+    def issue(self) -> IssueFacts | None:
+        if self.checked is not None and self.checked.card is not None:
+            return self.checked.issue
+        assert self.record is not None
+        return self.record.issue
+
+    @property
     def id_position(self) -> tuple[int, int]:
         """Where the brief's id is, for duplicate-id errors."""
         if self.checked is not None:
@@ -170,6 +180,8 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
             problems.extend(error.problems)
     problems.extend(_duplicate_ids([(b.source_file.path, b.brief.id,
                                      b.source_file.position_of(("id",))) for b in briefs]))
+    if not problems:
+        problems.extend(_series_problems(project, briefs))
     if strict:
         problems.extend(warning for valid in briefs for warning in valid.warnings)
     if problems:
@@ -185,8 +197,9 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
     """
     started = time.perf_counter()
     _check_folders(project, out_dir, options.restricted_dir)
+    declared = load_declarations(project.root, project.config.max_brief_bytes)
     html = HtmlRenderer(project.template_dirs, project.config, project.resources)
-    prints = _fingerprints(project, html, options)
+    prints = _fingerprints(project, html, options, declared)
     manifest_file = manifest_path(project.root, out_dir)
     previous = load_manifest(manifest_file)
     setup = WorkerSetup(project, _rules(project), options.pdf_variant, options.pdf,
@@ -199,17 +212,20 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         _raise_problems(entries, options.strict)
         policy = _policy(project, options)
         placements = {e.path: policy.placement(e.card.tlp, e.card.status) for e in entries}
+        series = _series(declared, [Member(_name(e.path), e.card, e.issue, placements[e.path])
+                                    for e in entries if e.issue is not None])
         site_ok = previous.site_build is not None and previous.site_build == published_build_id(out_dir)
         restricted_ok = (previous.restricted_build is not None and
                          previous.restricted_build == published_build_id(options.restricted_dir))
         keep = {e.path for e in entries if e.path not in named and _can_keep(
-            e, placements[e.path], prints, options, out_dir, site_ok, restricted_ok)}
+            e, placements[e.path], _with_series(prints, series, e), options, out_dir, site_ok,
+            restricted_ok)}
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
-        _publish(project, html, workers, entries, to_render, placements, prints,
+        _publish(project, html, workers, entries, to_render, placements, prints, series,
                  out_dir, options, progress, manifest_file)
     return _report(entries, to_render, placements, started, wrote=True)
 
@@ -254,6 +270,37 @@ def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
         raise InvalidInput(problems)
 
 
+def _series(declared: dict[str, Declared], members: list[Member]) -> SeriesFacts:
+    """The issues of every series checked together, and each issue's changes and links."""
+    return gather(members, declared) if members or declared else SeriesFacts()
+
+
+def _series_problems(project: Project, briefs: Sequence[ValidBrief]) -> list[Problem]:
+    """What is wrong with the series of valid ``briefs``, placed as a build would place them."""
+    policy = _policy(project, BuildOptions())
+    members = []
+    for valid in briefs:
+        facts, card = issue_facts(valid), BriefCard.of(valid.brief)
+        if facts is not None:
+            members.append(Member(_name(valid.source_file.path), card, facts,
+                                  policy.placement(card.tlp, card.status)))
+    try:
+        _series(load_declarations(project.root, project.config.max_brief_bytes), members)
+    except InvalidInput as error:
+        return error.problems
+    return []
+
+
+def _with_series(prints: Fingerprints, series: SeriesFacts, entry: Entry) -> Fingerprints:
+    """The brief's fingerprints with what its series shows on it: an issue is rendered
+    again when its changes or its links change (a correction to the issue before it)."""
+    context = series.contexts.get(entry.card.id)
+    if context is None:
+        return prints
+    return replace(prints, page=digest(prints.page, context.digest),
+                   pdf=digest(prints.pdf, context.digest))
+
+
 def _policy(project: Project, options: BuildOptions) -> PublishingPolicy:
     return PublishingPolicy(tuple(project.config.publish_tlp), options.drafts)
 
@@ -289,7 +336,8 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
              to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
-             out_dir: Path, options: BuildOptions, progress: Progress, manifest_file: Path) -> None:
+             series: SeriesFacts, out_dir: Path, options: BuildOptions, progress: Progress,
+             manifest_file: Path) -> None:
     """Write the new site (and restricted folder), gate it, record it, and swap it in.
 
     The manifest is saved before the swap: a build that cannot record what it built
@@ -299,13 +347,19 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
-        rendered, scanned = _render_changed(workers, to_render, placements, site, private, progress)
+        rendered, scanned = _render_changed(workers, to_render, placements, series, site, private,
+                                            progress)
         outputs.update(rendered)
         _check_one_owner(outputs, placements)
         search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
-            for relative, content in site_pages(html, published, options.generated_at, options.pdf):
+            for relative, content in site_pages(html, published, options.generated_at, options.pdf,
+                                                index_briefs=series.index_cards(published),
+                                                series=series.counts):
+                site.write(relative, content)
+            for relative, content in series_pages(html, series.listings, options.generated_at,
+                                                  options.pdf):
                 site.write(relative, content)
             for relative, content in _static_files(project).items():
                 site.write(relative, content)
@@ -321,7 +375,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             site_build=site.build_id, restricted_build=private.build_id if private else None,
             rules=prints.rules, site=prints.site,
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
-                                          prints, options) for e in entries}))
+                                          _with_series(prints, series, e), options)
+                     for e in entries}))
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
@@ -352,14 +407,15 @@ def _check_one_owner(outputs: dict[Path, list[str]], placements: dict[Path, Plac
 
 
 def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: dict[Path, Placement],
-                    site: Staging, private: Staging | None,
+                    series: SeriesFacts, site: Staging, private: Staging | None,
                     progress: Progress) -> tuple[dict[Path, list[str]], dict[str, PageParts]]:
     """Render the briefs that changed; their files, and the scans of their web pages."""
     def job(entry: Entry) -> RenderJob:
         published = placements[entry.path] == "published"
         folder = site.path if published else private.path  # type: ignore[union-attr]
         assert entry.checked is not None
-        return RenderJob(entry.checked, _name(entry.path), folder, published)
+        return RenderJob(entry.checked, _name(entry.path), folder, published,
+                         series.contexts.get(entry.card.id))
 
     rendered: dict[Path, list[str]] = {}
     scanned: dict[str, PageParts] = {}
@@ -399,7 +455,7 @@ def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fing
     page, pdf = (_output_prints(entry.content, placement, prints, options)
                  if placement != "draft" else (None, None))
     line, column = entry.id_position
-    return Record(content=entry.content, id=entry.card.id, card=entry.card,
+    return Record(content=entry.content, id=entry.card.id, card=entry.card, issue=entry.issue,
                   warnings=[problem_record(w) for w in entry.warnings], assets=entry.assets,
                   placement=placement, page=page, pdf=pdf, outputs=outputs,
                   id_line=line, id_column=column)
@@ -430,7 +486,8 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
         raise BuildFailed("; ".join(problems))
 
 
-def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
+def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions,
+                  declared: dict[str, Declared]) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
     base = digest(__version__, config, str(project.root.resolve()), str(options.docx))
     brief_templates = html.templates_digest("brief.html", "archive.html")
@@ -441,7 +498,8 @@ def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -
                  options.generated_at.isoformat() if options.fixed_date else "")
     site = digest(base, html.templates_digest(*SITE_TEMPLATES),
                   files_digest(sheets.values()), files_digest(STATIC_DIR.glob("*")),
-                  str(options.pdf), str(options.drafts))
+                  str(options.pdf), str(options.drafts),
+                  *(item for name, series in sorted(declared.items()) for item in (name, series.digest)))
     return Fingerprints(rules=base, page=page, pdf=pdf, site=site)
 
 

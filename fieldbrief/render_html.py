@@ -26,6 +26,7 @@ from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, 
                               PartialDate, Period, Source)
 from fieldbrief.render_indicators import TYPE_NAMES, defang, export_names
 from fieldbrief.resources import ResourcePolicy
+from fieldbrief.series import IssueContext
 from fieldbrief.verify import VerificationReport
 
 NOT_VERIFIED = VerificationReport()
@@ -112,29 +113,33 @@ class HtmlRenderer:
         self.env.globals["indicator_type_names"] = TYPE_NAMES
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
-                   verification: VerificationReport = NOT_VERIFIED) -> str:
+                   verification: VerificationReport = NOT_VERIFIED,
+                   series: IssueContext | None = None) -> str:
         """The brief's web page, linking the site's stylesheets (and its PDF, if made).
 
-        ``verification`` is what checking the quotes against archives found: the page
-        shows it, and never reads an archive itself."""
+        ``verification`` is what checking the quotes against archives found, ``series``
+        what changed since the previous issue of its series: the page shows them, and
+        never reads an archive or another brief itself."""
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=False, generated_at=None,
                            map_src=image.web_src if image else None, with_pdf=with_pdf,
-                           verification=verification)
+                           verification=verification, series=series)
 
     def print_page(self, brief: Brief, generated_at: datetime, *,
-                   verification: VerificationReport = NOT_VERIFIED) -> str:
+                   verification: VerificationReport = NOT_VERIFIED,
+                   series: IssueContext | None = None) -> str:
         """The brief as the PDF renderer reads it: no stylesheet links, dated metadata."""
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
                            map_src=image.print_src if image else None, with_pdf=True,
-                           verification=verification)
+                           verification=verification, series=series)
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
-               map_src: str | None, with_pdf: bool, verification: VerificationReport) -> str:
+               map_src: str | None, with_pdf: bool, verification: VerificationReport,
+               series: IssueContext | None) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         verification=verification,
+                         verification=verification, series=series,
                          archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)

@@ -57,7 +57,8 @@ class ExportEstimate(Estimate):
 
 class ExportFigure(Figure):
     claimed_by: Named | None = Field(None, description="the actor who claims it")
-    sources: list[Citation] = Field([], description=CITATIONS)
+    sources: list[Citation] | None = Field(None, description=(
+        f"{CITATIONS}; absent when the figure gives 'estimates' (each cites its own)"))
     estimates: list[ExportEstimate] | None = Field(
         None, description="differing figures for the same quantity, when sources differ")
 
@@ -133,7 +134,8 @@ def export(brief: Brief, archive_digests: Mapping[str, str] = MappingProxyType({
 
     return _as(BriefExport, brief, format_version=FORMAT_VERSION, figures=[
         _as(ExportFigure, figure, claimed_by=named(actors, figure.claimed_by),
-            sources=cite(figure.sources), estimates=estimates(figure)) for figure in brief.figures
+            sources=None if figure.estimates else cite(figure.sources),  # as given: never both
+            estimates=estimates(figure)) for figure in brief.figures
     ], gaps=[_as(ExportGap, gap, sources=cite(gap.sources)) for gap in brief.gaps],
         indicators=[_as(ExportIndicator, indicator, sources=cite(indicator.sources))
                     for indicator in brief.indicators], timeline=[

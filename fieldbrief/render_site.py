@@ -50,11 +50,17 @@ GROUP_KINDS = (
 
 
 def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: datetime,
-               with_pdf: bool = True) -> Iterator[tuple[str, bytes]]:
-    """Every page of the site that is not a brief's own page, one at a time."""
+               with_pdf: bool = True, index_briefs: Sequence[BriefCard] | None = None,
+               series: dict[str, tuple[str, int]] | None = None) -> Iterator[tuple[str, bytes]]:
+    """Every page of the site that is not a brief's own page, one at a time.
+
+    The home page lists ``index_briefs`` (default: all), in which a series is shown by its
+    latest issue; ``series`` gives each series' title and number of issues."""
+    series = series or {}
     yield "index.html", html.page("index.html", "index.html", heading=html.config.title,
-                                  entries=html.entries(briefs, "index.html"), is_home=True,
-                                  with_pdf=with_pdf).encode()
+                                  entries=html.entries(briefs if index_briefs is None else index_briefs,
+                                                       "index.html"), is_home=True,
+                                  with_pdf=with_pdf, series=series).encode()
     yield "search/index.html", html.page("search.html", "search/index.html").encode()
     yield "feed.xml", html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
                                 feed_id=_feed_id(html), with_pdf=with_pdf,
@@ -68,12 +74,13 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
         for group in groups:
             yield group.path, html.page("index.html", group.path, heading=group.title,
                                         entries=html.entries(group.briefs, group.path),
-                                        is_home=False, with_pdf=with_pdf).encode()
+                                        is_home=False, with_pdf=with_pdf, series=series).encode()
             listed.append(group.path)
     if html.config.base_url:
         yield "sitemap.xml", html.page("sitemap.xml", "sitemap.xml", locations=[
             html.config.base_url + path.removesuffix("index.html")
-            for path in sorted(listed) + [brief_page_path(b.id) for b in newest_first(briefs)]]).encode()
+            for path in sorted(listed) + [f"series/{name}/index.html" for name in sorted(series)]
+            + [brief_page_path(b.id) for b in newest_first(briefs)]]).encode()
 
 
 def slug(text: str) -> str:

@@ -42,7 +42,7 @@ from fieldbrief.pipeline import STATIC_DIR, BuildOptions, build
 from fieldbrief.progress import PlainProgress
 from fieldbrief.project import Project
 
-WATCHED_FOLDERS = ("briefs", "templates", "styles", "assets", "sources")
+WATCHED_FOLDERS = ("briefs", "templates", "styles", "assets", "sources", "series")
 STATE_PATH = "/__fieldbrief__/state"
 SCRIPT_PATH = "/__fieldbrief__/live-reload.js"
 LONG_POLL_SECONDS = 25.0

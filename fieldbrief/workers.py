@@ -31,7 +31,7 @@ from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
 from fieldbrief.incremental import content_digest
 from fieldbrief.load import LoadedFile
-from fieldbrief.model import Brief, BriefCard
+from fieldbrief.model import Brief, BriefCard, IssueFacts
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief import render_indicators
@@ -39,6 +39,7 @@ from fieldbrief.render_archive import archive_pages
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
+from fieldbrief.series import IssueContext, issue_facts
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 
 IN_FLIGHT_PER_WORKER = 4
@@ -71,6 +72,7 @@ class Checked:
     assets: tuple[str, ...]
     id_position: tuple[int, int] = (1, 1)  # where the brief's id is, for duplicate-id errors
     card: BriefCard | None = None
+    issue: IssueFacts | None = None  # when the brief is an issue of a series
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
 
@@ -83,6 +85,7 @@ class RenderJob:
     label: str
     folder: Path
     published: bool  # on the site (page, image, PDF) or restricted (PDF only)
+    series: IssueContext | None = None  # its series' changes and links, gathered beforehand
 
 
 @dataclass(frozen=True)
@@ -136,7 +139,7 @@ def check_file(path: Path) -> Checked:
     raw = valid.source_file.raw
     return Checked(path, content_digest(raw, [Path(a) for a in assets]), assets,
                    id_position=valid.source_file.position_of(("id",)),
-                   card=BriefCard.of(valid.brief), warnings=valid.warnings)
+                   card=BriefCard.of(valid.brief), issue=issue_facts(valid), warnings=valid.warnings)
 
 
 def render(job: RenderJob) -> Rendered:
@@ -180,7 +183,8 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     brief, files = valid.brief, {}
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
-            brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
+            brief, with_pdf=_setup.with_pdf, verification=valid.verification,
+            series=job.series).encode()
         files[brief_json_path(brief.id)] = brief_json(brief, {  # the site only: never restricted
             source_id: note.sha256 for source_id, note in valid.verification.archives.items()})
         files.update(archive_pages(_html, brief, valid.archives, valid.verification))
@@ -208,7 +212,8 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
     if _pdf is None:
         _pdf = PdfRenderer(_setup.project.style_dirs, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
-        html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
+        html=_html.print_page(brief, _setup.generated_at, verification=valid.verification,
+                              series=job.series),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw,

@@ -24,12 +24,12 @@ class Run:
 
 
 class TmpProject:
-    """A project folder with the real templates, styles and archived sources, and a chosen
-    set of briefs."""
+    """A project folder with the real templates, styles, archived sources and series
+    declarations, and a chosen set of briefs."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        for folder in ("templates", "styles", "sources"):  # sources: the archives of its briefs
+        for folder in ("templates", "styles", "sources", "series"):  # what the repo's briefs use
             shutil.copytree(REPO / folder, root / folder)
         (root / "briefs").mkdir()
 
