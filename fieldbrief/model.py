@@ -700,6 +700,14 @@ class Map(Strict):
     credit: Text = Field(description="who made the image, and from what data")
 
 
+def _map_form(value: Any) -> str:
+    return "off" if isinstance(value, str) else "image"
+
+
+MapChoice = Annotated[Annotated[Map, UnionTag("image")] | Annotated[Literal["none"], UnionTag("off")],
+                      Discriminator(_map_form)]
+
+
 class Brief(Strict):
     """One situation brief: everything an analyst writes in one YAML file."""
 
@@ -727,7 +735,9 @@ class Brief(Strict):
     bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front: 2 to 5 points")
     summary: Markdown
     figures: list[Figure] = Field([], max_length=50, description="at most 50")
-    map: Map | None = None
+    map: MapChoice | None = Field(None, description=(
+        "the analyst's own map image, shown instead of the generated locator map; 'none' "
+        "turns the generated map off"))
     timeline: list[TimelineEntry] = Field([], max_length=500, description="at most 500")
     places: list[Place] = Field([], max_length=200, description="at most 200")
     actors: list[Actor] = Field([], max_length=200, description="at most 200")
@@ -755,8 +765,36 @@ class Brief(Strict):
         return self.short_title or self.title
 
     @property
+    def map_image(self) -> Map | None:
+        """The analyst's own map, if the brief gives one."""
+        return self.map if isinstance(self.map, Map) else None
+
+    @property
+    def wants_locator_map(self) -> bool:
+        """A generated map, unless the analyst gives one, turns it off, or the brief is
+        about a fictional exercise area (which no base map has)."""
+        return self.map is None and EXERCISE_COUNTRY not in self.countries
+
+    @property
+    def located_places(self) -> list[LocatedPlace]:
+        return [LocatedPlace(name=place.name, country=place.country, latitude=place.coordinates[0],
+                             longitude=place.coordinates[1])
+                for place in self.places if place.coordinates is not None]
+
+    @property
     def as_of_date(self) -> date:
         return self.as_of.date() if isinstance(self.as_of, datetime) else self.as_of
+
+
+class LocatedPlace(BaseModel):
+    """A place with the position its sources give, as the site's country maps need it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    country: str
+    latitude: float
+    longitude: float
 
 
 class BriefCard(BaseModel):
@@ -783,6 +821,7 @@ class BriefCard(BaseModel):
     lede_html: str  # the first BLUF point, as sanitised HTML
     bluf_text: str  # all BLUF points, as plain text
     summary_html: str  # the summary, as sanitised HTML
+    places: list[LocatedPlace] = []  # places with coordinates, for the country pages' maps
 
     @classmethod
     def of(cls, brief: Brief) -> BriefCard:
@@ -793,7 +832,7 @@ class BriefCard(BaseModel):
                    prepared_by=brief.prepared_by, updated=max(moments), published=min(moments),
                    lede_html=str(to_inline_html(brief.bluf[0])),
                    bluf_text=" ".join(to_plain_text(point) for point in brief.bluf),
-                   summary_html=str(to_html(brief.summary)))
+                   summary_html=str(to_html(brief.summary)), places=brief.located_places)
 
     @property
     def lede(self) -> Markup:

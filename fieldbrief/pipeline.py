@@ -24,6 +24,8 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
+from fieldbrief.map_data import map_data_digest
+from fieldbrief.maps import country_maps
 from fieldbrief.model import BriefCard, PdfVariant
 from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
@@ -304,7 +306,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
-            for relative, content in site_pages(html, published, options.generated_at, options.pdf):
+            for relative, content in site_pages(html, published, options.generated_at, options.pdf,
+                                                country_maps(published)):
                 site.write(relative, content)
             for relative, content in _static_files(project).items():
                 site.write(relative, content)
@@ -432,7 +435,7 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
-    base = digest(__version__, config, str(project.root.resolve()))
+    base = digest(__version__, config, str(project.root.resolve()), map_data_digest())
     brief_templates = html.templates_digest("brief.html")
     print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
     page = digest(base, brief_templates, str(options.pdf))

@@ -35,6 +35,7 @@ from fieldbrief.model import Brief, BriefCard
 from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief import render_indicators
+from fieldbrief.maps import brief_map
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
@@ -178,9 +179,10 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     brief, files = valid.brief, {}
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
-            brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
+            brief, with_pdf=_setup.with_pdf, verification=valid.verification,
+            locator=brief_map(brief)).encode()
         files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
-        image = _setup.project.resources.image(brief.map.image) if brief.map else None
+        image = _setup.project.resources.image(brief.map_image.image) if brief.map_image else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
@@ -202,7 +204,8 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
     if _pdf is None:
         _pdf = PdfRenderer(_setup.project.styles_dir, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
-        html=_html.print_page(brief, _setup.generated_at, verification=valid.verification),
+        html=_html.print_page(brief, _setup.generated_at, verification=valid.verification,
+                              locator=brief_map(brief)),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw))
@@ -219,7 +222,7 @@ def _local_assets(brief: Brief) -> tuple[str, ...]:
     """The project files the brief's outputs are made from besides itself: its local map
     image, and the archived texts its quotes are checked against."""
     assert _setup is not None
-    image = _setup.project.resources.image(brief.map.image) if brief.map else None
+    image = _setup.project.resources.image(brief.map_image.image) if brief.map_image else None
     files = [str(image.local_file)] if image and image.local_file else []
     files.extend(str(path) for path in archive_references(brief, _setup.project.resources.root))
     return tuple(files)

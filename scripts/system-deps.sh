@@ -2,7 +2,7 @@
 # Make sure WeasyPrint's system libraries and the report fonts are present, and with
 # --browser also Chromium, which the browser tests drive.
 # Debian/Ubuntu: installs what is missing when run as root; otherwise prints the
-# exact command to run. Without libharfbuzz-subset0 WeasyPrint still works but
+# exact command to run. npm installs the locator maps' base data (see the Makefile). Without libharfbuzz-subset0 WeasyPrint still works but
 # falls back to fontTools, and every PDF takes about 2.5x longer.
 set -eu
 
@@ -17,6 +17,7 @@ have_lib "libpangoft2-1.0.so.0" || missing="$missing libpangoft2-1.0-0"
 have_lib "libharfbuzz-subset.so.0" || missing="$missing libharfbuzz-subset0"
 have_font "NotoSans-Regular" || missing="$missing fonts-noto-core"
 have_font "DejaVuSans.ttf" || missing="$missing fonts-dejavu-core"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"  # installs the map base data (make map-data)
 if [ "${1:-}" = "--browser" ]; then
   command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 fi
@@ -34,6 +35,6 @@ echo "Missing system packages:$missing" >&2
 echo "Install them with:" >&2
 echo "    sudo apt-get install -y$missing" >&2
 case "$missing" in
-  *libpango*|*chromium*) exit 1 ;;  # WeasyPrint cannot run without Pango, nor the browser tests without Chromium
+  *libpango*|*chromium*|*npm*) exit 1 ;;  # WeasyPrint cannot run without Pango, nor the browser tests without Chromium
   *) echo "(continuing: PDFs will build, but slower or with fallback fonts)" >&2 ;;
 esac
