@@ -27,13 +27,15 @@ from markupsafe import Markup, escape
 from fieldbrief.map_data import Box, Country, Point, Ring, World
 
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
+METRES_PER_DEGREE = EARTH_RADIUS * math.pi / 180
 WIDTH, MAP_HEIGHT, STRIP = 640.0, 400.0, 96.0  # the map, and the strip under it (scale, inset)
 HEIGHT = MAP_HEIGHT + STRIP
 INSET = (WIDTH - 170.0, MAP_HEIGHT + 8.0, 162.0, STRIP - 14.0)  # x, y, width, height
 INSET_RADIUS = 3_200_000.0  # metres from the centre the inset shows at least
 PAD = 0.07  # of the area's size, around it
-TOLERANCE = 0.4  # in map units: finer detail than this is not drawn
+TOLERANCE = 0.6  # in map units (a 640th of the width): finer detail is not drawn
 PLACE_SIZE, COUNTRY_SIZE, MARKER_RADIUS = 10.5, 11.0, 3.5
+INSET_DEGREES = 0.1  # detail finer than this is lost in the inset anyway
 NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are left out
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
 DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
@@ -111,6 +113,19 @@ class Projection:
         x, y = self.metres(lon, lat)
         return ((x - self.x0) * self.scale, (self.y0 - y) * self.scale)
 
+    def many(self, points: Sequence[Point]) -> list[tuple[float, float]]:
+        """Map units of many points: :meth:`__call__` with the constant parts computed once."""
+        sin0, cos0 = math.sin(math.radians(self.lat0)), math.cos(math.radians(self.lat0))
+        radius, x0, y0, lon0 = EARTH_RADIUS * self.scale, self.x0 * self.scale, self.y0 * self.scale, self.lon0
+        sin, cos, sqrt, rad = math.sin, math.cos, math.sqrt, math.radians
+        result = []
+        for lon, lat in points:
+            phi, lam = rad(lat), rad(lon - lon0)
+            sin_phi, cos_phi, cos_lam = sin(phi), cos(phi), cos(lam)
+            k = radius * sqrt(2 / max(1e-12, 1 + sin0 * sin_phi + cos0 * cos_phi * cos_lam))
+            result.append((k * cos_phi * sin(lam) - x0, y0 - k * (cos0 * sin_phi - sin0 * cos_phi * cos_lam)))
+        return result
+
 
 def fitted(lon0: float, lat0: float, bounds: tuple[float, float, float, float],
            left: float, top: float, width: float, height: float) -> Projection:
@@ -125,12 +140,8 @@ def fitted(lon0: float, lat0: float, bounds: tuple[float, float, float, float],
 # --- geometry -----------------------------------------------------------------------------
 
 def simplified(points: Sequence[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
-    """Points closer than ``tolerance`` to their neighbours dropped, then Douglas-Peucker."""
-    kept = [points[0]]
-    for point in points[1:-1]:
-        if abs(point[0] - kept[-1][0]) + abs(point[1] - kept[-1][1]) >= tolerance:
-            kept.append(point)
-    kept.append(points[-1])
+    """Douglas-Peucker: the fewest points that keep the line within ``tolerance``."""
+    kept = list(points)
     if len(kept) < 3:
         return kept
     keep = [False] * len(kept)
@@ -138,18 +149,32 @@ def simplified(points: Sequence[tuple[float, float]], tolerance: float) -> list[
     stack = [(0, len(kept) - 1)]
     while stack:
         first, last = stack.pop()
-        (ax, ay), (bx, by) = kept[first], kept[last]
-        length = math.hypot(bx - ax, by - ay) or 1e-12
-        worst, index = 0.0, -1
-        for i in range(first + 1, last):
-            px, py = kept[i]
-            distance = abs((bx - ax) * (ay - py) - (ax - px) * (by - ay)) / length
-            if distance > worst:
-                worst, index = distance, i
-        if worst > tolerance:
+        index = _farthest(kept, first, last, tolerance)
+        if index is not None:
             keep[index] = True
             stack.extend(((first, index), (index, last)))
     return [point for point, flag in zip(kept, keep) if flag]
+
+
+def _farthest(points: Sequence[tuple[float, float]], first: int, last: int, tolerance: float
+              ) -> int | None:
+    """The point between ``first`` and ``last`` farthest from the line through them (from
+    the point itself, for a closed line), if it is further than ``tolerance``."""
+    (ax, ay), (bx, by) = points[first], points[last]
+    dx, dy = bx - ax, by - ay
+    closed = dx == 0 and dy == 0
+    limit = tolerance * tolerance * (1.0 if closed else dx * dx + dy * dy)
+    worst, index = limit, None
+    for i in range(first + 1, last):
+        px, py = points[i]
+        if closed:
+            measure = (px - ax) * (px - ax) + (py - ay) * (py - ay)
+        else:
+            cross = dx * (ay - py) - (ax - px) * dy
+            measure = cross * cross
+        if measure > worst:
+            worst, index = measure, i
+    return index
 
 
 def clipped(ring: Sequence[tuple[float, float]], box: tuple[float, float, float, float]
@@ -242,6 +267,15 @@ class MapMaker:
     def __init__(self, world: World) -> None:
         self.world = world
         self._layers: dict[tuple[tuple[str, ...], tuple[float, ...]], BaseLayer] = {}
+        self._ring_boxes: dict[Ring, Box] = {}
+        self._coarse: tuple[tuple[Point, ...], ...] | None = None
+
+    @property
+    def coarse_arcs(self) -> tuple[tuple[Point, ...], ...]:
+        """The arcs thinned to what an inset can show, made once (an inset spans a continent)."""
+        if self._coarse is None:
+            self._coarse = tuple(tuple(_thinned(arc, INSET_DEGREES)) for arc in self.world.arcs)
+        return self._coarse
 
     def draw(self, countries: Sequence[str], places: Sequence[MapPlace],
              not_shown: Sequence[str] = ()) -> LocatorMap | None:
@@ -266,7 +300,9 @@ class MapMaker:
         return self._layers[cache_key]
 
     def _ring_box(self, ring: Ring) -> Box:
-        return _union([self.world.arc_boxes[_arc_index(i)] for i in ring])
+        if ring not in self._ring_boxes:
+            self._ring_boxes[ring] = _union([self.world.arc_boxes[_arc_index(i)] for i in ring])
+        return self._ring_boxes[ring]
 
     def _build_layer(self, countries: tuple[str, ...], bounds: Box) -> BaseLayer:
         west, south, east, north = bounds
@@ -279,8 +315,8 @@ class MapMaker:
         projection = fitted(*centre, area, 0, 0, WIDTH, MAP_HEIGHT)
         frame = (0.0, 0.0, WIDTH, MAP_HEIGHT)
         window = self._window(projection, frame)
-        outlines = self._outlines(projection, window, frame, TOLERANCE)
         shared = self._neighbours(countries)
+        outlines = self._outlines(projection, window, frame, TOLERANCE, {*countries, *shared})
         inset = self._inset(countries, centre, projection)
         return BaseLayer(projection, tuple(outlines), countries,
                          tuple(o.key for o in outlines if o.key in shared), *inset, centre)
@@ -295,7 +331,10 @@ class MapMaker:
         return (west - 1, south - 1, east + 1, north + 1)
 
     def _outlines(self, projection: Projection, window: Box, frame: tuple[float, ...],
-                  tolerance: float) -> list[Outline]:
+                  tolerance: float, named: set[str] = frozenset(),  # type: ignore[assignment]
+                  coarse: bool = False) -> list[Outline]:
+        """Every country in ``window``, projected and simplified; where to write the names
+        of those ``named``."""
         arcs: dict[int, list[tuple[float, float]]] = {}
         outlines = []
         for country in self.world.countries.values():
@@ -303,23 +342,34 @@ class MapMaker:
                      if _meets(self._ring_box(ring), window)]
             if not rings:
                 continue
-            drawn = [self._ring_points(ring, projection, tolerance, arcs) for ring in rings]
+            drawn = [self._ring_points(ring, projection, tolerance, arcs, coarse, window)
+                     for ring in rings]
             drawn = [ring for ring in drawn if len(ring) >= 3]
             if not drawn:
                 continue
-            inside = [area_and_centroid(clipped(ring, frame)) for ring in drawn]
+            inside = ([area_and_centroid(clipped(ring, frame)) for ring in drawn]
+                      if country.key in named else [(0.0, (0.0, 0.0))])
             area, label_at = max(inside, key=lambda found: found[0])
             outlines.append(Outline(country.key, country.name, _path(drawn),
                                     label_at if area > 0 else None, area))
         return outlines
 
     def _ring_points(self, ring: Ring, projection: Projection, tolerance: float,
-                     arcs: dict[int, list[tuple[float, float]]]) -> list[tuple[float, float]]:
+                     arcs: dict[int, list[tuple[float, float]]], coarse: bool, window: Box
+                     ) -> list[tuple[float, float]]:
+        """A ring on the map. Its arcs outside ``window`` are drawn from the coarse arcs:
+        they are clipped off, and stay outside the frame (the window is a degree wider)."""
         points: list[tuple[float, float]] = []
         for index in ring:
             arc = _arc_index(index)
             if arc not in arcs:
-                arcs[arc] = simplified([projection(*p) for p in self.world.arcs[arc]], tolerance)
+                # thinned in degrees first (to points at least two tolerances apart on the
+                # map), so points that would merge are never projected
+                outside = not _meets(self.world.arc_boxes[arc], window)
+                source = self.coarse_arcs[arc] if coarse or outside else self.world.arcs[arc]
+                thinned = _thinned(source, 2 * tolerance / (projection.scale * METRES_PER_DEGREE),
+                                   math.cos(math.radians(projection.lat0)))
+                arcs[arc] = simplified(projection.many(thinned), tolerance)
             line = arcs[arc] if index >= 0 else arcs[arc][::-1]
             points.extend(line[1:] if points else line)
         return points
@@ -341,10 +391,25 @@ class MapMaker:
         projection = fitted(*centre, (-half_width, -half_height, half_width, half_height),
                             x, y, width, height)
         frame = (x, y, x + width, y + height)
-        outlines = self._outlines(projection, self._window(projection, frame), frame, 0.6)
+        outlines = self._outlines(projection, self._window(projection, frame), frame, 0.6,
+                                  coarse=True)
         corners = [projection(*main.degrees(mx / main.scale + main.x0, main.y0 - my / main.scale))
                    for mx, my in ((0, 0), (WIDTH, 0), (WIDTH, MAP_HEIGHT), (0, MAP_HEIGHT))]
         return (tuple((o.path, o.key in countries) for o in outlines), _path([corners]))
+
+
+def _thinned(points: Sequence[Point], degrees: float, lon_factor: float = 1.0) -> list[Point]:
+    """The points of a line at least ``degrees`` apart (latitude plus longitude times
+    ``lon_factor``, the cosine of the area's latitude), its ends kept."""
+    kept = [points[0]]
+    last_lon, last_lat = points[0]
+    for lon, lat in points[1:-1]:
+        if abs(lon - last_lon) * lon_factor + abs(lat - last_lat) >= degrees:
+            kept.append((lon, lat))
+            last_lon, last_lat = lon, lat
+    if len(points) > 1:
+        kept.append(points[-1])
+    return kept
 
 
 def _arc_index(index: int) -> int:
@@ -431,7 +496,8 @@ def _country_labels(layer: BaseLayer, markers: Sequence[tuple[float, float, floa
             box = _inside_frame(text_box(text, x, y + dy, "middle", COUNTRY_SIZE))
             if box and not any(overlaps(box, other) for other in
                                [*markers, *(label.box for label in labels)]):
-                labels.append(Label(text, box, COUNTRY_SIZE, "country"))
+                ours = outline.key in layer.highlighted
+                labels.append(Label(text, box, COUNTRY_SIZE, "country ours" if ours else "country"))
                 break
     return labels
 
@@ -465,12 +531,12 @@ def place_labels(names: Sequence[str], markers: Sequence[tuple[float, float]],
     for name, marker in zip(names, markers):
         found = _free_spot(name, marker, PLACE_SIZE, taken)
         if found is None:
-            number = str(len(key) + 1)
-            found = _free_spot(number, marker, PLACE_SIZE, taken, gaps=GAPS[:1])
+            number = len(key) + 1
+            key.append((number, name))
+            found = _free_spot(str(number), marker, PLACE_SIZE, taken)
             if found is None:
-                continue  # the marker alone; the key still names it
-            key.append((len(key) + 1, name))
-            found = (Label(number, found[0].box, PLACE_SIZE, "number"), found[1])
+                continue  # the marker alone; the key still names the place
+            found = (Label(str(number), found[0].box, PLACE_SIZE, "number"), found[1])
         placed.append(found)
         taken.append(found[0].box)
     return placed, key
@@ -537,9 +603,10 @@ def _svg(layer: BaseLayer, markers: Sequence[tuple[float, float]], country_label
     parts.append("</g>")
     for label in country_labels:
         x, baseline = (label.box[0] + label.box[2]) / 2, label.box[3] - 0.25 * label.size
-        parts.append(f'<text class="country-name" x="{x:.1f}" y="{baseline:.1f}" '
-                     f'text-anchor="middle" font-size="{label.size:g}" letter-spacing="0" '
-                     f'fill="#5e5a52">{escape(label.text)}</text>')
+        ours = label.kind == "country ours"
+        parts.append(f'<text class="country-name{" highlighted" if ours else ""}" x="{x:.1f}" '
+                     f'y="{baseline:.1f}" text-anchor="middle" font-size="{label.size:g}" '
+                     f'fill="{"#4a3510" if ours else "#66625a"}">{escape(label.text)}</text>')
     for number, (x, y) in enumerate(markers, 1):
         parts.append(f'<circle id="place-{number}" class="marker" cx="{x:.1f}" cy="{y:.1f}" '
                      f'r="{MARKER_RADIUS:g}" fill="#b3261e" stroke="#ffffff" stroke-width="1.2"/>')

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
+from itertools import accumulate
 from pathlib import Path
 
 import pycountry
@@ -76,12 +77,9 @@ def map_data_digest() -> str:
 def _decode_arc(arc: list[list[int]], transform: dict[str, list[float]]) -> tuple[Point, ...]:
     """TopoJSON's quantised, delta-encoded positions as degrees."""
     (scale_x, scale_y), (origin_x, origin_y) = transform["scale"], transform["translate"]
-    x = y = 0
-    points = []
-    for dx, dy in arc:
-        x, y = x + dx, y + dy
-        points.append((x * scale_x + origin_x, y * scale_y + origin_y))
-    return tuple(points)
+    xs = [x * scale_x + origin_x for x in accumulate(step[0] for step in arc)]
+    ys = [y * scale_y + origin_y for y in accumulate(step[1] for step in arc)]
+    return tuple(zip(xs, ys))
 
 
 def _box(points: tuple[Point, ...]) -> Box:

@@ -701,7 +701,7 @@ class Map(Strict):
 
 
 def _map_form(value: Any) -> str:
-    return "off" if isinstance(value, str) else "image"
+    return "image" if isinstance(value, (dict, Map)) else "off"
 
 
 MapChoice = Annotated[Annotated[Map, UnionTag("image")] | Annotated[Literal["none"], UnionTag("off")],
