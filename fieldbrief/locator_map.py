@@ -50,6 +50,7 @@ class MapPlace:
     latitude: float
     longitude: float
     position_text: str = ""  # the coordinates as the brief writes them, for the text alternative
+    from_gazetteer: bool = False  # the position is a gazetteer's, not the sources'
 
 
 @dataclass(frozen=True)
@@ -472,7 +473,7 @@ def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str,
     placed, key = place_labels([p.name for p in places], markers, obstacles)
     scale_metres = _nice_length(WIDTH / 5 / projection.scale)
     names = {o.key: o.name for o in layer.countries}
-    svg = _svg(layer, markers, country_labels, placed, scale_metres)
+    svg = _svg(layer, places, markers, country_labels, placed, scale_metres)
     return LocatorMap(
         svg=svg, countries=tuple(names.get(k, k) for k in layer.highlighted),
         neighbours=tuple(sorted(names[k] for k in layer.neighbours)), shown=tuple(places),
@@ -582,7 +583,8 @@ def _centre_text(centre: Point) -> str:
             f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
 
 
-def _svg(layer: BaseLayer, markers: Sequence[tuple[float, float]], country_labels: Sequence[Label],
+def _svg(layer: BaseLayer, places: Sequence[MapPlace], markers: Sequence[tuple[float, float]],
+         country_labels: Sequence[Label],
          placed: Sequence[tuple[Label, tuple[float, float] | None]], scale_metres: float) -> Markup:
     highlighted = set(layer.highlighted)
     parts = [f'<svg class="locator-map-svg" xmlns="http://www.w3.org/2000/svg" '
@@ -607,9 +609,12 @@ def _svg(layer: BaseLayer, markers: Sequence[tuple[float, float]], country_label
         parts.append(f'<text class="country-name{" highlighted" if ours else ""}" x="{x:.1f}" '
                      f'y="{baseline:.1f}" text-anchor="middle" font-size="{label.size:g}" '
                      f'fill="{"#4a3510" if ours else "#66625a"}">{escape(label.text)}</text>')
-    for number, (x, y) in enumerate(markers, 1):
-        parts.append(f'<circle id="place-{number}" class="marker" cx="{x:.1f}" cy="{y:.1f}" '
-                     f'r="{MARKER_RADIUS:g}" fill="#b3261e" stroke="#ffffff" stroke-width="1.2"/>')
+    for number, ((x, y), place) in enumerate(zip(markers, places), 1):
+        style = ('class="marker gazetteer" fill="#ffffff" stroke="#b3261e" stroke-width="1.6"'
+                 if place.from_gazetteer else
+                 'class="marker" fill="#b3261e" stroke="#ffffff" stroke-width="1.2"')
+        parts.append(f'<circle id="place-{number}" {style} cx="{x:.1f}" cy="{y:.1f}" '
+                     f'r="{MARKER_RADIUS:g}"/>')
     for label, lead in placed:
         parts.append(_place_label(label, lead, markers))
     parts.append(f'<rect width="{WIDTH:g}" height="{MAP_HEIGHT:g}" fill="none" stroke="#555555" '

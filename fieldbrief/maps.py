@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from fieldbrief import gazetteer
 from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace
 from fieldbrief.map_data import load_world
 from fieldbrief.model import EXERCISE_COUNTRY, Brief, BriefCard, Place
 from fieldbrief.render_html import format_coordinates
 
+GAZETTEER_NOTE = f"position from {gazetteer.GAZETTEER}, not from the sources"
+"""How the map's text alternative gives a position taken from the gazetteer."""
 _maker: MapMaker | None = None
 
 
@@ -30,8 +33,9 @@ def brief_map(brief: Brief) -> LocatorMap | None:
     """The brief's generated map: its countries, and its places with coordinates."""
     if not brief.wants_locator_map:
         return None
-    located = [_marked(place) for place in brief.places if place.coordinates is not None]
-    missing = [place.name for place in brief.places if place.coordinates is None]
+    marked = [(place, _marked(place)) for place in brief.places]
+    located = [found for _, found in marked if found is not None]
+    missing = [place.name for place, found in marked if found is None]
     return maker().draw(brief.countries, located, missing)
 
 
@@ -51,7 +55,13 @@ def country_maps(cards: Sequence[BriefCard]) -> dict[str, LocatorMap]:
     return maps
 
 
-def _marked(place: Place) -> MapPlace:
-    assert place.coordinates is not None
-    latitude, longitude = place.coordinates
-    return MapPlace(place.name, latitude, longitude, format_coordinates(place.coordinates))
+def _marked(place: Place) -> MapPlace | None:
+    """The place where the sources put it, or, if it asks, where the gazetteer does."""
+    if place.coordinates is not None:
+        latitude, longitude = place.coordinates
+        return MapPlace(place.name, latitude, longitude, format_coordinates(place.coordinates))
+    found = (gazetteer.position([place.name, *place.also_known_as], place.country)
+             if place.locate == "gazetteer" else None)
+    if found is None:
+        return None
+    return MapPlace(place.name, *found, GAZETTEER_NOTE, from_gazetteer=True)

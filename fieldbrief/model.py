@@ -563,7 +563,20 @@ class Place(Strict):
     coordinates: tuple[Latitude, Longitude] | None = Field(
         None, description="[latitude, longitude] in decimal degrees, shown with the "
                           "decimals written")
+    locate: Literal["gazetteer"] | None = Field(None, description=(
+        "'gazetteer': the sources give no position, so the map marks the place where the "
+        "GeoNames gazetteer puts its name (or an 'also_known_as' name) in its country, "
+        "labelled as the gazetteer's position, not the sources'"))
     note: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _locate_only_without_coordinates(self) -> Place:
+        if self.locate is not None and self.coordinates is not None:
+            raise ValidationError.from_exception_data("Place", [InitErrorDetails(
+                type=PydanticCustomError("locate_with_coordinates", (
+                    "remove 'locate': the place has coordinates from the sources, and the "
+                    "map uses them")), loc=("locate",), input=self.locate)])
+        return self
 
 
 class Actor(Strict):

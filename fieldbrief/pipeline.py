@@ -24,6 +24,7 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
+from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.maps import country_maps
 from fieldbrief.model import BriefCard, PdfVariant
@@ -435,7 +436,8 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
-    base = digest(__version__, config, str(project.root.resolve()), map_data_digest())
+    base = digest(__version__, config, str(project.root.resolve()), map_data_digest(),
+                  gazetteer_version())
     brief_templates = html.templates_digest("brief.html")
     print_styles = files_digest([project.styles_dir / "shared.css", project.styles_dir / "print.css"])
     page = digest(base, brief_templates, str(options.pdf))

@@ -22,6 +22,7 @@ from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
+from fieldbrief.gazetteer import GAZETTEER
 from fieldbrief.locator_map import DISCLAIMER, LocatorMap
 from fieldbrief.map_data import MAP_DATA_SOURCE
 from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
@@ -99,6 +100,7 @@ class HtmlRenderer:
         self.env.globals["indicator_type_names"] = TYPE_NAMES
         self.env.globals["map_disclaimer"] = DISCLAIMER
         self.env.globals["map_data_source"] = MAP_DATA_SOURCE
+        self.env.globals["gazetteer_note"] = f"position from {GAZETTEER}, not from the sources"
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
                    verification: VerificationReport = NOT_VERIFIED,

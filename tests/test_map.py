@@ -226,3 +226,40 @@ def _maker() -> MapMaker:
     if not _MAKER:
         _MAKER.append(MapMaker(load_world()))
     return _MAKER[0]
+
+
+GAZETTEER_BRIEF = (REPO / "tests/briefs/valid_minimal.yaml").read_text() + """\
+places:
+  - {id: kayes, name: Kayes, country: ML, locate: gazetteer}
+  - {id: timbuktu, name: Tombuctu, also_known_as: [Tombouctou], country: ML, locate: gazetteer}
+  - {id: binoli, name: Binoli, country: ML, locate: gazetteer}
+  - {id: sandere, name: Sandere, country: ML}
+"""
+
+
+def test_places_that_ask_for_the_gazetteer_are_marked_where_it_puts_them_and_say_so(
+        project: TmpProject) -> None:
+    project.write("gazetteer.yaml", GAZETTEER_BRIEF)
+    result = project.run("--no-pdf")
+    assert result.code == 0, result.err
+    page = project.root / "site/briefs/valid-minimal/index.html"
+    svg = page_svg(page)
+    assert [c.get("class") for c in svg.iter(f"{SVG}circle")] == ["marker gazetteer"] * 2
+    assert {"Kayes", "Tombuctu"} <= {text.text for text in svg.iter(f"{SVG}text")}
+    text = " ".join(page.read_text().split())
+    assert ("Places marked: Kayes (position from GeoNames, not from the sources); "
+            "Tombuctu (position from GeoNames, not from the sources).") in text
+    assert '<p class="map-gazetteer">Hollow markers: position from GeoNames, not from the sources.</p>' in text
+    assert ('<p class="map-not-shown">Not shown: no position in the sources — Binoli, Sandere.</p>'
+            in text), "a name the gazetteer does not know, and a place that did not ask"
+
+
+def test_locate_beside_coordinates_is_refused(project: TmpProject) -> None:
+    project.write("both.yaml", (REPO / "tests/briefs/valid_minimal.yaml").read_text() + (
+        "places:\n  - {id: kayes, name: Kayes, country: ML, coordinates: [14.45, -11.44], "
+        "locate: gazetteer}\n"))
+    result = project.run("--no-pdf")
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "briefs/both.yaml:24:81: places[0].locate: remove 'locate': the place has coordinates "
+        "from the sources, and the map uses them")
