@@ -39,7 +39,7 @@ INSET_DEGREES = 0.1  # detail finer than this is lost in the inset anyway
 NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are left out
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
 DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
-              "imply official endorsement or acceptance by the publisher of this brief.")
+              "imply official endorsement or acceptance by its publisher.")
 
 
 @dataclass(frozen=True)
