@@ -34,7 +34,7 @@ INSET = (WIDTH - 170.0, MAP_HEIGHT + 8.0, 162.0, STRIP - 14.0)  # x, y, width, h
 INSET_RADIUS = 3_200_000.0  # metres from the centre the inset shows at least
 PAD = 0.07  # of the area's size, around it
 TOLERANCE = 0.6  # in map units (a 640th of the width): finer detail is not drawn
-PLACE_SIZE, COUNTRY_SIZE, MARKER_RADIUS = 10.5, 11.0, 3.5
+PLACE_SIZE, COUNTRY_SIZE, MARKER_RADIUS = 11.5, 12.0, 3.5
 INSET_DEGREES = 0.1  # detail finer than this is lost in the inset anyway
 NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are left out
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
@@ -468,9 +468,8 @@ def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str,
     markers = [projection(p.longitude, p.latitude) for p in places]
     marker_boxes = [(x - MARKER_RADIUS, y - MARKER_RADIUS, x + MARKER_RADIUS, y + MARKER_RADIUS)
                     for x, y in markers]
-    country_labels = _country_labels(layer, marker_boxes)
-    obstacles = [label.box for label in country_labels] + marker_boxes
-    placed, key = place_labels([p.name for p in places], markers, obstacles)
+    placed, key = place_labels([p.name for p in places], markers, marker_boxes)
+    country_labels = _country_labels(layer, [*marker_boxes, *(label.box for label, _ in placed)])
     scale_metres = _nice_length(WIDTH / 5 / projection.scale)
     names = {o.key: o.name for o in layer.countries}
     svg = _svg(layer, places, markers, country_labels, placed, scale_metres)
@@ -482,10 +481,11 @@ def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str,
         labels=tuple(country_labels) + tuple(label for label, _ in placed))
 
 
-def _country_labels(layer: BaseLayer, markers: Sequence[tuple[float, float, float, float]]
+def _country_labels(layer: BaseLayer, taken: Sequence[tuple[float, float, float, float]]
                     ) -> list[Label]:
-    """Names of the brief's countries and their neighbours, largest first, each kept only
-    where it overlaps no marker and no name placed before it."""
+    """Names of the brief's countries and their neighbours, largest first, each moved
+    from its country's middle until it overlaps no place's marker or label and no name
+    placed before it (places come first: a country is named in the caption too)."""
     named = set(layer.highlighted) | set(layer.neighbours)
     labels: list[Label] = []
     for outline in sorted((o for o in layer.countries if o.key in named and o.label_at),
@@ -493,14 +493,20 @@ def _country_labels(layer: BaseLayer, markers: Sequence[tuple[float, float, floa
         assert outline.label_at is not None
         text = outline.name.upper()
         x, y = outline.label_at
-        for dy in (0.0, -COUNTRY_SIZE * 1.4, COUNTRY_SIZE * 1.4):
-            box = _inside_frame(text_box(text, x, y + dy, "middle", COUNTRY_SIZE))
+        for dx, dy in COUNTRY_NAME_SHIFTS:
+            box = _inside_frame(text_box(text, x + dx * COUNTRY_SIZE, y + dy * COUNTRY_SIZE,
+                                         "middle", COUNTRY_SIZE))
             if box and not any(overlaps(box, other) for other in
-                               [*markers, *(label.box for label in labels)]):
+                               [*taken, *(label.box for label in labels)]):
                 ours = outline.key in layer.highlighted
                 labels.append(Label(text, box, COUNTRY_SIZE, "country ours" if ours else "country"))
                 break
     return labels
+
+
+COUNTRY_NAME_SHIFTS = [(0, 0), (0, -1.4), (0, 1.4), (0, -2.8), (0, 2.8), (-4, 0), (4, 0),
+                       (-4, -1.4), (4, 1.4), (-4, 1.4), (4, -1.4), (0, -4.2), (0, 4.2)]
+"""Where a country's name may go, in multiples of its size from the country's middle."""
 
 
 def _inside_frame(box: tuple[float, float, float, float]) -> tuple[float, float, float, float] | None:
