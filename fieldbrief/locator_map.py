@@ -18,9 +18,8 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable
 
 from markupsafe import Markup, escape
 
@@ -35,6 +34,7 @@ INSET_RADIUS = 3_200_000.0  # metres from the centre the inset shows at least
 PAD = 0.07  # of the area's size, around it
 TOLERANCE = 0.6  # in map units (a 640th of the width): finer detail is not drawn
 PLACE_SIZE, COUNTRY_SIZE, MARKER_RADIUS = 11.5, 12.0, 3.5
+MAX_LAYERS = 64  # base layers a map maker keeps (about 50 KB each)
 INSET_DEGREES = 0.1  # detail finer than this is lost in the inset anyway
 NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are left out
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
@@ -292,17 +292,19 @@ class MapMaker:
         boxes = [self._ring_box(ring) for key in countries
                  for polygon in _main_polygons(self.world, self.world.countries[key])
                  for ring in polygon[:1]]
-        return _union(boxes)
+        return _covering(boxes)
 
     def _layer(self, countries: tuple[str, ...], bounds: Box) -> BaseLayer:
         cache_key = (countries, tuple(round(value, 2) for value in bounds))
         if cache_key not in self._layers:
+            if len(self._layers) >= MAX_LAYERS:
+                del self._layers[next(iter(self._layers))]  # the oldest
             self._layers[cache_key] = self._build_layer(countries, bounds)
         return self._layers[cache_key]
 
     def _ring_box(self, ring: Ring) -> Box:
         if ring not in self._ring_boxes:
-            self._ring_boxes[ring] = _union([self.world.arc_boxes[_arc_index(i)] for i in ring])
+            self._ring_boxes[ring] = _covering([self.world.arc_boxes[_arc_index(i)] for i in ring])
         return self._ring_boxes[ring]
 
     def _build_layer(self, countries: tuple[str, ...], bounds: Box) -> BaseLayer:
@@ -332,7 +334,7 @@ class MapMaker:
         return (west - 1, south - 1, east + 1, north + 1)
 
     def _outlines(self, projection: Projection, window: Box, frame: tuple[float, ...],
-                  tolerance: float, named: set[str] = frozenset(),  # type: ignore[assignment]
+                  tolerance: float, named: Collection[str] = (),
                   coarse: bool = False) -> list[Outline]:
         """Every country in ``window``, projected and simplified; where to write the names
         of those ``named``."""
@@ -423,8 +425,28 @@ def _union(boxes: Iterable[Box]) -> Box:
             max(b[2] for b in boxes), max(b[3] for b in boxes))
 
 
+def _covering(boxes: Sequence[Box]) -> Box:
+    """The smallest box holding ``boxes``, across the antimeridian where that is smaller
+    (Fiji, Russia): its east is then past 180, e.g. 177 to 190 for 177 E to 170 W."""
+    spans = sorted((box[0], box[2]) for box in boxes)
+    merged: list[list[float]] = []
+    for west, east in spans:
+        if merged and west <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], east)
+        else:
+            merged.append([west, east])
+    gaps = [(merged[(i + 1) % len(merged)][0] + (360 if i == len(merged) - 1 else 0)
+             - merged[i][1], i) for i in range(len(merged))]
+    _, widest = max(gaps)
+    west = merged[(widest + 1) % len(merged)][0]
+    east = merged[widest][1] + (360 if widest < len(merged) - 1 else 0)
+    return (west, min(b[1] for b in boxes), east, max(b[3] for b in boxes))
+
+
 def _meets(a: Box, b: Box) -> bool:
-    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+    """Whether two boxes share a point, either of them taken a turn of the globe east or west."""
+    return any(a[0] + shift <= b[2] and b[0] <= a[2] + shift and a[1] <= b[3] and b[1] <= a[3]
+               for shift in (0, -360, 360))
 
 
 def _box_outline(box: Box) -> list[Point]:
@@ -438,7 +460,7 @@ def _main_polygons(world: World, country: Country) -> list[tuple[Ring, ...]]:
     """A country's largest part and the parts near it: France without French Guiana,
     Norway without Svalbard, so the map is of the area, not of every overseas part."""
     def box(polygon: tuple[Ring, ...]) -> Box:
-        return _union([world.arc_boxes[_arc_index(i)] for i in polygon[0]])
+        return _covering([world.arc_boxes[_arc_index(i)] for i in polygon[0]])
 
     def size(polygon: tuple[Ring, ...]) -> float:
         west, south, east, north = box(polygon)
@@ -450,11 +472,14 @@ def _main_polygons(world: World, country: Country) -> list[tuple[Ring, ...]]:
 
 
 def _distance(a: Box, b: Box) -> float:
-    return max(0.0, a[0] - b[2], b[0] - a[2], a[1] - b[3], b[1] - a[3])
+    """Degrees between two boxes (the shorter way round the globe)."""
+    return min(max(0.0, a[0] + shift - b[2], b[0] - a[2] - shift, a[1] - b[3], b[1] - a[3])
+               for shift in (0, -360, 360))
 
 
 def _place_bounds(places: Sequence[MapPlace], countries: Box) -> Box:
-    return _union([countries, *((p.longitude, p.latitude, p.longitude, p.latitude) for p in places)])
+    return _covering([countries, *((p.longitude, p.latitude, p.longitude, p.latitude)
+                                   for p in places)])
 
 
 def _path(rings: Iterable[Sequence[tuple[float, float]]]) -> str:
@@ -584,7 +609,7 @@ def _distance_text(metres: float) -> str:
 
 
 def _centre_text(centre: Point) -> str:
-    lon, lat = centre
+    lon, lat = (centre[0] + 180) % 360 - 180, centre[1]
     return (f"{abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, "
             f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
 

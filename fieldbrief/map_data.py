@@ -29,7 +29,7 @@ MAP_DATA_FILE = MAP_DATA_DIR / "countries-50m.json"
 MAP_DATA_SOURCE = "Natural Earth 1:50m (public domain), via world-atlas 2.0.2 (ISC licence)"
 
 Point = tuple[float, float]  # (longitude, latitude) in degrees
-Box = tuple[float, float, float, float]  # (west, south, east, north) in degrees
+Box = tuple[float, float, float, float]  # (west, south, east, north) in degrees; east may pass 180
 Ring = tuple[int, ...]  # arc indices; ~i is arc i reversed
 
 
@@ -79,7 +79,21 @@ def _decode_arc(arc: list[list[int]], transform: dict[str, list[float]]) -> tupl
     (scale_x, scale_y), (origin_x, origin_y) = transform["scale"], transform["translate"]
     xs = [x * scale_x + origin_x for x in accumulate(step[0] for step in arc)]
     ys = [y * scale_y + origin_y for y in accumulate(step[1] for step in arc)]
-    return tuple(zip(xs, ys))
+    return tuple(zip(_unwrapped(xs), ys))
+
+
+def _unwrapped(longitudes: list[float]) -> list[float]:
+    """Longitudes without the jump at the antimeridian (179.9 then 180.1, not -179.9), so
+    a line's box is where the line is (Fiji's, Chukotka's)."""
+    shift = 0.0
+    result = [longitudes[0]] if longitudes else []
+    for previous, current in zip(longitudes, longitudes[1:]):
+        if current - previous > 180:
+            shift -= 360
+        elif previous - current > 180:
+            shift += 360
+        result.append(current + shift)
+    return result
 
 
 def _box(points: tuple[Point, ...]) -> Box:

@@ -263,3 +263,12 @@ def test_locate_beside_coordinates_is_refused(project: TmpProject) -> None:
     assert result.err.splitlines()[0] == (
         "briefs/both.yaml:24:81: places[0].locate: remove 'locate': the place has coordinates "
         "from the sources, and the map uses them")
+
+
+@pytest.mark.parametrize("code, centre", [("FJ", "17.1° S, 178.2° E"), ("RU", "61.5° N, 101.1° E")])
+def test_a_country_across_the_antimeridian_is_mapped_where_it_is(code: str, centre: str) -> None:
+    drawn = _maker().draw([code], [])
+    assert drawn is not None
+    assert drawn.centre == centre
+    svg = ET.fromstring(str(drawn.svg))
+    assert f"country-{code}" in {p.get("id") for p in svg.iter(f"{SVG}path")}
