@@ -3,18 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+MAP_DATA := mapdata/countries-50m.json
 
 VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: build test check serve system-deps browser-deps validator-deps clean
+.PHONY: build test check serve system-deps browser-deps validator-deps map-data clean
 
-build: $(STAMP)
+build: $(STAMP) $(MAP_DATA)
 	$(PY) build.py
 
-test: $(STAMP) browser-deps $(VNU_JAR)
+test: $(STAMP) $(MAP_DATA) browser-deps $(VNU_JAR)
 	$(PY) -m pytest
 
-serve: $(STAMP)
+serve: $(STAMP) $(MAP_DATA)
 	$(PY) build.py serve
 
 check: $(STAMP)
@@ -45,5 +46,16 @@ $(STAMP): requirements.txt | system-deps
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
 
+# The locator maps' base data: Natural Earth 1:50m countries from the npm package
+# world-atlas, at the version and checksum in mapdata/package-lock.json. Only the
+# one file the maps use and its licence are kept; nothing is fetched at build time.
+map-data: $(MAP_DATA)
+
+$(MAP_DATA): mapdata/package-lock.json | system-deps
+	cd mapdata && npm ci --ignore-scripts --no-audit --no-fund --silent
+	cp mapdata/node_modules/world-atlas/LICENSE mapdata/LICENSE-world-atlas
+	cp mapdata/node_modules/world-atlas/countries-50m.json $(MAP_DATA)
+	rm -rf mapdata/node_modules
+
 clean:
-	rm -rf $(VENV) site node_modules
+	rm -rf $(VENV) site node_modules mapdata/node_modules $(MAP_DATA) mapdata/LICENSE-world-atlas

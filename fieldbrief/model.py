@@ -574,7 +574,20 @@ class Place(Strict):
     coordinates: tuple[Latitude, Longitude] | None = Field(
         None, description="[latitude, longitude] in decimal degrees, shown with the "
                           "decimals written")
+    locate: Literal["gazetteer"] | None = Field(None, description=(
+        "'gazetteer': the sources give no position, so the map marks the place where the "
+        "GeoNames gazetteer puts its name (or an 'also_known_as' name) in its country, "
+        "labelled as the gazetteer's position, not the sources'"))
     note: Markdown | None = None
+
+    @model_validator(mode="after")
+    def _locate_only_without_coordinates(self) -> Place:
+        if self.locate is not None and self.coordinates is not None:
+            raise ValidationError.from_exception_data("Place", [InitErrorDetails(
+                type=PydanticCustomError("locate_with_coordinates", (
+                    "remove 'locate': the place has coordinates from the sources, and the "
+                    "map uses them")), loc=("locate",), input=self.locate)])
+        return self
 
 
 class Actor(Strict):
@@ -737,6 +750,14 @@ class Map(Strict):
     credit: Text = Field(description="who made the image, and from what data")
 
 
+def _map_form(value: Any) -> str:
+    return "image" if isinstance(value, (dict, Map)) else "off"
+
+
+MapChoice = Annotated[Annotated[Map, UnionTag("image")] | Annotated[Literal["none"], UnionTag("off")],
+                      Discriminator(_map_form)]
+
+
 class Brief(Strict):
     """One situation brief: everything an analyst writes in one YAML file."""
 
@@ -770,7 +791,9 @@ class Brief(Strict):
     bluf: list[Markdown] = Field(min_length=2, max_length=5, description="bottom line up front: 2 to 5 points")
     summary: Markdown
     figures: list[Figure] = Field([], max_length=50, description="at most 50")
-    map: Map | None = None
+    map: MapChoice | None = Field(None, description=(
+        "the analyst's own map image, shown instead of the generated locator map; 'none' "
+        "turns the generated map off"))
     timeline: list[TimelineEntry] = Field([], max_length=500, description="at most 500")
     places: list[Place] = Field([], max_length=200, description="at most 200")
     actors: list[Actor] = Field([], max_length=200, description="at most 200")
@@ -818,6 +841,23 @@ class Brief(Strict):
     @property
     def header_title(self) -> str:
         return self.short_title or self.title
+
+    @property
+    def map_image(self) -> Map | None:
+        """The analyst's own map, if the brief gives one."""
+        return self.map if isinstance(self.map, Map) else None
+
+    @property
+    def wants_locator_map(self) -> bool:
+        """A generated map, unless the analyst gives one, turns it off, or the brief is
+        about a fictional exercise area (which no base map has)."""
+        return self.map is None and EXERCISE_COUNTRY not in self.countries
+
+    @property
+    def located_places(self) -> list[LocatedPlace]:
+        return [LocatedPlace(name=place.name, country=place.country, latitude=place.coordinates[0],
+                             longitude=place.coordinates[1])
+                for place in self.places if place.coordinates is not None]
 
     @property
     def as_of_date(self) -> date:
@@ -871,6 +911,17 @@ class SeriesDeclaration(Strict):
     description: Markdown | None = None
 
 
+class LocatedPlace(BaseModel):
+    """A place with the position its sources give, as the site's country maps need it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    country: str
+    latitude: float
+    longitude: float
+
+
 class BriefCard(BaseModel):
     """What the site-wide pages (index, listings, feed) need to know of a brief.
 
@@ -898,6 +949,9 @@ class BriefCard(BaseModel):
     series: str | None = None  # the series it is an issue of, and its number there
     number: int | None = None
 
+
+    places: list[LocatedPlace] = []  # places with coordinates, for the country pages' maps
+
     @classmethod
     def of(cls, brief: Brief) -> BriefCard:
         moments = [_moment(brief.as_of), *(_moment(revision.date) for revision in brief.revisions)]
@@ -908,7 +962,7 @@ class BriefCard(BaseModel):
                    lede_html=str(to_inline_html(brief.bluf[0])),
                    bluf_text=" ".join(to_plain_text(point) for point in brief.bluf),
                    summary_html=str(to_html(brief.summary)),
-                   series=brief.series, number=brief.number)
+                   series=brief.series, number=brief.number, places=brief.located_places)
 
     @property
     def lede(self) -> Markup:

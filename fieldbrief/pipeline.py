@@ -24,6 +24,9 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
                                     manifest_path, problem_record, save_manifest)
+from fieldbrief.gazetteer import gazetteer_version
+from fieldbrief.map_data import map_data_digest
+from fieldbrief.maps import country_maps
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
 from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
@@ -356,7 +359,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             published = [e.card for e in entries if placements[e.path] == "published"]
             for relative, content in site_pages(html, published, options.generated_at, options.pdf,
                                                 index_briefs=series.index_cards(published),
-                                                series=series.counts):
+                                                series=series.counts,
+                                                country_maps=country_maps(published)):
                 site.write(relative, content)
             for relative, content in series_pages(html, series.listings, options.generated_at,
                                                   options.pdf):
@@ -489,7 +493,8 @@ def _gate(site: Staging, policy: PublishingPolicy) -> None:
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions,
                   declared: dict[str, Declared]) -> Fingerprints:
     config = config_digest(project.config.model_dump(mode="json"))
-    base = digest(__version__, config, str(project.root.resolve()), str(options.docx))
+    base = digest(__version__, config, str(project.root.resolve()), str(options.docx),
+                  map_data_digest(), gazetteer_version())
     brief_templates = html.templates_digest("brief.html", "archive.html")
     sheets = project.stylesheets()
     print_styles = files_digest([sheets["shared.css"], sheets["print.css"]])

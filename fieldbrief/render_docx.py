@@ -34,6 +34,7 @@ from docx.text.run import Run
 
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.model import Brief, Figure, Gap, Statement
+from fieldbrief.locator_map import DISCLAIMER, LocatorMap
 from fieldbrief.render_html import (_sections, country_name, first_upper, format_coordinates,
                                     format_date, format_period, language_name)
 from fieldbrief.render_indicators import TYPE_NAMES, defang
@@ -48,8 +49,10 @@ PAGE_SIZES = {"A4": (Mm(210), Mm(297), Mm(20)), "Letter": (Inches(8.5), Inches(1
 Container = DocxDocument | _Cell
 
 
-def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = None) -> bytes:
-    """The brief as a Word document; ``map_image``: the map's bytes when it is a local file."""
+def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = None,
+                locator: LocatorMap | None = None) -> bytes:
+    """The brief as a Word document; ``map_image``: the analyst's map's bytes when it is a
+    local file; ``locator``: the generated map, which Word gets as its description."""
     document = Document()
     _set_page(document, brief.page_size or "A4")
     _set_language(document, brief.language)
@@ -57,8 +60,8 @@ def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = 
     _mark_pages(document, brief)
     _title_block(document, brief)
     numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
-    writer = _Sections(document, brief, numbers, map_image)
-    for anchor, heading in _sections(brief):
+    writer = _Sections(document, brief, numbers, map_image, locator)
+    for anchor, heading in _sections(brief, with_locator=locator is not None):
         document.add_heading(heading, level=1)
         writer.write(anchor)
     buffer = io.BytesIO()
@@ -195,8 +198,9 @@ class _Sections:
     """Writes each section of one brief, by the anchor render_html gives it."""
 
     def __init__(self, document: DocxDocument, brief: Brief, numbers: dict[str, int],
-                 map_image: bytes | None) -> None:
+                 map_image: bytes | None, locator: LocatorMap | None) -> None:
         self.document, self.brief, self.numbers, self.map_image = document, brief, numbers, map_image
+        self.locator = locator
         self.places = {place.id: place for place in brief.places}
         self.actors = {actor.id: actor for actor in brief.actors}
         self.writers: dict[str, Callable[[], None]] = {
@@ -232,8 +236,10 @@ class _Sections:
                 self.cite(cells[4].paragraphs[0], sources)
 
     def map(self) -> None:
-        figure = self.brief.map
-        assert figure is not None
+        figure = self.brief.map_image
+        if figure is None:
+            self.locator_map()
+            return
         if self.map_image and self.map_image.startswith(RASTER_TYPES):
             self.document.add_picture(io.BytesIO(self.map_image), width=Inches(6))
             self.document.paragraphs[-1].runs[0]._r.xpath(".//wp:docPr")[0].set("descr", figure.alt)
@@ -244,6 +250,19 @@ class _Sections:
         if figure.caption:
             _markdown(self.document, figure.caption, style="Caption")
         self.document.add_paragraph(f"Credit: {figure.credit}", style="Caption")
+
+    def locator_map(self) -> None:
+        """The generated map in words (Word cannot show its SVG): what it shows and omits."""
+        assert self.locator is not None
+        paragraph = self.document.add_paragraph()
+        paragraph.add_run("Map: ").bold = True
+        shown = ", ".join(place.name for place in self.locator.shown) or "no places"
+        paragraph.add_run(f"{', '.join(country_name(code) for code in self.locator.countries)}; "
+                          f"places shown: {shown} (the map itself is on the web page and in the PDF)")
+        if self.locator.not_shown:
+            self.document.add_paragraph("Not shown: no position in the sources — "
+                                        + ", ".join(self.locator.not_shown), style="Caption")
+        self.document.add_paragraph(DISCLAIMER, style="Caption")
 
     def timeline(self) -> None:
         table = _table(self.document, (("Date", 2.5), ("Event", 7), ("Sources", 1.5)))

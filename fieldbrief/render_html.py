@@ -22,6 +22,9 @@ from fieldbrief import __version__
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
+from fieldbrief.gazetteer import GAZETTEER
+from fieldbrief.locator_map import DISCLAIMER, LocatorMap
+from fieldbrief.map_data import MAP_DATA_SOURCE
 from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
                               PartialDate, Period, Source)
 from fieldbrief.render_indicators import TYPE_NAMES, defang, export_names
@@ -111,38 +114,45 @@ class HtmlRenderer:
         self.env.globals["likelihood_scale"] = list(LIKELIHOOD_SCALE.items())
         self.env.globals["indicator_exports"] = export_names
         self.env.globals["indicator_type_names"] = TYPE_NAMES
+        self.env.globals["map_disclaimer"] = DISCLAIMER
+        self.env.globals["map_data_source"] = MAP_DATA_SOURCE
+        self.env.globals["gazetteer_note"] = f"position from {GAZETTEER}, not from the sources"
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
                    verification: VerificationReport = NOT_VERIFIED,
-                   series: IssueContext | None = None) -> str:
+                   series: IssueContext | None = None,
+                   locator: LocatorMap | None = None) -> str:
         """The brief's web page, linking the site's stylesheets (and its PDF, if made).
 
         ``verification`` is what checking the quotes against archives found, ``series``
-        what changed since the previous issue of its series: the page shows them, and
-        never reads an archive or another brief itself."""
-        image = self.resources.image(brief.map.image) if brief.map else None
+        what changed since the previous issue of its series, ``locator`` its generated map:
+        the page shows them, and never reads an archive or another brief itself."""
+        image = self.resources.image(brief.map_image.image) if brief.map_image else None
         return self._brief(brief, for_print=False, generated_at=None,
                            map_src=image.web_src if image else None, with_pdf=with_pdf,
-                           verification=verification, series=series)
+                           verification=verification, series=series, locator=locator)
 
     def print_page(self, brief: Brief, generated_at: datetime, *,
                    verification: VerificationReport = NOT_VERIFIED,
-                   series: IssueContext | None = None) -> str:
+                   series: IssueContext | None = None,
+                   locator: LocatorMap | None = None) -> str:
         """The brief as the PDF renderer reads it: no stylesheet links, dated metadata."""
-        image = self.resources.image(brief.map.image) if brief.map else None
+        image = self.resources.image(brief.map_image.image) if brief.map_image else None
         return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
                            map_src=image.print_src if image else None, with_pdf=True,
-                           verification=verification, series=series)
+                           verification=verification, series=series, locator=locator)
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
                map_src: str | None, with_pdf: bool, verification: VerificationReport,
-               series: IssueContext | None) -> str:
+               series: IssueContext | None, locator: LocatorMap | None) -> str:
+        locator = None if brief.map_image else locator
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         verification=verification, series=series,
+                         verification=verification, series=series, locator=locator,
                          archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
-                         sections=_sections(brief), **_lookups(brief), brief=brief)
+                         sections=_sections(brief, locator is not None), **_lookups(brief),
+                         brief=brief)
 
     def templates_digest(self, *names: str) -> str:
         """A digest of the templates ``names`` and every template they extend, include or import."""
@@ -185,12 +195,12 @@ def _archive_links(brief: Brief, verification: VerificationReport) -> dict[str, 
             for source in published_archives(brief, verification.archives)}
 
 
-def _sections(brief: Brief) -> list[tuple[str, str]]:
+def _sections(brief: Brief, with_locator: bool) -> list[tuple[str, str]]:
     """The brief's sections, in page order, as (anchor, heading) for its table of contents."""
     present = [
         ("bottom-line", "Bottom line up front", True),
         ("key-figures", "Key figures", bool(brief.figures)),
-        ("map", "Map", brief.map is not None),
+        ("map", "Map", brief.map_image is not None or with_locator),
         ("situation", "Situation summary", True),
         ("timeline", "Timeline", bool(brief.timeline)),
         ("quotes", "Quotes", bool(brief.quotes)),

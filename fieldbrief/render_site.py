@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
+from fieldbrief.locator_map import LocatorMap
 from fieldbrief.model import MONTHS, BriefCard
 from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
                                     newest_first)
@@ -51,12 +52,15 @@ GROUP_KINDS = (
 
 def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: datetime,
                with_pdf: bool = True, index_briefs: Sequence[BriefCard] | None = None,
-               series: dict[str, tuple[str, int]] | None = None) -> Iterator[tuple[str, bytes]]:
+               series: dict[str, tuple[str, int]] | None = None,
+               country_maps: Mapping[str, LocatorMap] | None = None) -> Iterator[tuple[str, bytes]]:
     """Every page of the site that is not a brief's own page, one at a time.
 
     The home page lists ``index_briefs`` (default: all), in which a series is shown by its
-    latest issue; ``series`` gives each series' title and number of issues."""
+    latest issue; ``series`` gives each series' title and number of issues;
+    ``country_maps`` holds each country page's map (by country code), drawn beforehand."""
     series = series or {}
+    country_maps = country_maps or {}
     yield "index.html", html.page("index.html", "index.html", heading=html.config.title,
                                   entries=html.entries(briefs if index_briefs is None else index_briefs,
                                                        "index.html"), is_home=True,
@@ -72,9 +76,11 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
         yield overview, html.page("overview.html", overview, heading=kind.title, groups=groups).encode()
         listed.append(overview)
         for group in groups:
+            locator = country_maps.get(group.key.upper()) if kind.folder == "countries" else None
             yield group.path, html.page("index.html", group.path, heading=group.title,
                                         entries=html.entries(group.briefs, group.path),
-                                        is_home=False, with_pdf=with_pdf, series=series).encode()
+                                        is_home=False, with_pdf=with_pdf, series=series,
+                                        locator=locator).encode()
             listed.append(group.path)
     if html.config.base_url:
         yield "sitemap.xml", html.page("sitemap.xml", "sitemap.xml", locations=[

@@ -352,7 +352,7 @@ def _references_in(data: Any, collection: str, field: str,
 
 def _resource_problems(loaded: LoadedFile, brief: Brief,
                        policy: ResourcePolicy) -> Iterator[Problem]:
-    if brief.map and (problem := policy.image_problem(brief.map.image)):
+    if brief.map_image and (problem := policy.image_problem(brief.map_image.image)):
         yield _at(loaded, ("map", "image"), problem)
 
 
@@ -437,7 +437,8 @@ def _markdown_problems(loaded: LoadedFile, brief: Brief) -> Iterator[Problem]:
 
 def _anchors(brief: Brief) -> set[str]:
     """The ids of a brief's page a link may point at (as the templates write them)."""
-    sections = {"bottom-line": True, "situation": True, "sources": True, "map": brief.map,
+    sections = {"bottom-line": True, "situation": True, "sources": True,
+                "map": brief.map_image or brief.wants_locator_map,
                 "key-figures": brief.figures, "timeline": brief.timeline, "quotes": brief.quotes,
                 "assessment": brief.assessment, "outlook": brief.outlook,
                 "estimative-language": brief.assessment or brief.outlook,

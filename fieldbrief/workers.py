@@ -36,6 +36,7 @@ from fieldbrief.project import Project
 from fieldbrief.publish import safe_join
 from fieldbrief import render_indicators
 from fieldbrief.render_archive import archive_pages
+from fieldbrief.maps import brief_map
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
@@ -184,11 +185,11 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
             brief, with_pdf=_setup.with_pdf, verification=valid.verification,
-            series=job.series).encode()
+            series=job.series, locator=brief_map(brief)).encode()
         files[brief_json_path(brief.id)] = brief_json(brief, {  # the site only: never restricted
             source_id: note.sha256 for source_id, note in valid.verification.archives.items()})
         files.update(archive_pages(_html, brief, valid.archives, valid.verification))
-        image = _setup.project.resources.image(brief.map.image) if brief.map else None
+        image = _setup.project.resources.image(brief.map_image.image) if brief.map_image else None
         if image and image.local_file:
             files[f"briefs/{brief.id}/{image.web_src}"] = image.local_file.read_bytes()
     if _setup.with_pdf:
@@ -213,7 +214,7 @@ def _render_pdf(valid: ValidBrief, raw: bytes, job: RenderJob) -> bytes:
         _pdf = PdfRenderer(_setup.project.style_dirs, _setup.project.resources, _setup.pdf_variant)
     return _pdf.render(PdfJob(
         html=_html.print_page(brief, _setup.generated_at, verification=valid.verification,
-                              series=job.series),
+                              series=job.series, locator=brief_map(brief)),
         label=job.label,
         page_size=brief.page_size or "A4", generated_at=_setup.generated_at,
         source_name=_attachment_name(job.checked.path, brief.id), source=raw,
@@ -231,9 +232,10 @@ def _attached_archives(valid: ValidBrief, published: bool) -> tuple[Archive, ...
 def _render_docx(brief: Brief) -> bytes:
     assert _setup is not None
     from fieldbrief.render_docx import render_docx  # python-docx loads only where Word files are made
-    image = _setup.project.resources.image(brief.map.image) if brief.map else None
+    image = _setup.project.resources.image(brief.map_image.image) if brief.map_image else None
     return render_docx(brief, _setup.generated_at,
-                       image.local_file.read_bytes() if image and image.local_file else None)
+                       image.local_file.read_bytes() if image and image.local_file else None,
+                       brief_map(brief))
 
 
 def _attachment_name(path: Path, brief_id: str) -> str:
@@ -247,7 +249,7 @@ def _local_assets(brief: Brief) -> tuple[str, ...]:
     """The project files the brief's outputs are made from besides itself: its local map
     image, and the archived texts its quotes are checked against."""
     assert _setup is not None
-    image = _setup.project.resources.image(brief.map.image) if brief.map else None
+    image = _setup.project.resources.image(brief.map_image.image) if brief.map_image else None
     files = [str(image.local_file)] if image and image.local_file else []
     files.extend(str(path) for path in archive_references(brief, _setup.project.resources.root))
     return tuple(files)

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Make sure WeasyPrint's system libraries and the report fonts are present; with
-# --browser also Chromium, which the browser tests drive; with --validators also Java
-# and npm, which run and install the W3C Nu HTML checker (vnu.jar, from npm).
+# Make sure WeasyPrint's system libraries, the report fonts and npm (which installs the
+# locator maps' base data and the Nu HTML checker, see the Makefile) are present; with
+# --browser also Chromium, which the browser tests drive; with --validators also Java,
+# which runs the W3C Nu HTML checker (vnu.jar).
 # Debian/Ubuntu: installs what is missing when run as root; otherwise prints the
 # exact command to run. Without libharfbuzz-subset0 WeasyPrint still works but
 # falls back to fontTools, and every PDF takes about 2.5x longer.
@@ -18,12 +19,11 @@ have_lib "libpangoft2-1.0.so.0" || missing="$missing libpangoft2-1.0-0"
 have_lib "libharfbuzz-subset.so.0" || missing="$missing libharfbuzz-subset0"
 have_font "NotoSans-Regular" || missing="$missing fonts-noto-core"
 have_font "DejaVuSans.ttf" || missing="$missing fonts-dejavu-core"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 for option in "$@"; do
   case "$option" in
     --browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
-    --validators)
-      command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless"
-      command -v npm >/dev/null 2>&1 || missing="$missing npm" ;;
+    --validators) command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless" ;;
   esac
 done
 
@@ -40,8 +40,8 @@ echo "Missing system packages:$missing" >&2
 echo "Install them with:" >&2
 echo "    sudo apt-get install -y$missing" >&2
 case "$missing" in
-  # WeasyPrint cannot run without Pango, the browser tests without Chromium, nor the
-  # Nu HTML checker without Java (and npm to install it)
+  # WeasyPrint cannot run without Pango, the browser tests without Chromium, the Nu
+  # HTML checker without Java, nor the map data and the checker install without npm
   *libpango*|*chromium*|*jre*|*npm*) exit 1 ;;
   *) echo "(continuing: PDFs will build, but slower or with fallback fonts)" >&2 ;;
 esac

@@ -1,0 +1,65 @@
+"""Benchmark: what a generated locator map adds to a brief's build.
+
+    .venv/bin/python bench/locator_map.py
+
+Times, in one process as a worker sees them: decoding the base data (once per worker
+process), the first map of a set of countries (projecting and simplifying its outlines
+and inset: the base layer, then cached), and every further map of that set (placing
+markers and labels, writing the SVG), best of many runs each, in CPU time (process_time: the figure a busy machine does not inflate). The sets are the Mali
+brief's (ML) and the crowded test brief's (BF, NE, twelve places).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import yaml  # noqa: E402
+
+from fieldbrief.locator_map import MapMaker, MapPlace  # noqa: E402
+from fieldbrief.map_data import MAP_DATA_FILE, load_world  # noqa: E402
+
+RUNS = 20
+
+
+def crowded_places() -> list[MapPlace]:
+    brief = yaml.safe_load((REPO / "tests/briefs/map_crowded_two_countries.yaml").read_text())
+    return [MapPlace(p["name"], *p["coordinates"]) for p in brief["places"] if "coordinates" in p]
+
+
+def best(action, runs: int = RUNS) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        started = time.process_time()
+        action()
+        times.append(time.process_time() - started)
+    return min(times)
+
+
+def main() -> None:
+    started = time.process_time()
+    world = load_world()
+    maker = MapMaker(world)
+    maker.coarse_arcs  # the inset's thinned arcs, made once per process
+    print(f"| decode {MAP_DATA_FILE.name} ({MAP_DATA_FILE.stat().st_size // 1024} KiB) and thin "
+          f"its arcs for insets, once per worker process | "
+          f"{(time.process_time() - started) * 1000:.0f} ms |")
+    for label, countries, places in (
+            ("Mali brief (ML, no positions)", ["ML"], []),
+            ("crowded test brief (BF, NE, 12 places)", ["BF", "NE"], crowded_places()),
+            ("France (FR, dense coasts and borders)", ["FR"], [])):
+        def first() -> None:
+            maker._layers.clear()  # noqa: SLF001 (the cache the first map of a set fills)
+            maker.draw(countries, places)
+        cold = best(first, runs=5)
+        again = best(lambda: maker.draw(countries, places))
+        print(f"| {label}: first map of its set of countries | {cold * 1000:.1f} ms |")
+        print(f"| {label}: each further map (base layer cached) | {again * 1000:.1f} ms |")
+
+
+if __name__ == "__main__":
+    main()

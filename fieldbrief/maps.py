@@ -1,0 +1,67 @@
+"""Stage 4 helper, maps: which locator map each brief page and country page gets.
+
+In: validated briefs (or the cards of published briefs) and the base data. Out:
+:class:`~fieldbrief.locator_map.LocatorMap` values handed to the renderers, which
+stay pure (they never read the base data themselves). A brief gets a map unless it
+gives its own image, says ``map: none``, or is about a fictional exercise area (ZZ).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fieldbrief import gazetteer
+from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace
+from fieldbrief.map_data import load_world
+from fieldbrief.model import EXERCISE_COUNTRY, Brief, BriefCard, Place
+from fieldbrief.render_html import format_coordinates
+
+GAZETTEER_NOTE = f"position from {gazetteer.GAZETTEER}, not from the sources"
+"""How the map's text alternative gives a position taken from the gazetteer."""
+_maker: MapMaker | None = None
+
+
+def maker() -> MapMaker:
+    """One map maker per process: the base data is decoded once, layers cached."""
+    global _maker
+    if _maker is None:
+        _maker = MapMaker(load_world())
+    return _maker
+
+
+def brief_map(brief: Brief) -> LocatorMap | None:
+    """The brief's generated map: its countries, and its places with coordinates."""
+    if not brief.wants_locator_map:
+        return None
+    marked = [(place, _marked(place)) for place in brief.places]
+    located = [found for _, found in marked if found is not None]
+    missing = [place.name for place, found in marked if found is None]
+    return maker().draw(brief.countries, located, missing)
+
+
+def country_maps(cards: Sequence[BriefCard]) -> dict[str, LocatorMap]:
+    """For each country of the published briefs, a map of every place they locate in it
+    (a place named alike at the same position by two briefs is marked once)."""
+    places: dict[str, dict[tuple[str, float, float], MapPlace]] = {
+        code: {} for card in cards for code in card.countries}
+    for place in (place for card in cards for place in card.places):
+        if place.country in places:
+            spot = (place.name, place.latitude, place.longitude)
+            places[place.country].setdefault(spot, MapPlace(*spot, format_coordinates(spot[1:])))
+    maps = {}
+    for code, located in sorted(places.items()):
+        if code != EXERCISE_COUNTRY and (drawn := maker().draw([code], list(located.values()))):
+            maps[code] = drawn
+    return maps
+
+
+def _marked(place: Place) -> MapPlace | None:
+    """The place where the sources put it, or, if it asks, where the gazetteer does."""
+    if place.coordinates is not None:
+        latitude, longitude = place.coordinates
+        return MapPlace(place.name, latitude, longitude, format_coordinates(place.coordinates))
+    found = (gazetteer.position([place.name, *place.also_known_as], place.country)
+             if place.locate == "gazetteer" else None)
+    if found is None:
+        return None
+    return MapPlace(place.name, *found, GAZETTEER_NOTE, from_gazetteer=True)
