@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: build test check serve system-deps browser-deps clean
+.PHONY: build test check serve system-deps browser-deps clean catalogs
 
 build: $(STAMP)
 	$(PY) build.py
@@ -35,3 +35,13 @@ $(STAMP): requirements.txt | system-deps
 
 clean:
 	rm -rf $(VENV) site
+
+# After changing a template string (or an N_() label in fieldbrief/): extract every
+# message into fieldbrief/locale/messages.pot and merge it into each language's .po
+# (new strings arrive untranslated; tests/test_i18n.py lists them until translated).
+# A new language: `.venv/bin/pybabel init -i fieldbrief/locale/messages.pot -d fieldbrief/locale -l xx`.
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel extract -F fieldbrief/locale/babel.cfg -k N_ --no-location --sort-output \
+	  --omit-header -o fieldbrief/locale/messages.pot .
+	$(VENV)/bin/pybabel update -i fieldbrief/locale/messages.pot -d fieldbrief/locale \
+	  --no-fuzzy-matching --ignore-obsolete
