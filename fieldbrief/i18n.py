@@ -20,7 +20,7 @@ from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_interval, format_skeleton, format_time, get_datetime_format
+from babel.dates import format_date, format_interval, format_skeleton, format_time, get_datetime_format
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -93,8 +93,9 @@ PAGE_OF = N_("Page %(page)s of %(pages)s")
 """The running footer's page number; the placeholders become CSS counters."""
 RUNNING_AS_OF = N_("As of %(date)s")
 SKELETONS = {(True, True, True): "yMMMMd", (True, True, False): "yMMMM", (True, False, False): "y",
-             (False, True, True): "MMMMd", (False, True, False): "LLLL"}
-"""CLDR skeleton of a date by which of (year, month, day) it has."""
+             (False, True, True): "MMMMd"}
+"""CLDR skeleton of a date by which of (year, month, day) it has; a month alone is the
+stand-alone month name (pattern LLLL), which CLDR gives no skeleton."""
 
 
 def primary(tag: str) -> str:
@@ -183,7 +184,10 @@ class Localizer:
         same_shape = (start.month is None) == (end.month is None) and (start.day is None) == (end.day is None)
         if start.clock or end.clock or not same_shape:
             return f"{self._point(start)} – {self._point(end)}"
-        skeleton = SKELETONS[(start.year is not None, start.month is not None, start.day is not None)]
+        shape = (start.year is not None, start.month is not None, start.day is not None)
+        if shape not in SKELETONS:
+            return f"{self._point(start)}–{self._point(end)}"
+        skeleton = SKELETONS[shape]
         return format_interval(start.first_day, end.last_day if not end.day else end.first_day,
                                skeleton, locale=self.locale)
 
@@ -215,8 +219,10 @@ class Localizer:
 
 
 def _skeleton(value: PartialDate, locale: Locale | None) -> str:
-    skeleton = SKELETONS[(value.year is not None, value.month is not None, value.day is not None)]
-    return format_skeleton(skeleton, value.first_day, locale=locale)
+    shape = (value.year is not None, value.month is not None, value.day is not None)
+    if shape not in SKELETONS:
+        return format_date(value.first_day, "LLLL", locale=locale)
+    return format_skeleton(SKELETONS[shape], value.first_day, locale=locale)
 
 
 def _zone(value: PartialDate) -> str:
