@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from fieldbrief.cli import main
 from fieldbrief.i18n import LOCALE_DIR, catalog_languages, catalog_path
-from tests.conftest import REPO, TmpProject, pdf_pages_text
+from conftest import REPO, TmpProject, pdf_pages_text
 
 TRANSLATED = [language for language in catalog_languages() if language != "en"]
 ARABIC_EXAMPLE = "exercise-wadi-samar-drought-ar"
