@@ -161,6 +161,12 @@ def test_pdf_has_no_english_label_and_local_words(localized_site: Path, language
     assert str(len(pages)) in pages[-1]
 
 
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_pdf_declares_the_brief_language(localized_site: Path, language: str) -> None:
+    reader = PdfReader(localized_site / "briefs" / f"in-{language}" / f"in-{language}.pdf")
+    assert reader.trailer["/Root"]["/Lang"] == language
+
+
 def test_french_mali_example_reads_french_and_keeps_its_quotes_in_english(example_site: Path) -> None:
     french = (example_site / "briefs" / "mali-jnim-attacks-fr" / "index.html").read_text(encoding="utf-8")
     text = visible_text(french)
