@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,7 +17,10 @@ from babel.messages.pofile import read_po
 from pypdf import PdfReader
 
 from fieldbrief.cli import main
+from fieldbrief.config import SiteConfig
 from fieldbrief.i18n import LOCALE_DIR, catalog_languages, catalog_path
+from fieldbrief.render_html import HtmlRenderer
+from fieldbrief.resources import ResourcePolicy
 from conftest import REPO, TmpProject, pdf_pages_text
 
 TRANSLATED = [language for language in catalog_languages() if language != "en"]
@@ -241,3 +245,17 @@ def test_arabic_page_isolates_numbers_and_ids(example_site: Path) -> None:
     assert '<bdi class="source-number">[1]</bdi>' in html
     assert '<blockquote lang="fr" dir="auto">Nous livrons' in html
     assert "<bdi>55–80%</bdi>" in html
+
+
+def test_a_changed_catalog_changes_the_pages_fingerprint(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Catalogs are inputs of the build record: editing a translation rebuilds the briefs."""
+    locale = tmp_path / "locale"
+    shutil.copytree(LOCALE_DIR, locale)
+    monkeypatch.setattr("fieldbrief.render_html.LOCALE_DIR", locale)
+    html = HtmlRenderer(REPO / "templates", SiteConfig(title="Catalogs"), ResourcePolicy.for_project(REPO))
+    before = html.templates_digest("brief.html")
+    po = locale / "fr" / "LC_MESSAGES" / "messages.po"
+    po.write_text(po.read_text(encoding="utf-8").replace('"Chiffres clés"', '"Chiffres-clés"'),
+                  encoding="utf-8")
+    assert html.templates_digest("brief.html") != before
