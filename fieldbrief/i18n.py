@@ -131,6 +131,15 @@ def translations(language: str) -> NullTranslations:
     return Translations(compiled)
 
 
+def native_name(tag: str) -> str:
+    """A language's name in itself ('français', 'العربية'), for a language switcher."""
+    try:
+        name = Locale.parse(tag.replace("-", "_")).get_display_name()
+    except (ValueError, UnknownLocaleError):
+        return tag
+    return name[:1].upper() + name[1:] if name else tag
+
+
 @lru_cache(maxsize=None)
 def localizer(tag: str) -> Localizer:
     return Localizer(tag)

@@ -23,13 +23,14 @@ from fieldbrief import __version__
 from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LABELS, CREDIBILITY, FIGURE_STATUSES,
                              HEMISPHERES, INDICATOR_TYPES, LIKELIHOOD_TERMS, LOCALE_DIR, N_,
                              PAGE_OF, RELIABILITY, RUNNING_AS_OF, SOURCE_KINDS, Localizer,
-                             localizer)
+                             localizer, native_name)
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
 from fieldbrief.model import Brief, BriefCard, DateInterval, Dated, Figure, PartialDate, Period
 from fieldbrief.render_indicators import defang, export_names
 from fieldbrief.resources import ResourcePolicy
+from fieldbrief.translations import Translation, translation_sets
 from fieldbrief.verify import VerificationReport
 
 NOT_VERIFIED = VerificationReport()
@@ -44,12 +45,24 @@ class Stylesheet:
 
 
 @dataclass(frozen=True)
+class LanguageLink:
+    """One language of a brief, linked from a page: 'fr', 'Français', '../mali-fr/index.html'."""
+
+    language: str
+    name: str
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
 class ListEntry:
-    """One brief as a list page shows it, with links relative to that page."""
+    """One brief as a list page shows it, with links relative to that page; a brief
+    with translations is one entry, its languages linked beside it."""
 
     brief: BriefCard
     href: str
     pdf_href: str
+    languages: tuple[LanguageLink, ...] = ()
 
 
 def brief_page_path(brief_id: str) -> str:
@@ -88,15 +101,18 @@ class HtmlRenderer:
         return self.environments[language]
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
-                   verification: VerificationReport = NOT_VERIFIED) -> str:
+                   verification: VerificationReport = NOT_VERIFIED,
+                   translations: Sequence[Translation] = ()) -> str:
         """The brief's web page, linking the site's stylesheets (and its PDF, if made).
 
-        ``verification`` is what checking the quotes against archives found: the page
-        shows it, and never reads an archive itself."""
+        ``verification`` is what checking the quotes against archives found, and
+        ``translations`` the brief's languages on the site: the page shows them, and
+        never reads an archive or another brief itself."""
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=False, generated_at=None,
                            map_src=image.web_src if image else None, with_pdf=with_pdf,
-                           verification=verification)
+                           verification=verification,
+                           languages=_language_links(translations, brief.id, "../"))
 
     def print_page(self, brief: Brief, generated_at: datetime, *,
                    verification: VerificationReport = NOT_VERIFIED) -> str:
@@ -104,13 +120,14 @@ class HtmlRenderer:
         image = self.resources.image(brief.map.image) if brief.map else None
         return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
                            map_src=image.print_src if image else None, with_pdf=True,
-                           verification=verification)
+                           verification=verification, languages=())
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
-               map_src: str | None, with_pdf: bool, verification: VerificationReport) -> str:
+               map_src: str | None, with_pdf: bool, verification: VerificationReport,
+               languages: tuple[LanguageLink, ...]) -> str:
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
-                         verification=verification,
+                         verification=verification, languages=languages,
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief), **_lookups(brief), brief=brief)
 
@@ -131,10 +148,14 @@ class HtmlRenderer:
         return digest(*(item for name in sorted(seen) for item in (name, seen[name])))
 
     def entries(self, briefs: Sequence[BriefCard], page: str) -> list[ListEntry]:
-        """``briefs`` newest first, linked from ``page``."""
+        """``briefs`` newest first, linked from ``page``; a translation is listed with its
+        original (as one entry, its languages beside it), not as an entry of its own."""
         root = root_of(page)
-        return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id))
-                for brief in newest_first(briefs)]
+        sets = translation_sets(briefs)
+        listed = {brief.id for brief in briefs}
+        return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id),
+                          _language_links(sets.get(brief.id, ()), None, root + "briefs/"))
+                for brief in newest_first(briefs) if brief.translation_of not in listed]
 
     def page(self, template: str, path: str, *, for_print: bool = False, **context: Any) -> str:
         """Render ``template`` as the page at ``path`` in the site (links made relative)."""
@@ -198,6 +219,13 @@ def _css_template(message: str) -> str:
 
 def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ") + '"'
+
+
+def _language_links(translations: Sequence[Translation], current: str | None,
+                    briefs_root: str) -> tuple[LanguageLink, ...]:
+    return tuple(LanguageLink(version.language, native_name(version.language),
+                              f"{briefs_root}{version.id}/index.html", version.id == current)
+                 for version in translations)
 
 
 def _stylesheets(root: str) -> list[Stylesheet]:

@@ -38,6 +38,7 @@ from fieldbrief import render_indicators
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
+from fieldbrief.translations import Translation
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 
 IN_FLIGHT_PER_WORKER = 4
@@ -68,6 +69,7 @@ class Checked:
     content: str  # digest of the file and the local images it uses
     assets: tuple[str, ...]
     id_position: tuple[int, int] = (1, 1)  # where the brief's id is, for duplicate-id errors
+    translation_position: tuple[int, int] = (1, 1)  # where its translation_of is, if any
     card: BriefCard | None = None
     warnings: tuple[Problem, ...] = ()
     problems: tuple[Problem, ...] = ()
@@ -81,6 +83,7 @@ class RenderJob:
     label: str
     folder: Path
     published: bool  # on the site (page, image, PDF) or restricted (PDF only)
+    translations: tuple[Translation, ...] = ()  # every language of the brief, itself included
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,7 @@ def check_file(path: Path) -> Checked:
     raw = valid.source_file.raw
     return Checked(path, content_digest(raw, [Path(a) for a in assets]), assets,
                    id_position=valid.source_file.position_of(("id",)),
+                   translation_position=valid.source_file.position_of(("translation_of",)),
                    card=BriefCard.of(valid.brief), warnings=valid.warnings)
 
 
@@ -178,7 +182,8 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     brief, files = valid.brief, {}
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
-            brief, with_pdf=_setup.with_pdf, verification=valid.verification).encode()
+            brief, with_pdf=_setup.with_pdf, verification=valid.verification,
+            translations=job.translations).encode()
         files[brief_json_path(brief.id)] = brief_json(brief)  # the site only: never restricted
         image = _setup.project.resources.image(brief.map.image) if brief.map else None
         if image and image.local_file:

@@ -259,3 +259,55 @@ def test_a_changed_catalog_changes_the_pages_fingerprint(tmp_path: Path,
     po.write_text(po.read_text(encoding="utf-8").replace('"Chiffres clés"', '"Chiffres-clés"'),
                   encoding="utf-8")
     assert html.templates_digest("brief.html") != before
+
+
+# --- translations of one brief ----------------------------------------------------------------
+
+MINIMAL = (REPO / "tests" / "briefs" / "valid_minimal.yaml").read_text(encoding="utf-8")
+
+
+def french_of(original: str) -> str:
+    return (MINIMAL.replace("id: valid-minimal", "id: minimal-fr")
+            .replace("title: Minimal valid brief", "title: Note minimale valide")
+            .replace("status: final", f"status: final\nlanguage: fr\ntranslation_of: {original}"))
+
+
+def test_french_and_english_mali_pages_link_to_each_other(example_site: Path) -> None:
+    english = (example_site / "briefs/mali-jnim-attacks/index.html").read_text(encoding="utf-8")
+    french = (example_site / "briefs/mali-jnim-attacks-fr/index.html").read_text(encoding="utf-8")
+    assert '<link rel="alternate" hreflang="fr" href="../mali-jnim-attacks-fr/index.html">' in english
+    assert '<link rel="alternate" hreflang="en" href="../mali-jnim-attacks/index.html">' in french
+    assert ('<a href="../mali-jnim-attacks-fr/index.html" hreflang="fr" lang="fr">Français</a>'
+            in english)
+    assert '<span aria-current="page" lang="fr">Français</span>' in french
+
+
+def test_index_shows_one_entry_with_two_languages(example_site: Path) -> None:
+    index = (example_site / "index.html").read_text(encoding="utf-8")
+    assert index.count('<li class="brief-card">') == 3
+    assert "briefs/mali-jnim-attacks-fr/index.html\">Attaques" not in index
+    assert ('<span class="brief-languages"><a class="language-badge" href="briefs/mali-jnim-attacks/'
+            'index.html" hreflang="en" lang="en">English</a><a class="language-badge" href="briefs/'
+            'mali-jnim-attacks-fr/index.html" hreflang="fr" lang="fr">Français</a></span>') in index
+    feed = (example_site / "feed.xml").read_text(encoding="utf-8")
+    assert feed.count('<entry xml:lang="fr">') == 1 and feed.count('<entry xml:lang="ar">') == 1
+
+
+def test_translation_of_an_unknown_brief_is_an_error(project: TmpProject) -> None:
+    project.write("fr.yaml", french_of("no-such-brief"))
+    result = project.run()
+    assert result.code == 1
+    assert result.err.splitlines()[0] == (
+        "briefs/fr.yaml:7:17: translation_of: no brief has the id 'no-such-brief'")
+
+
+def test_a_new_translation_rebuilds_its_original_page(project: TmpProject) -> None:
+    project.write("en.yaml", MINIMAL)
+    assert project.run().code == 0
+    project.write("fr.yaml", french_of("valid-minimal"))
+    result = project.run()
+    assert result.code == 0, result.err
+    assert sorted(line.split()[1] for line in result.out.splitlines()
+                  if line.startswith("rendered ")) == ["briefs/en.yaml", "briefs/fr.yaml"]
+    page = (project.root / "site/briefs/valid-minimal/index.html").read_text(encoding="utf-8")
+    assert 'hreflang="fr" href="../minimal-fr/index.html"' in page
