@@ -168,6 +168,11 @@ class Localizer:
     def ngettext(self, singular: str, plural: str, count: int) -> str:
         return self.translations.ngettext(singular, plural, count)
 
+    def label(self, labels: dict[str, str], key: str | None) -> str:
+        """``key``'s label from one of the tables above, translated; a key the table does
+        not know (a value validation has not checked) as written."""
+        return self.gettext(labels[key]) if key in labels else str(key)
+
     def date(self, value: date | datetime | PartialDate | DateInterval) -> str:
         """Any date of a brief in words: '23 novembre 2026', '2 juin (année non précisée)'."""
         if isinstance(value, (date, datetime)):

@@ -194,7 +194,7 @@ def _environment(loader: FileSystemLoader, words: Localizer) -> Environment:
         likelihood=lambda term: words.gettext(LIKELIHOOD_TERMS[term]),
         probability=words.probability,
         confidence=lambda level: words.gettext(CONFIDENCE_LABELS[level]),
-        figure_status=lambda status: words.gettext(FIGURE_STATUSES[status]),
+        figure_status=lambda status: words.label(FIGURE_STATUSES, status),
         reliability=lambda grade: words.gettext(RELIABILITY[grade]),
         credibility=lambda grade: words.gettext(CREDIBILITY[grade]),
         source_kind=lambda kind: words.gettext(SOURCE_KINDS[kind]),
