@@ -7,7 +7,7 @@ MAP_DATA := mapdata/countries-50m.json
 
 VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: build test check serve system-deps browser-deps validator-deps map-data clean
+.PHONY: build test check serve system-deps browser-deps validator-deps map-data clean catalogs
 
 build: $(STAMP) $(MAP_DATA)
 	$(PY) build.py
@@ -59,3 +59,13 @@ $(MAP_DATA): mapdata/package-lock.json | system-deps
 
 clean:
 	rm -rf $(VENV) site node_modules mapdata/node_modules $(MAP_DATA) mapdata/LICENSE-world-atlas
+
+# After changing a template string (or an N_() label in fieldbrief/): extract every
+# message into fieldbrief/locale/messages.pot and merge it into each language's .po
+# (new strings arrive untranslated; tests/test_i18n.py lists them until translated).
+# A new language: `.venv/bin/pybabel init -i fieldbrief/locale/messages.pot -d fieldbrief/locale -l xx`.
+catalogs: $(STAMP)
+	$(VENV)/bin/pybabel extract -F fieldbrief/locale/babel.cfg -k N_ --no-location --sort-output \
+	  --omit-header -o fieldbrief/locale/messages.pot .
+	$(VENV)/bin/pybabel update -i fieldbrief/locale/messages.pot -d fieldbrief/locale \
+	  --no-fuzzy-matching --ignore-obsolete

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from fieldbrief.i18n import N_
 from fieldbrief.map_data import Box, Country, Point, Ring, World
 
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
@@ -38,8 +39,8 @@ MAX_LAYERS = 64  # base layers a map maker keeps (about 50 KB each)
 INSET_DEGREES = 0.1  # detail finer than this is lost in the inset anyway
 NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are left out
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
-DISCLAIMER = ("The boundaries and names shown and the designations used on this map do not "
-              "imply official endorsement or acceptance by its publisher.")
+DISCLAIMER = N_("The boundaries and names shown and the designations used on this map do not "
+                "imply official endorsement or acceptance by its publisher.")
 
 
 @dataclass(frozen=True)

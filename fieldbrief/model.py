@@ -775,6 +775,9 @@ class Brief(Strict):
         f"at most 20, each at most {TAG_MAX_LENGTH} characters with a letter or digit "
         "(a tag names its page)"))
     language: LanguageTag = "en"
+    translation_of: Id | None = Field(None, description=(
+        "id of the brief this one translates: the two pages link to each other and the "
+        "site's lists show them as one entry"))
     authors: list[Text] = Field([], max_length=20, description="at most 20")
     desk: Text | None = None
     status: Status
@@ -941,6 +944,8 @@ class BriefCard(BaseModel):
     handling_note: str | None
     status: Status
     prepared_by: str
+    language: str = "en"
+    translation_of: str | None = None
     updated: datetime  # the latest of as_of and the revision dates, for feeds
     published: datetime  # the earliest of them
     lede_html: str  # the first BLUF point, as sanitised HTML
@@ -958,7 +963,8 @@ class BriefCard(BaseModel):
         return cls(id=brief.id, title=brief.title, subtitle=brief.subtitle, as_of=brief.as_of,
                    countries=brief.countries, tags=brief.tags, tlp=brief.tlp or "TLP:CLEAR",
                    handling_note=brief.handling_note, status=brief.status,
-                   prepared_by=brief.prepared_by, updated=max(moments), published=min(moments),
+                   prepared_by=brief.prepared_by, language=brief.language,
+                   translation_of=brief.translation_of, updated=max(moments), published=min(moments),
                    lede_html=str(to_inline_html(brief.bluf[0])),
                    bluf_text=" ".join(to_plain_text(point) for point in brief.bluf),
                    summary_html=str(to_html(brief.summary)),

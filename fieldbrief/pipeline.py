@@ -32,6 +32,7 @@ from fieldbrief.policy import PublishingPolicy, gate
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
+from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
 from fieldbrief.render_series import series_pages
@@ -123,6 +124,7 @@ class Entry:
     path: Path
     record: Record | None  # from the last build, if its content is unchanged
     checked: Checked | None = None  # when it was loaded and validated in this build
+    translations: tuple[Translation, ...] = ()  # its languages on the site, itself included
 
     @property
     def card(self) -> BriefCard:
@@ -212,11 +214,13 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         entries = _entries(project, _unique([*project.brief_files(), *only]), previous, prints,
                            named, options)
         _check_entries(workers, [e for e in entries if e.record is None])
+        _check_entries(workers, [e for e in _dangling_translations(entries) if e.checked is None])
         _raise_problems(entries, options.strict)
         policy = _policy(project, options)
         placements = {e.path: policy.placement(e.card.tlp, e.card.status) for e in entries}
         series = _series(declared, [Member(_name(e.path), e.card, e.issue, placements[e.path])
                                     for e in entries if e.issue is not None])
+        _gather_translations(entries, placements)
         site_ok = previous.site_build is not None and previous.site_build == published_build_id(out_dir)
         restricted_ok = (previous.restricted_build is not None and
                          previous.restricted_build == published_build_id(options.restricted_dir))
@@ -267,6 +271,7 @@ def _raise_problems(entries: Sequence[Entry], strict: bool) -> None:
     problems = [p for e in entries if e.checked for p in e.checked.problems]
     valid = [e for e in entries if e.checked is None or e.checked.card is not None]
     problems.extend(_duplicate_ids([(e.path, e.card.id, e.id_position) for e in valid]))
+    problems.extend(_translation_problems(valid))
     if strict:
         problems.extend(warning for entry in entries for warning in entry.warnings)
     if problems:
@@ -315,16 +320,18 @@ def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options:
         return False
     if placement == "draft":
         return True
-    page, pdf = _output_prints(record.content, placement, prints, options)
+    page, pdf = _output_prints(record.content, placement, prints, options, entry.translations)
     folder_ok, folder = ((site_ok, out_dir) if placement == "published"
                          else (restricted_ok, options.restricted_dir))
     return (folder_ok and record.page == page and record.pdf == pdf
             and all((folder / output).is_file() for output in record.outputs))
 
 
-def _output_prints(content: str, placement: Placement, prints: Fingerprints,
-                   options: BuildOptions) -> tuple[str | None, str | None]:
-    page = digest(prints.page, content) if placement == "published" else None
+def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,
+                   translations: tuple[Translation, ...]) -> tuple[str | None, str | None]:
+    """The page's digest covers the brief's translations too: a new one changes its links."""
+    languages = [part for version in translations for part in (version.language, version.id)]
+    page = digest(prints.page, content, *languages) if placement == "published" else None
     pdf = digest(prints.pdf, content) if options.pdf else None
     return page, pdf
 
@@ -419,7 +426,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
         folder = site.path if published else private.path  # type: ignore[union-attr]
         assert entry.checked is not None
         return RenderJob(entry.checked, _name(entry.path), folder, published,
-                         series.contexts.get(entry.card.id))
+                         series.contexts.get(entry.card.id), entry.translations)
 
     rendered: dict[Path, list[str]] = {}
     scanned: dict[str, PageParts] = {}
@@ -456,7 +463,7 @@ class _maybe_staging:
 
 def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fingerprints,
             options: BuildOptions) -> Record:
-    page, pdf = (_output_prints(entry.content, placement, prints, options)
+    page, pdf = (_output_prints(entry.content, placement, prints, options, entry.translations)
                  if placement != "draft" else (None, None))
     line, column = entry.id_position
     return Record(content=entry.content, id=entry.card.id, card=entry.card, issue=entry.issue,
@@ -568,6 +575,32 @@ def _duplicate_ids(briefs: Iterable[tuple[Path, str, tuple[int, int]]]) -> list[
             problems.append(Problem(_name(path), line, column, "id",
                                     f"id '{brief_id}' is already used by {_name(earlier)}"))
     return problems
+
+
+def _dangling_translations(entries: Sequence[Entry]) -> list[Entry]:
+    """Entries whose translation_of names no original (read again for its position)."""
+    valid = [e for e in entries if e.checked is None or e.checked.card is not None]
+    by_id = {e.card.id: e.card for e in valid}
+    return [e for e in valid if translation_problem(e.card, by_id)]
+
+
+def _translation_problems(valid: Sequence[Entry]) -> list[Problem]:
+    by_id = {e.card.id: e.card for e in valid}
+    problems = []
+    for entry in valid:
+        message = translation_problem(entry.card, by_id)
+        if message:
+            line, column = entry.checked.translation_position if entry.checked else (1, 1)
+            problems.append(Problem(_name(entry.path), line, column, "translation_of", message))
+    return problems
+
+
+def _gather_translations(entries: Sequence[Entry], placements: dict[Path, Placement]) -> None:
+    """Each published brief's languages on the site (never a restricted brief's page)."""
+    sets = translation_sets(e.card for e in entries if placements[e.path] == "published")
+    for entry in entries:
+        if placements[entry.path] == "published":
+            entry.translations = sets.get(entry.card.id, ())
 
 
 def _name(path: Path) -> str:

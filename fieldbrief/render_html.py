@@ -9,6 +9,7 @@ pure: no files are written here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,19 +20,25 @@ import pycountry
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
 from fieldbrief import __version__
+from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LABELS, CREDIBILITY, FIGURE_STATUSES,
+                             HEMISPHERES, INDICATOR_TYPES, LIKELIHOOD_TERMS, LOCALE_DIR, N_,
+                             PAGE_OF, RELIABILITY, RUNNING_AS_OF, SOURCE_KINDS, Localizer,
+                             localizer, native_name)
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.config import SiteConfig
 from fieldbrief.incremental import digest
 from fieldbrief.gazetteer import GAZETTEER
 from fieldbrief.locator_map import DISCLAIMER, LocatorMap
 from fieldbrief.map_data import MAP_DATA_SOURCE
-from fieldbrief.model import (LIKELIHOOD_SCALE, Brief, BriefCard, DateInterval, Figure,
-                              PartialDate, Period, Source)
-from fieldbrief.render_indicators import TYPE_NAMES, defang, export_names
+from fieldbrief.model import (Brief, BriefCard, DateInterval, Dated, Figure, PartialDate, Period,
+                              Source)
+from fieldbrief.render_indicators import defang, export_names
 from fieldbrief.resources import ResourcePolicy
 from fieldbrief.series import IssueContext
+from fieldbrief.translations import Translation, translation_sets
 from fieldbrief.verify import VerificationReport
 
+GAZETTEER_NOTE = N_("position from %(gazetteer)s, not from the sources")
 NOT_VERIFIED = VerificationReport()
 """No quote checked and no archive known: a brief rendered without verification."""
 SCREEN_STYLESHEETS = (("shared.css", "all"), ("screen.css", "screen"), ("print.css", "print"))
@@ -44,12 +51,24 @@ class Stylesheet:
 
 
 @dataclass(frozen=True)
+class LanguageLink:
+    """One language of a brief, linked from a page: 'fr', 'Français', '../mali-fr/index.html'."""
+
+    language: str
+    name: str
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
 class ListEntry:
-    """One brief as a list page shows it, with links relative to that page."""
+    """One brief as a list page shows it, with links relative to that page; a brief
+    with translations is one entry, its languages linked beside it."""
 
     brief: BriefCard
     href: str
     pdf_href: str
+    languages: tuple[LanguageLink, ...] = ()
 
 
 def brief_page_path(brief_id: str) -> str:
@@ -91,46 +110,33 @@ class HtmlRenderer:
         template in the project's folder hides the built-in one of that name)."""
         self.config = config
         self.resources = resources
-        self.env = Environment(
-            loader=FileSystemLoader(templates),
-            autoescape=select_autoescape(default=True, default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self.env.filters.update(
-            markdown=to_html,
-            inline_markdown=to_inline_html,
-            as_of=format_date,
-            date=format_date,
-            period=format_period,
-            country_name=country_name,
-            coordinates=format_coordinates,
-            tlp_slug=tlp_slug,
-            defang=defang,
-            language_name=language_name,
-            first_upper=first_upper,
-        )
-        self.env.globals["likelihood_scale"] = list(LIKELIHOOD_SCALE.items())
-        self.env.globals["indicator_exports"] = export_names
-        self.env.globals["indicator_type_names"] = TYPE_NAMES
-        self.env.globals["map_disclaimer"] = DISCLAIMER
-        self.env.globals["map_data_source"] = MAP_DATA_SOURCE
-        self.env.globals["gazetteer_note"] = f"position from {GAZETTEER}, not from the sources"
+        self.loader = FileSystemLoader(templates)
+        self.environments: dict[str, Environment] = {}
+        self.env = self.environment(config.language)
+
+    def environment(self, language: str) -> Environment:
+        """The Jinja2 environment that renders pages in ``language``: its catalog installed
+        for ``_()``/``{% trans %}``, its filters writing dates and names in that language."""
+        if language not in self.environments:
+            self.environments[language] = _environment(self.loader, localizer(language))
+        return self.environments[language]
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
                    verification: VerificationReport = NOT_VERIFIED,
+                   translations: Sequence[Translation] = (),
                    series: IssueContext | None = None,
                    locator: LocatorMap | None = None) -> str:
         """The brief's web page, linking the site's stylesheets (and its PDF, if made).
 
-        ``verification`` is what checking the quotes against archives found, ``series``
-        what changed since the previous issue of its series, ``locator`` its generated map:
-        the page shows them, and never reads an archive or another brief itself."""
+        ``verification`` is what checking the quotes against archives found, ``translations``
+        the brief's languages on the site, ``series`` what changed since the previous issue
+        of its series, ``locator`` its generated map: the page shows them, and never reads an
+        archive or another brief itself."""
         image = self.resources.image(brief.map_image.image) if brief.map_image else None
         return self._brief(brief, for_print=False, generated_at=None,
                            map_src=image.web_src if image else None, with_pdf=with_pdf,
-                           verification=verification, series=series, locator=locator)
+                           verification=verification, series=series, locator=locator,
+                           languages=_language_links(translations, brief.id, "../"))
 
     def print_page(self, brief: Brief, generated_at: datetime, *,
                    verification: VerificationReport = NOT_VERIFIED,
@@ -140,15 +146,18 @@ class HtmlRenderer:
         image = self.resources.image(brief.map_image.image) if brief.map_image else None
         return self._brief(brief, for_print=True, generated_at=generated_at.isoformat(),
                            map_src=image.print_src if image else None, with_pdf=True,
-                           verification=verification, series=series, locator=locator)
+                           verification=verification, series=series, locator=locator,
+                           languages=())
 
     def _brief(self, brief: Brief, *, for_print: bool, generated_at: str | None,
                map_src: str | None, with_pdf: bool, verification: VerificationReport,
-               series: IssueContext | None, locator: LocatorMap | None) -> str:
+               series: IssueContext | None, locator: LocatorMap | None,
+               languages: tuple[LanguageLink, ...]) -> str:
         locator = None if brief.map_image else locator
         return self.page("brief.html", brief_page_path(brief.id), lang=brief.language,
                          for_print=for_print, generated_at=generated_at, with_pdf=with_pdf,
                          verification=verification, series=series, locator=locator,
+                         languages=languages,
                          archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
                          sections=_sections(brief, locator is not None), **_lookups(brief),
@@ -162,25 +171,95 @@ class HtmlRenderer:
             name = waiting.pop()
             if name in seen:
                 continue
-            source = self.env.loader.get_source(self.env, name)[0]  # type: ignore[union-attr]
+            source = self.loader.get_source(self.env, name)[0]
             seen[name] = source
             waiting.extend(ref for ref in meta.find_referenced_templates(self.env.parse(source)) if ref)
+        catalogs = {path.relative_to(LOCALE_DIR).as_posix(): path.read_text(encoding="utf-8")
+                    for path in sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po"))}
+        seen.update(catalogs)
         return digest(*(item for name in sorted(seen) for item in (name, seen[name])))
 
     def entries(self, briefs: Sequence[BriefCard], page: str) -> list[ListEntry]:
-        """``briefs`` newest first, linked from ``page``."""
+        """``briefs`` newest first, linked from ``page``; a translation is listed with its
+        original (as one entry, its languages beside it), not as an entry of its own."""
         root = root_of(page)
-        return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id))
-                for brief in newest_first(briefs)]
+        sets = translation_sets(briefs)
+        listed = {brief.id for brief in briefs}
+        return [ListEntry(brief, root + brief_page_path(brief.id), root + brief_pdf_path(brief.id),
+                          _language_links(sets.get(brief.id, ()), None, root + "briefs/"))
+                for brief in newest_first(briefs) if brief.translation_of not in listed]
 
     def page(self, template: str, path: str, *, for_print: bool = False, **context: Any) -> str:
         """Render ``template`` as the page at ``path`` in the site (links made relative)."""
         root = root_of(path)
         context.setdefault("lang", self.config.language)
-        return self.env.get_template(template).render(
+        env = self.environment(context["lang"])
+        return env.get_template(template).render(
             site=self.config, site_title=self.config.title, version=__version__, root=root,
             page_path=path, for_print=for_print,
             stylesheets=[] if for_print else _stylesheets(root), **context)
+
+
+def _environment(loader: FileSystemLoader, words: Localizer) -> Environment:
+    env = Environment(
+        loader=loader,
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(
+        markdown=to_html,
+        inline_markdown=to_inline_html,
+        as_of=words.date,
+        date=words.date,
+        period=lambda period: format_period(period, words),
+        country_name=lambda code: country_name(code, words),
+        coordinates=lambda coordinates: format_coordinates(coordinates, words),
+        tlp_slug=tlp_slug,
+        defang=defang,
+        language_name=lambda tag: language_name(tag, words),
+        first_upper=first_upper,
+        display_date=lambda item: display_date(item, words),
+        likelihood=lambda term: words.gettext(LIKELIHOOD_TERMS[term]),
+        probability=words.probability,
+        confidence=lambda level: words.gettext(CONFIDENCE_LABELS[level]),
+        figure_status=lambda status: words.label(FIGURE_STATUSES, status),
+        reliability=lambda grade: words.gettext(RELIABILITY[grade]),
+        credibility=lambda grade: words.gettext(CREDIBILITY[grade]),
+        source_kind=lambda kind: words.gettext(SOURCE_KINDS[kind]),
+        actor_kind=lambda kind: words.gettext(ACTOR_KINDS[kind]),
+        indicator_type=lambda kind: words.gettext(INDICATOR_TYPES[kind]),
+    )
+    env.globals.update(
+        likelihood_scale=list(LIKELIHOOD_TERMS), indicator_exports=export_names,
+        text_direction=words.direction, page_of_css=_css_template(words.gettext(PAGE_OF)),
+        running_as_of_css=_css_template(words.gettext(RUNNING_AS_OF)),
+        map_disclaimer=words.gettext(DISCLAIMER), map_data_source=MAP_DATA_SOURCE,
+        gazetteer_note=words.gettext(GAZETTEER_NOTE) % {"gazetteer": GAZETTEER})
+    return env
+
+
+def _css_template(message: str) -> str:
+    """'Page %(page)s of %(pages)s' as the value of a CSS ``content`` property, the
+    placeholders as counters and strings: '"Page " counter(page) " of " counter(pages)'."""
+    parts = re.split(r"%\((\w+)\)s", message)
+    values = {"page": "counter(page)", "pages": "counter(pages)", "date": "string(as-of)"}
+    return " ".join(values[part] if index % 2 else _css_string(part)
+                    for index, part in enumerate(parts) if part)
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ").replace("<", "\\3c ") + '"'
+
+
+def _language_links(translations: Sequence[Translation], current: str | None,
+                    briefs_root: str) -> tuple[LanguageLink, ...]:
+    return tuple(LanguageLink(version.language, native_name(version.language),
+                              f"{briefs_root}{version.id}/index.html", version.id == current)
+                 for version in translations)
 
 
 def _stylesheets(root: str) -> list[Stylesheet]:
@@ -196,36 +275,38 @@ def _archive_links(brief: Brief, verification: VerificationReport) -> dict[str, 
 
 
 def _sections(brief: Brief, with_locator: bool) -> list[tuple[str, str]]:
-    """The brief's sections, in page order, as (anchor, heading) for its table of contents."""
+    """The brief's sections, in page order, as (anchor, heading) for its table of contents;
+    the template translates the headings."""
     present = [
-        ("bottom-line", "Bottom line up front", True),
-        ("key-figures", "Key figures", bool(brief.figures)),
-        ("map", "Map", brief.map_image is not None or with_locator),
-        ("situation", "Situation summary", True),
-        ("timeline", "Timeline", bool(brief.timeline)),
-        ("quotes", "Quotes", bool(brief.quotes)),
-        ("assessment", "Assessment", bool(brief.assessment)),
-        ("outlook", "Outlook", bool(brief.outlook)),
-        ("gaps", "What we do not know", bool(brief.gaps)),
-        ("indicators", "Indicators", bool(brief.indicators)),
-        ("places-and-actors", "Places and actors", bool(brief.places or brief.actors)),
-        ("sources", "Source notes", True),
-        ("revisions", "Revision history", bool(brief.revisions)),
+        ("bottom-line", N_("Bottom line up front"), True),
+        ("key-figures", N_("Key figures"), bool(brief.figures)),
+        ("map", N_("Map"), brief.map_image is not None or with_locator),
+        ("situation", N_("Situation summary"), True),
+        ("timeline", N_("Timeline"), bool(brief.timeline)),
+        ("quotes", N_("Quotes"), bool(brief.quotes)),
+        ("assessment", N_("Assessment"), bool(brief.assessment)),
+        ("outlook", N_("Outlook"), bool(brief.outlook)),
+        ("gaps", N_("What we do not know"), bool(brief.gaps)),
+        ("indicators", N_("Indicators"), bool(brief.indicators)),
+        ("places-and-actors", N_("Places and actors"), bool(brief.places or brief.actors)),
+        ("sources", N_("Source notes"), True),
+        ("revisions", N_("Revision history"), bool(brief.revisions)),
     ]
     return [(anchor, heading) for anchor, heading, shown in present if shown]
 
 
-CITING_PARTS = (("figures", "figure", "Key figure"), ("timeline", "timeline", "Timeline entry"),
-                ("quotes", "quote", "Quote"), ("assessment", "assessment", "Assessment"),
-                ("outlook", "outlook", "Outlook"), ("gaps", "gap", "Gap"),
-                ("indicators", "indicator", "Indicator"))
+CITING_PARTS = (("figures", "figure", N_("Key figure")), ("timeline", "timeline", N_("Timeline entry")),
+                ("quotes", "quote", N_("Quote")), ("assessment", "assessment", N_("Assessment")),
+                ("outlook", "outlook", N_("Outlook")), ("gaps", "gap", N_("Gap")),
+                ("indicators", "indicator", N_("Indicator")))
 """Parts of a brief that cite sources: field, anchor prefix, label in back-links."""
 
 
 @dataclass(frozen=True)
 class BackLink:
     anchor: str
-    label: str
+    label: str  # an English msgid, translated by the template
+    number: str  # '3', or '[3]' for a source
 
 
 def _lookups(brief: Brief) -> dict[str, Any]:
@@ -246,11 +327,11 @@ def _cited_by(brief: Brief, numbers: dict[str, int]) -> dict[str, list[BackLink]
     for field, prefix, label in CITING_PARTS:
         for number, item in enumerate(getattr(brief, field), 1):
             for source_id in dict.fromkeys(_cited_sources(item)):
-                cited_by[source_id].append(BackLink(f"{prefix}-{number}", f"{label} {number}"))
+                cited_by[source_id].append(BackLink(f"{prefix}-{number}", label, str(number)))
     for source in brief.sources:
         if source.via:
             cited_by[source.via].append(
-                BackLink(f"source-{source.id}", f"Source [{numbers[source.id]}]"))
+                BackLink(f"source-{source.id}", N_("Source"), f"[{numbers[source.id]}]"))
     return cited_by
 
 
@@ -259,50 +340,67 @@ def _cited_sources(item: Any) -> list[str]:
     return item.all_sources if isinstance(item, Figure) else item.sources
 
 
-def format_date(value: date | datetime | PartialDate | DateInterval) -> str:
+ENGLISH = localizer("en")
+
+
+def format_date(value: date | datetime | PartialDate | DateInterval, words: Localizer = ENGLISH) -> str:
     """Any date of a brief as the page reads it: '3 November 2026, 11:00 UTC+01:00',
     '14–17 March (year not stated)'. A time keeps the offset it was written with."""
-    if isinstance(value, (PartialDate, DateInterval)):
-        return str(value)
-    return str(PartialDate.of(value))
+    return words.date(value)
 
 
-def format_period(period: Period) -> str:
+def display_date(item: Dated, words: Localizer = ENGLISH) -> str | None:
+    """A dated item's date: '2 June 2026 (early Tuesday)', the words alone, or nothing."""
+    if item.date and item.when:
+        return f"{words.date(item.date)} ({item.when})"
+    return item.when or (words.date(item.date) if item.date else None)
+
+
+def format_period(period: Period, words: Localizer = ENGLISH) -> str:
     """'14–17 March 2026; note': a start and end read as one range where they can be."""
     start, end = period.start, period.end
     if isinstance(start, PartialDate) and isinstance(end, PartialDate):
-        span = str(DateInterval(start, end))
+        span = words.date(DateInterval(start, end))
     elif start and end:
-        span = f"{start} – {end}"
-    elif start or end:
-        span = f"From {start}" if start else f"Until {end}"
+        span = f"{words.date(start)} – {words.date(end)}"
+    elif start:
+        span = words.gettext(N_("From %(date)s")) % {"date": words.date(start)}
+    elif end:
+        span = words.gettext(N_("Until %(date)s")) % {"date": words.date(end)}
     else:
         span = ""
     return "; ".join(part for part in (span, period.note) if part)
 
 
-def country_name(code: str) -> str:
+def country_name(code: str, words: Localizer = ENGLISH) -> str:
+    """The country's name in the reader's language; an exercise code (XA...) says so."""
     country = pycountry.countries.get(alpha_2=code)
     if country is None:
-        return f"Exercise area ({code})"
+        return words.gettext(N_("Exercise area (%(code)s)")) % {"code": code}
+    if not words.english:
+        return words.country(code) or country.name
     return getattr(country, "common_name", None) or country.name
 
 
-def format_coordinates(coordinates: tuple[float, float]) -> str:
+def format_coordinates(coordinates: tuple[float, float], words: Localizer = ENGLISH) -> str:
     """'16.77° N, 3.0° W': each number with the decimals the analyst wrote."""
     latitude, longitude = coordinates
-    return (f"{_degrees(latitude)}° {'N' if latitude >= 0 else 'S'}, "
-            f"{_degrees(longitude)}° {'E' if longitude >= 0 else 'W'}")
+    north, east = ("N" if latitude >= 0 else "S"), ("E" if longitude >= 0 else "W")
+    return (f"{_degrees(latitude, words)}° {words.gettext(HEMISPHERES[north])}, "
+            f"{_degrees(longitude, words)}° {words.gettext(HEMISPHERES[east])}")
 
 
-def _degrees(value: float) -> str:
+def _degrees(value: float, words: Localizer) -> str:
     decimals = getattr(value, "decimals", None)  # model.Degrees; None when not known
-    return f"{abs(value):.{3 if decimals is None else decimals}f}"
+    return words.number(abs(value), 3 if decimals is None else decimals)
 
 
-def language_name(tag: str) -> str:
+def language_name(tag: str, words: Localizer = ENGLISH) -> str:
     """'fr' -> 'French', 'ar-SD' -> 'Arabic (ar-SD)'; a tag of no known language stays as written."""
     primary = tag.split("-")[0]
+    if not words.english:
+        name = words.language_name(tag)
+        return tag if name is None else name if tag == primary else f"{name} ({tag})"
     language = (pycountry.languages.get(alpha_2=primary) if len(primary) == 2
                 else pycountry.languages.get(alpha_3=primary))
     if language is None:

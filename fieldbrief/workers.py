@@ -41,6 +41,7 @@ from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.series import IssueContext, issue_facts
+from fieldbrief.translations import Translation
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 
 IN_FLIGHT_PER_WORKER = 4
@@ -72,6 +73,7 @@ class Checked:
     content: str  # digest of the file and the local images it uses
     assets: tuple[str, ...]
     id_position: tuple[int, int] = (1, 1)  # where the brief's id is, for duplicate-id errors
+    translation_position: tuple[int, int] = (1, 1)  # where its translation_of is, if any
     card: BriefCard | None = None
     issue: IssueFacts | None = None  # when the brief is an issue of a series
     warnings: tuple[Problem, ...] = ()
@@ -87,6 +89,7 @@ class RenderJob:
     folder: Path
     published: bool  # on the site (page, image, PDF) or restricted (PDF only)
     series: IssueContext | None = None  # its series' changes and links, gathered beforehand
+    translations: tuple[Translation, ...] = ()  # every language of the brief, itself included
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ def check_file(path: Path) -> Checked:
     raw = valid.source_file.raw
     return Checked(path, content_digest(raw, [Path(a) for a in assets]), assets,
                    id_position=valid.source_file.position_of(("id",)),
+                   translation_position=valid.source_file.position_of(("translation_of",)),
                    card=BriefCard.of(valid.brief), issue=issue_facts(valid), warnings=valid.warnings)
 
 
@@ -185,7 +189,8 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     if job.published:
         files[brief_page_path(brief.id)] = _html.brief_page(
             brief, with_pdf=_setup.with_pdf, verification=valid.verification,
-            series=job.series, locator=brief_map(brief)).encode()
+            series=job.series, locator=brief_map(brief),
+            translations=job.translations).encode()
         files[brief_json_path(brief.id)] = brief_json(brief, {  # the site only: never restricted
             source_id: note.sha256 for source_id, note in valid.verification.archives.items()})
         files.update(archive_pages(_html, brief, valid.archives, valid.verification))

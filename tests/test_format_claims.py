@@ -230,7 +230,7 @@ def test_judgements_show_probability_horizon_and_condition(flood_html: str,
     assert ("Moderate confidence Likely (55–80%) Horizon: within two weeks Condition: if water "
             "and sanitation access is not restored Waterborne disease cases") in text
     assert "Low confidence Unlikely (20–45%) Horizon: 2026-03-25 The east bank" in text
-    assert '<span class="likelihood">Likely <span class="probability">(55–80%)</span></span>' \
+    assert '<span class="likelihood">Likely <span class="probability">(<bdi>55–80%</bdi>)</span></span>' \
         in flood_html
 
 

@@ -58,7 +58,7 @@ ALLOWED_TAGS = {"html", "head", "meta", "title", "link", "body", "header", "main
                 "span", "article", "p", "h1", "h2", "h3", "h4", "h5", "h6", "dl", "div", "dt",
                 "dd", "section", "ul", "ol", "li", "strong", "em", "code", "pre", "blockquote",
                 "table", "thead", "tbody", "tr", "th", "td", "figure", "figcaption", "br", "hr",
-                "abbr", "sub", "sup", "aside", "img", "nav"}
+                "abbr", "sub", "sup", "aside", "img", "nav", "bdi"}
 
 
 class _Markup(HTMLParser):

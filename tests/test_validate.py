@@ -161,4 +161,4 @@ def test_check_refuses_files_outside_the_project(project: TmpProject, tmp_path: 
 def test_example_briefs_are_valid_without_warnings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(REPO)
     result = TmpProject.run_here("check", "--strict")
-    assert (result.code, result.out, result.err) == (0, "5 briefs valid\n", "")
+    assert (result.code, result.out, result.err) == (0, "7 briefs valid\n", "")
