@@ -23,8 +23,9 @@ import pycountry
 
 from fieldbrief.errors import BuildFailed
 from fieldbrief.incremental import digest
+from fieldbrief.project import builtin_dir
 
-MAP_DATA_DIR = Path(__file__).resolve().parent.parent / "mapdata"
+MAP_DATA_DIR = builtin_dir("mapdata")  # in the wheel, or at the top of a clone
 MAP_DATA_FILE = MAP_DATA_DIR / "countries-50m.json"
 MAP_DATA_SOURCE = "Natural Earth 1:50m (public domain), via world-atlas 2.0.2 (ISC licence)"
 

@@ -20,9 +20,14 @@ def _parsed(site: Path) -> feedparser.FeedParserDict:
 def test_feed_of_the_example_site_reads_as_atom_with_one_entry_per_published_brief(example_site: Path) -> None:
     feed = _parsed(example_site)
     assert feed.feed.title == "Situation briefs"
-    assert sorted(entry.title for entry in feed.entries) == [
+    assert sorted(entry.title for entry in feed.entries) == [  # each issue and translation too
+        "Attaques jihadistes coordonnées contre des postes militaires au Mali",
         "Coordinated jihadist attacks on military posts in Mali",
-        "EXERCISE – Floods in the Velande river delta (fictional training scenario)"]
+        "EXERCISE – Floods in the Velande river delta (fictional training scenario)",
+        "EXERCISE – Velande delta floods, situation report No. 1 (fictional)",
+        "EXERCISE – Velande delta floods, situation report No. 2 (fictional)",
+        "EXERCISE – Velande delta floods, situation report No. 3 (fictional)",
+        "تمرين – الجفاف في وادي سمر (سيناريو تدريبي خيالي)"]
     assert len({entry.id for entry in feed.entries}) == len(feed.entries)
     for entry in feed.entries:
         page = next(link.href for link in entry.links if link.type == "text/html")
