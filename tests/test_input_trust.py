@@ -182,8 +182,9 @@ def test_link_to_a_brief_inside_the_project_is_read(project: TmpProject) -> None
     ("y" * 1000 + ": 1", "11:1: yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…",
      "unknown field 'yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy…'; allowed here: actors, "
      "as_of, assessment, authors, bluf, countries, desk, figures, gaps, handling_note, id, "
-     "indicators, language, map, not_quotations, outlook, page_size, period, places, quotes, region, revisions, short_title, "
-     "sources, status, subtitle, summary, tags, timeline, title, tlp, translation_of"),
+     "indicators, language, map, next_update, not_quotations, number, outlook, page_size, period, places, "
+     "quotes, region, revisions, series, short_title, sources, status, subtitle, summary, tags, timeline, "
+     "title, tlp, translation_of"),
     ("countries: [" + "Z" * 5000 + "]", "4:13: countries[0]",
      "'ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ…' is not an ISO 3166-1 alpha-2 country code "
      "(e.g. 'ML' for Mali; ZZ for a fictional exercise area)"),
