@@ -292,8 +292,9 @@ class _Sections:
             "countries": ", ".join(self.locator.countries), "places": shown}
             + " " + words.gettext(MAP_ELSEWHERE))
         if self.locator.not_shown:
-            self.document.add_paragraph(words.gettext(N_("Not shown: no position in the sources — %(places)s."))
-                                        % {"places": ", ".join(self.locator.not_shown)}, style="Caption")
+            not_shown = words.gettext(N_("Not shown: no position in the sources — %(places)s."))
+            self.document.add_paragraph(not_shown % {"places": ", ".join(self.locator.not_shown)},
+                                        style="Caption")
         self.document.add_paragraph(words.gettext(DISCLAIMER), style="Caption")
 
     def timeline(self) -> None:
@@ -315,7 +316,8 @@ class _Sections:
             if quote.translation:
                 self.document.add_paragraph(self.words.gettext(N_("Translation: “%(text)s”"))
                                             % {"text": quote.translation}, style="Quote")
-            who = ", ".join(part for part in (quote.speaker, quote.role, display_date(quote, self.words)) if part)
+            when = display_date(quote, self.words)
+            who = ", ".join(part for part in (quote.speaker, quote.role, when) if part)
             attribution = self.document.add_paragraph(f"— {who}")
             if quote.attribution == "attributed":
                 attribution.add_run(" " + self.words.gettext(N_("(attributed by the source)")))

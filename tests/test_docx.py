@@ -232,3 +232,13 @@ def test_word_file_of_the_french_mali_brief_has_no_english_label() -> None:
     assert "Carte : Mali ; lieux représentés : aucun lieu" in text
     assert ["Chiffre", "Ce qu’il compte", "Statut", "Donné par", "Sources"] in [
         [cell.text for cell in table.rows[0].cells] for table in document.tables]
+
+
+def test_word_file_describes_the_generated_map_by_its_countries_names() -> None:
+    from fieldbrief.maps import brief_map
+
+    brief = validate(load_file(REPO / "briefs" / f"{MALI}.yaml"), SiteRules(ResourcePolicy.for_project(REPO))).brief
+    document = docx.Document(io.BytesIO(render_docx(brief, datetime(2026, 11, 30, tzinfo=timezone.utc),
+                                                    locator=brief_map(brief))))
+    assert ("Map: Mali; places shown: no places (the map itself is on the web page and in the PDF)"
+            in [p.text for p in document.paragraphs])
