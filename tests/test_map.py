@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import socket
 import xml.etree.ElementTree as ET
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
 
 from conftest import REPO, TmpProject, pdf_pages_text
 from fieldbrief import map_data, maps
@@ -96,13 +97,50 @@ def test_crowded_brief_pdf_has_the_map_as_vector_paths_with_place_names_on_page_
     first = pdf_pages_text(pdf)[0]
     for name in CROWDED_PLACES:
         assert name in first, f"{name} is not in the text of page 1"
-    page = PdfReader(pdf).pages[0]
+    assert_map_drawn_as_vectors(PdfReader(pdf).pages[0])
+
+
+def assert_map_drawn_as_vectors(page: PageObject) -> None:
+    """The page draws the map's outlines as vector paths and holds no raster image."""
     drawing = page.get_contents().get_data()
     forms = [xobject.get_object() for xobject in page["/Resources"].get("/XObject", {}).values()]
     drawing += b"".join(form.get_data() for form in forms if form.get("/Subtype") == "/Form")
     assert len(re.findall(rb"[\d.]+ [\d.]+ l\b", drawing)) > 500, "the outlines are vector paths"
     assert b"/Image" not in b"".join(str(f.get("/Subtype")).encode() for f in forms), \
         "no raster image on page 1"
+
+
+def printed_sizes(page: PageObject) -> dict[str, float]:
+    """Each run of text on the page and its type size in points as printed (the size
+    set by Tf scaled by the text and drawing matrices, as pypdf hands them over)."""
+    sizes: dict[str, float] = {}
+
+    def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
+        x = tm[2] * cm[0] + tm[3] * cm[2]
+        y = tm[2] * cm[1] + tm[3] * cm[3]
+        if text.strip():
+            sizes.setdefault(text.strip(), size * math.hypot(x, y))
+
+    page.extract_text(visitor_text=visit)
+    return sizes
+
+
+def test_crowded_brief_pdf_prints_place_labels_at_six_and_a_half_points_or_more(
+        crowded_site: Path) -> None:
+    pdf = crowded_site / "briefs/map-crowded-two-countries/map-crowded-two-countries.pdf"
+    sizes = printed_sizes(PdfReader(pdf).pages[0])
+    small = {name: round(sizes[name], 2) for name in CROWDED_PLACES if sizes[name] < 6.5}
+    assert small == {}, "place labels smaller than 6.5 pt on paper"
+
+
+def test_mali_pdf_has_the_map_beside_the_key_figures_on_page_one(example_site: Path) -> None:
+    pdf = example_site / "briefs/mali-jnim-attacks/mali-jnim-attacks.pdf"
+    first, second = pdf_pages_text(pdf)[:2]
+    assert "Key figures" in first
+    for name in ("MALI", "MAURITANIA", "SENEGAL", "Map of Mali, with Algeria"):
+        assert name in first, f"{name} is not in the text of page 1"
+    assert "Map of Mali" not in second
+    assert_map_drawn_as_vectors(PdfReader(pdf).pages[0])
 
 
 def test_country_page_maps_the_places_published_briefs_locate_in_that_country(
