@@ -49,6 +49,8 @@ LIKELIHOOD_TERMS = {
 """ICD 203 likelihood terms as a label starts them; the model's keys stay English."""
 CONFIDENCE_LABELS = {"low": N_("Low confidence"), "moderate": N_("Moderate confidence"),
                      "high": N_("High confidence")}
+CONFIDENCE_LEVELS = {"low": N_("low"), "moderate": N_("moderate"), "high": N_("high")}
+"""A confidence level alone, as a sentence names it ('confidence raised to moderate')."""
 FIGURE_STATUSES = {
     "confirmed": N_("confirmed"), "confirmed by source": N_("confirmed by source"),
     "reported": N_("reported"), "claimed": N_("claimed"), "disputed": N_("disputed"),

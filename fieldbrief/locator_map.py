@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from fieldbrief.i18n import N_
+from fieldbrief.i18n import HEMISPHERES, N_, Localizer
 from fieldbrief.map_data import Box, Country, Point, Ring, World
 
 EARTH_RADIUS = 6_371_008.8  # metres, the mean radius
@@ -41,6 +41,9 @@ NEAR_MAIN_DEGREES = 15.0  # parts of a country further from its largest part are
 FONT = "DejaVu Sans, Noto Sans, Liberation Sans, Arial, sans-serif"
 DISCLAIMER = N_("The boundaries and names shown and the designations used on this map do not "
                 "imply official endorsement or acceptance by its publisher.")
+TITLE = N_("Locator map")
+SCALE_NOTE = N_("Scale at the centre of the map; Lambert azimuthal equal-area projection")
+KILOMETRES, METRES = N_("%(distance)s km"), N_("%(distance)s m")
 
 
 @dataclass(frozen=True)
@@ -279,15 +282,16 @@ class MapMaker:
             self._coarse = tuple(tuple(_thinned(arc, INSET_DEGREES)) for arc in self.world.arcs)
         return self._coarse
 
-    def draw(self, countries: Sequence[str], places: Sequence[MapPlace],
+    def draw(self, countries: Sequence[str], places: Sequence[MapPlace], words: Localizer,
              not_shown: Sequence[str] = ()) -> LocatorMap | None:
-        """The map of ``countries`` with ``places`` marked; None if no country is on the
-        base map (a fictional exercise area)."""
+        """The map of ``countries`` with ``places`` marked, its words (country names, scale,
+        title) in ``words``' language; None if no country is on the base map (a fictional
+        exercise area)."""
         known = tuple(dict.fromkeys(c for c in countries if c in self.world.countries))
         if not known:
             return None
         layer = self._layer(known, _place_bounds(places, self._main_bounds(known)))
-        return _compose(layer, places, tuple(not_shown))
+        return _compose(layer, places, tuple(not_shown), words)
 
     def _main_bounds(self, countries: tuple[str, ...]) -> Box:
         boxes = [self._ring_box(ring) for key in countries
@@ -489,26 +493,33 @@ def _path(rings: Iterable[Sequence[tuple[float, float]]]) -> str:
 
 # --- composing the map ---------------------------------------------------------------------
 
-def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...]) -> LocatorMap:
+def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...],
+             words: Localizer) -> LocatorMap:
     projection = layer.projection
     markers = [projection(p.longitude, p.latitude) for p in places]
     marker_boxes = [(x - MARKER_RADIUS, y - MARKER_RADIUS, x + MARKER_RADIUS, y + MARKER_RADIUS)
                     for x, y in markers]
     placed, key = place_labels([p.name for p in places], markers, marker_boxes)
-    country_labels = _country_labels(layer, [*marker_boxes, *(label.box for label, _ in placed)])
+    names = {o.key: _country_name(o, words) for o in layer.countries}
+    country_labels = _country_labels(layer, names, [*marker_boxes, *(label.box for label, _ in placed)])
     scale_metres = _nice_length(WIDTH / 5 / projection.scale)
-    names = {o.key: o.name for o in layer.countries}
-    svg = _svg(layer, places, markers, country_labels, placed, scale_metres)
+    scale = _distance_text(scale_metres, words)
+    svg = _svg(layer, places, markers, country_labels, placed, scale_metres, words)
     return LocatorMap(
         svg=svg, countries=tuple(names.get(k, k) for k in layer.highlighted),
         neighbours=tuple(sorted(names[k] for k in layer.neighbours)), shown=tuple(places),
-        key=tuple(key), not_shown=not_shown, scale=_distance_text(scale_metres),
-        centre=_centre_text(layer.centre),
+        key=tuple(key), not_shown=not_shown, scale=scale,
+        centre=_centre_text(layer.centre, words),
         labels=tuple(country_labels) + tuple(label for label, _ in placed))
 
 
-def _country_labels(layer: BaseLayer, taken: Sequence[tuple[float, float, float, float]]
-                    ) -> list[Label]:
+def _country_name(outline: Outline, words: Localizer) -> str:
+    """The base data's name in English (Natural Earth's), else CLDR's in the map's language."""
+    return outline.name if words.english else words.country(outline.key) or outline.name
+
+
+def _country_labels(layer: BaseLayer, names: dict[str, str],
+                    taken: Sequence[tuple[float, float, float, float]]) -> list[Label]:
     """Names of the brief's countries and their neighbours, largest first, each moved
     from its country's middle until it overlaps no place's marker or label and no name
     placed before it (places come first: a country is named in the caption too)."""
@@ -517,7 +528,7 @@ def _country_labels(layer: BaseLayer, taken: Sequence[tuple[float, float, float,
     for outline in sorted((o for o in layer.countries if o.key in named and o.label_at),
                           key=lambda o: -o.label_area):
         assert outline.label_at is not None
-        text = outline.name.upper()
+        text = names[outline.key].upper()
         x, y = outline.label_at
         for dx, dy in COUNTRY_NAME_SHIFTS:
             box = _inside_frame(text_box(text, x + dx * COUNTRY_SIZE, y + dy * COUNTRY_SIZE,
@@ -605,24 +616,27 @@ def _nice_length(metres: float) -> float:
     return max(step * power for step in (1, 2, 5) if step * power <= metres)
 
 
-def _distance_text(metres: float) -> str:
-    return f"{metres / 1000:g} km" if metres >= 1000 else f"{metres:g} m"
+def _distance_text(metres: float, words: Localizer) -> str:
+    if metres >= 1000:
+        return words.gettext(KILOMETRES) % {"distance": f"{metres / 1000:g}"}
+    return words.gettext(METRES) % {"distance": f"{metres:g}"}
 
 
-def _centre_text(centre: Point) -> str:
+def _centre_text(centre: Point, words: Localizer) -> str:
     lon, lat = (centre[0] + 180) % 360 - 180, centre[1]
-    return (f"{abs(lat):.1f}° {'N' if lat >= 0 else 'S'}, "
-            f"{abs(lon):.1f}° {'E' if lon >= 0 else 'W'}")
+    return (f"{words.number(abs(lat), 1)}° {words.gettext(HEMISPHERES['N' if lat >= 0 else 'S'])}, "
+            f"{words.number(abs(lon), 1)}° {words.gettext(HEMISPHERES['E' if lon >= 0 else 'W'])}")
 
 
 def _svg(layer: BaseLayer, places: Sequence[MapPlace], markers: Sequence[tuple[float, float]],
          country_labels: Sequence[Label],
-         placed: Sequence[tuple[Label, tuple[float, float] | None]], scale_metres: float) -> Markup:
+         placed: Sequence[tuple[Label, tuple[float, float] | None]], scale_metres: float,
+         words: Localizer) -> Markup:
     highlighted = set(layer.highlighted)
     parts = [f'<svg class="locator-map-svg" xmlns="http://www.w3.org/2000/svg" '
              f'viewBox="0 0 {WIDTH:g} {HEIGHT:g}" role="img" aria-labelledby="map-title" '
              f'aria-describedby="map-description" font-family="{FONT}">',
-             '<title id="map-title">Locator map</title>',
+             f'<title id="map-title">{escape(words.gettext(TITLE))}</title>',
              f'<defs><clipPath id="map-frame"><rect width="{WIDTH:g}" height="{MAP_HEIGHT:g}"/>'
              f'</clipPath><clipPath id="map-inset"><rect x="{INSET[0]:g}" y="{INSET[1]:g}" '
              f'width="{INSET[2]:g}" height="{INSET[3]:g}"/></clipPath></defs>',
@@ -651,7 +665,8 @@ def _svg(layer: BaseLayer, places: Sequence[MapPlace], markers: Sequence[tuple[f
         parts.append(_place_label(label, lead, markers))
     parts.append(f'<rect width="{WIDTH:g}" height="{MAP_HEIGHT:g}" fill="none" stroke="#555555" '
                  f'stroke-width="1"/>')
-    parts.append(_scale_bar(scale_metres * layer.projection.scale, _distance_text(scale_metres)))
+    parts.append(_scale_bar(scale_metres * layer.projection.scale, _distance_text(scale_metres, words),
+                            words.gettext(SCALE_NOTE)))
     parts.append(_inset_svg(layer))
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -673,15 +688,14 @@ def _place_label(label: Label, lead: tuple[float, float] | None,
             f'{escape(label.text)}</text>')
 
 
-def _scale_bar(length: float, text: str) -> str:
+def _scale_bar(length: float, text: str, note: str) -> str:
     x, y = 16.0, MAP_HEIGHT + 34.0
     return (f'<g class="scale-bar" font-size="10" fill="#333333">'
             f'<path d="M{x:g} {y - 5:g}V{y:g}H{x + length:.1f}V{y - 5:g}" fill="none" '
             f'stroke="#333333" stroke-width="1.2"/>'
             f'<text x="{x:g}" y="{y + 13:g}" text-anchor="middle">0</text>'
             f'<text x="{x + length:.1f}" y="{y + 13:g}" text-anchor="middle">{escape(text)}</text>'
-            f'<text x="{x:g}" y="{y + 30:g}" font-size="9" fill="#555555">Scale at the centre '
-            f'of the map; Lambert azimuthal equal-area projection</text></g>')
+            f'<text x="{x:g}" y="{y + 30:g}" font-size="9" fill="#555555">{escape(note)}</text></g>')
 
 
 def _inset_svg(layer: BaseLayer) -> str:

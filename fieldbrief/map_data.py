@@ -22,12 +22,13 @@ from pathlib import Path
 import pycountry
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.i18n import N_
 from fieldbrief.incremental import digest
 from fieldbrief.project import builtin_dir
 
 MAP_DATA_DIR = builtin_dir("mapdata")  # in the wheel, or at the top of a clone
 MAP_DATA_FILE = MAP_DATA_DIR / "countries-50m.json"
-MAP_DATA_SOURCE = "Natural Earth 1:50m (public domain), via world-atlas 2.0.2 (ISC licence)"
+MAP_DATA_SOURCE = N_("Natural Earth 1:50m (public domain), via world-atlas 2.0.2 (ISC licence)")
 
 Point = tuple[float, float]  # (longitude, latitude) in degrees
 Box = tuple[float, float, float, float]  # (west, south, east, north) in degrees; east may pass 180

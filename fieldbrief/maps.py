@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fieldbrief import gazetteer
+from fieldbrief.i18n import Localizer, localizer
 from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace
 from fieldbrief.map_data import load_world
 from fieldbrief.model import EXERCISE_COUNTRY, Brief, BriefCard, Place
-from fieldbrief.render_html import format_coordinates
-
-GAZETTEER_NOTE = f"position from {gazetteer.GAZETTEER}, not from the sources"
-"""How the map's text alternative gives a position taken from the gazetteer."""
+from fieldbrief.render_html import GAZETTEER_NOTE, format_coordinates
 _maker: MapMaker | None = None
 
 
@@ -30,38 +28,43 @@ def maker() -> MapMaker:
 
 
 def brief_map(brief: Brief) -> LocatorMap | None:
-    """The brief's generated map: its countries, and its places with coordinates."""
+    """The brief's generated map: its countries, and its places with coordinates, in the
+    brief's language."""
     if not brief.wants_locator_map:
         return None
-    marked = [(place, _marked(place)) for place in brief.places]
+    words = localizer(brief.language)
+    marked = [(place, _marked(place, words)) for place in brief.places]
     located = [found for _, found in marked if found is not None]
     missing = [place.name for place, found in marked if found is None]
-    return maker().draw(brief.countries, located, missing)
+    return maker().draw(brief.countries, located, words, missing)
 
 
-def country_maps(cards: Sequence[BriefCard]) -> dict[str, LocatorMap]:
+def country_maps(cards: Sequence[BriefCard], language: str) -> dict[str, LocatorMap]:
     """For each country of the published briefs, a map of every place they locate in it
-    (a place named alike at the same position by two briefs is marked once)."""
+    (a place named alike at the same position by two briefs is marked once), in the
+    site's ``language``."""
+    words = localizer(language)
     places: dict[str, dict[tuple[str, float, float], MapPlace]] = {
         code: {} for card in cards for code in card.countries}
     for place in (place for card in cards for place in card.places):
         if place.country in places:
             spot = (place.name, place.latitude, place.longitude)
-            places[place.country].setdefault(spot, MapPlace(*spot, format_coordinates(spot[1:])))
+            places[place.country].setdefault(spot, MapPlace(*spot, format_coordinates(spot[1:], words)))
     maps = {}
     for code, located in sorted(places.items()):
-        if code != EXERCISE_COUNTRY and (drawn := maker().draw([code], list(located.values()))):
+        if code != EXERCISE_COUNTRY and (drawn := maker().draw([code], list(located.values()), words)):
             maps[code] = drawn
     return maps
 
 
-def _marked(place: Place) -> MapPlace | None:
+def _marked(place: Place, words: Localizer) -> MapPlace | None:
     """The place where the sources put it, or, if it asks, where the gazetteer does."""
     if place.coordinates is not None:
         latitude, longitude = place.coordinates
-        return MapPlace(place.name, latitude, longitude, format_coordinates(place.coordinates))
+        return MapPlace(place.name, latitude, longitude, format_coordinates(place.coordinates, words))
     found = (gazetteer.position([place.name, *place.also_known_as], place.country)
              if place.locate == "gazetteer" else None)
     if found is None:
         return None
-    return MapPlace(place.name, *found, GAZETTEER_NOTE, from_gazetteer=True)
+    note = words.gettext(GAZETTEER_NOTE) % {"gazetteer": gazetteer.GAZETTEER}
+    return MapPlace(place.name, *found, note, from_gazetteer=True)

@@ -367,7 +367,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             for relative, content in site_pages(html, published, options.generated_at, options.pdf,
                                                 index_briefs=series.index_cards(published),
                                                 series=series.counts,
-                                                country_maps=country_maps(published)):
+                                                country_maps=country_maps(published, html.config.language)):
                 site.write(relative, content)
             for relative, content in series_pages(html, series.listings, options.generated_at,
                                                   options.pdf):

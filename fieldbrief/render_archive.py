@@ -48,7 +48,7 @@ def archive_pages(html: HtmlRenderer, brief: Brief, archives: Mapping[str, Archi
 def archive_page(html: HtmlRenderer, brief: Brief, source: Source, archive: Archive,
                  verification: VerificationReport) -> str:
     spans = quote_spans(source.id, verification)
-    return html.page("archive.html", archive_page_path(brief.id, source.id), brief=brief,
+    return html.page("archive.html", archive_page_path(brief.id, source.id), lang=brief.language, brief=brief,
                      source=source, archive=archive, source_number=_number(brief, source),
                      quotes=sorted(spans), pieces=list(pieces(archive.text, spans)))
 

@@ -7,7 +7,8 @@ actors, indicators and revisions as tables; citations as numbers linked to bookm
 the source notes. The TLP label and handling note are in the header and footer of every
 page, and in the document properties, where the publishing gate reads them back
 (``category`` the label, ``contentStatus`` the status); the brief's language is set on
-all text, a quote's own language on its words.
+all text, a quote's own language on its words. Its fixed words (headings, table headers,
+labels, dates) come from the same catalogs as the page's, in the brief's language.
 
 Rendering is pure: the brief, the build date and the map's bytes (when it is a local
 raster image; Word cannot show SVG, so an SVG map is given by its text alternative) come
@@ -17,6 +18,7 @@ in, bytes go out. A fixed build date gives byte-identical files.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -32,12 +34,15 @@ from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
+from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LEVELS, CREDIBILITY, FIGURE_STATUSES,
+                             INDICATOR_TYPES, LIKELIHOOD_TERMS, N_, PAGE_OF, RELIABILITY,
+                             SOURCE_KINDS, Localizer, localizer)
 from fieldbrief.markup import to_html, to_inline_html
-from fieldbrief.model import Brief, Figure, Gap, Statement
+from fieldbrief.model import Brief, Figure, Gap, Source, Statement
 from fieldbrief.locator_map import DISCLAIMER, LocatorMap
-from fieldbrief.render_html import (_sections, country_name, first_upper, format_coordinates,
+from fieldbrief.render_html import (_sections, country_name, display_date, first_upper, format_coordinates,
                                     format_date, format_period, language_name)
-from fieldbrief.render_indicators import TYPE_NAMES, defang
+from fieldbrief.render_indicators import defang
 
 TLP_COLOURS = {"TLP:CLEAR": "FFFFFF", "TLP:GREEN": "33FF00", "TLP:AMBER": "FFC000",
                "TLP:AMBER+STRICT": "FFC000", "TLP:RED": "FF2B2B"}
@@ -47,6 +52,18 @@ RASTER_TYPES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF8")
 PAGE_SIZES = {"A4": (Mm(210), Mm(297), Mm(20)), "Letter": (Inches(8.5), Inches(11), Inches(0.8))}
 """Width, height and side margins of each page size."""
 Container = DocxDocument | _Cell
+LABEL = N_("%(label)s:")
+"""A label before its value ('As of:'), with the colon each language puts after it."""
+STATUSES = {"draft": N_("Draft"), "final": N_("Final")}
+FIGURE_HEADERS = ((N_("Figure"), 2), (N_("What it counts"), 5), (N_("Status"), 2),
+                  (N_("Given by"), 2.5), (N_("Sources"), 1.5))
+TIMELINE_HEADERS = ((N_("Date"), 2.5), (N_("Event"), 7), (N_("Sources"), 1.5))
+INDICATOR_HEADERS = ((N_("Type"), 1.5), (N_("Indicator (defanged)"), 4.5), (N_("Note"), 3.5),
+                     (N_("Sources"), 1.5))
+PLACE_HEADERS = ((N_("Place"), 2.5), (N_("Country"), 2), (N_("Coordinates"), 2.5), (N_("Note"), 4.5))
+ACTOR_HEADERS = ((N_("Actor"), 3.5), (N_("Kind"), 2), (N_("Note"), 6))
+REVISION_HEADERS = ((N_("Date"), 3), (N_("Change"), 8))
+MAP_ELSEWHERE = N_("(the map itself is on the web page and in the PDF)")
 
 
 def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = None,
@@ -54,15 +71,16 @@ def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = 
     """The brief as a Word document; ``map_image``: the analyst's map's bytes when it is a
     local file; ``locator``: the generated map, which Word gets as its description."""
     document = Document()
+    words = localizer(brief.language)
     _set_page(document, brief.page_size or "A4")
     _set_language(document, brief.language)
     _set_properties(document, brief, generated_at)
-    _mark_pages(document, brief)
-    _title_block(document, brief)
+    _mark_pages(document, brief, words)
+    _title_block(document, brief, words)
     numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
-    writer = _Sections(document, brief, numbers, map_image, locator)
+    writer = _Sections(document, brief, numbers, map_image, locator, words)
     for anchor, heading in _sections(brief, with_locator=locator is not None):
-        document.add_heading(heading, level=1)
+        document.add_heading(words.gettext(heading), level=1)
         writer.write(anchor)
     buffer = io.BytesIO()
     document.save(buffer)
@@ -118,7 +136,7 @@ def _set_properties(document: DocxDocument, brief: Brief, generated_at: datetime
     properties.created = properties.modified = properties.last_printed = moment
 
 
-def _mark_pages(document: DocxDocument, brief: Brief) -> None:
+def _mark_pages(document: DocxDocument, brief: Brief, words: Localizer) -> None:
     """The label and handling note at the top and bottom of every page."""
     section = document.sections[0]
     for part, trailer in ((section.header, brief.header_title), (section.footer, None)):
@@ -129,10 +147,17 @@ def _mark_pages(document: DocxDocument, brief: Brief) -> None:
         if trailer:
             paragraph.add_run(f"  ·  {trailer}")
         else:
-            paragraph.add_run("  ·  Page ")
-            _field(paragraph, "PAGE")
-            paragraph.add_run(" of ")
-            _field(paragraph, "NUMPAGES")
+            paragraph.add_run("  ·  ")
+            _page_of(paragraph, words.gettext(PAGE_OF))
+
+
+def _page_of(paragraph: Paragraph, message: str) -> None:
+    """'Page %(page)s of %(pages)s' with Word's page fields in place of its placeholders."""
+    for index, piece in enumerate(re.split(r"%\((page|pages)\)s", message)):
+        if index % 2:
+            _field(paragraph, "PAGE" if piece == "page" else "NUMPAGES")
+        elif piece:
+            paragraph.add_run(piece)
 
 
 def _label(paragraph: Paragraph, label: str) -> Run:
@@ -158,26 +183,30 @@ def _field(paragraph: Paragraph, code: str) -> None:
     paragraph._p.append(field)
 
 
-def _title_block(document: DocxDocument, brief: Brief) -> None:
+def _title_block(document: DocxDocument, brief: Brief, words: Localizer) -> None:
     document.add_heading(brief.title, level=0)
     if brief.subtitle:
         document.add_paragraph(brief.subtitle, style="Subtitle")
-    facts = [("As of", format_date(brief.as_of)),
-             ("Period", format_period(brief.period) if brief.period else None),
-             ("Countries", ", ".join(country_name(code) for code in brief.countries)),
-             ("Region", brief.region), ("Prepared by", brief.prepared_by),
-             ("Status", first_upper(brief.status)),
-             ("Language", language_name(brief.language))]
+    facts = [(N_("As of"), format_date(brief.as_of, words)),
+             (N_("Period"), format_period(brief.period, words) if brief.period else None),
+             (N_("Countries"), ", ".join(country_name(code, words) for code in brief.countries)),
+             (N_("Region"), brief.region), (N_("Prepared by"), brief.prepared_by),
+             (N_("Status"), words.label(STATUSES, brief.status)),
+             (N_("Language"), language_name(brief.language, words))]
     for name, value in facts:
         if value:
             paragraph = document.add_paragraph()
-            paragraph.add_run(f"{name}: ").bold = True
+            _bold_label(paragraph, words, name)
             paragraph.add_run(value)
     paragraph = document.add_paragraph()
-    paragraph.add_run("Handling: ").bold = True
+    _bold_label(paragraph, words, N_("Handling"))
     _label(paragraph, brief.tlp or "")
     if brief.handling_note:
         paragraph.add_run(f" {brief.handling_note}")
+
+
+def _bold_label(paragraph: Paragraph, words: Localizer, label: str) -> None:
+    paragraph.add_run(words.gettext(LABEL) % {"label": words.gettext(label)} + " ").bold = True
 
 
 def _fixed_dates(data: bytes, moment: datetime) -> bytes:
@@ -198,9 +227,9 @@ class _Sections:
     """Writes each section of one brief, by the anchor render_html gives it."""
 
     def __init__(self, document: DocxDocument, brief: Brief, numbers: dict[str, int],
-                 map_image: bytes | None, locator: LocatorMap | None) -> None:
+                 map_image: bytes | None, locator: LocatorMap | None, words: Localizer) -> None:
         self.document, self.brief, self.numbers, self.map_image = document, brief, numbers, map_image
-        self.locator = locator
+        self.locator, self.words = locator, words
         self.places = {place.id: place for place in brief.places}
         self.actors = {actor.id: actor for actor in brief.actors}
         self.writers: dict[str, Callable[[], None]] = {
@@ -222,8 +251,7 @@ class _Sections:
         _markdown(self.document, self.brief.summary)
 
     def figures(self) -> None:
-        table = _table(self.document, (("Figure", 2), ("What it counts", 5), ("Status", 2),
-                                       ("Given by", 2.5), ("Sources", 1.5)))
+        table = self.table(FIGURE_HEADERS)
         for figure in self.brief.figures:
             for value, status, claimed_by, sources, note in _figure_rows(figure):
                 cells = table.add_row().cells
@@ -231,7 +259,8 @@ class _Sections:
                 _inline(cells[1].paragraphs[0], figure.counts)
                 if note:
                     _markdown(cells[1], note, style="Caption")
-                cells[2].paragraphs[0].add_run(first_upper(status or ""))
+                cells[2].paragraphs[0].add_run(first_upper(self.words.label(FIGURE_STATUSES, status)
+                                                           if status else ""))
                 cells[3].paragraphs[0].add_run(self._actor_name(claimed_by))
                 self.cite(cells[4].paragraphs[0], sources)
 
@@ -245,30 +274,34 @@ class _Sections:
             self.document.paragraphs[-1].runs[0]._r.xpath(".//wp:docPr")[0].set("descr", figure.alt)
         else:
             paragraph = self.document.add_paragraph()
-            paragraph.add_run("Map: ").bold = True
-            paragraph.add_run(f"{figure.alt} (the map itself is on the web page and in the PDF)")
+            _bold_label(paragraph, self.words, N_("Map"))
+            paragraph.add_run(f"{figure.alt} {self.words.gettext(MAP_ELSEWHERE)}")
         if figure.caption:
             _markdown(self.document, figure.caption, style="Caption")
-        self.document.add_paragraph(f"Credit: {figure.credit}", style="Caption")
+        self.document.add_paragraph(self.words.gettext(N_("Credit: %(credit)s")) % {"credit": figure.credit},
+                                    style="Caption")
 
     def locator_map(self) -> None:
         """The generated map in words (Word cannot show its SVG): what it shows and omits."""
         assert self.locator is not None
+        words = self.words
         paragraph = self.document.add_paragraph()
-        paragraph.add_run("Map: ").bold = True
-        shown = ", ".join(place.name for place in self.locator.shown) or "no places"
-        paragraph.add_run(f"{', '.join(country_name(code) for code in self.locator.countries)}; "
-                          f"places shown: {shown} (the map itself is on the web page and in the PDF)")
+        _bold_label(paragraph, words, N_("Map"))
+        shown = ", ".join(place.name for place in self.locator.shown) or words.gettext(N_("no places"))
+        paragraph.add_run(words.gettext(N_("%(countries)s; places shown: %(places)s")) % {
+            "countries": ", ".join(self.locator.countries), "places": shown}
+            + " " + words.gettext(MAP_ELSEWHERE))
         if self.locator.not_shown:
-            self.document.add_paragraph("Not shown: no position in the sources — "
-                                        + ", ".join(self.locator.not_shown), style="Caption")
-        self.document.add_paragraph(DISCLAIMER, style="Caption")
+            not_shown = words.gettext(N_("Not shown: no position in the sources — %(places)s."))
+            self.document.add_paragraph(not_shown % {"places": ", ".join(self.locator.not_shown)},
+                                        style="Caption")
+        self.document.add_paragraph(words.gettext(DISCLAIMER), style="Caption")
 
     def timeline(self) -> None:
-        table = _table(self.document, (("Date", 2.5), ("Event", 7), ("Sources", 1.5)))
+        table = self.table(TIMELINE_HEADERS)
         for entry in self.brief.timeline:
             cells = table.add_row().cells
-            cells[0].paragraphs[0].add_run(entry.display_date or "")
+            cells[0].paragraphs[0].add_run(display_date(entry, self.words) or "")
             _inline(cells[1].paragraphs[0], entry.text)
             if entry.places:
                 cells[1].add_paragraph(", ".join(self.places[p].name for p in entry.places),
@@ -281,13 +314,16 @@ class _Sections:
             run = words.add_run(f"“{quote.text}”")
             _language_of(run._r.get_or_add_rPr(), quote.language)
             if quote.translation:
-                self.document.add_paragraph(f"Translation: “{quote.translation}”", style="Quote")
-            who = ", ".join(part for part in (quote.speaker, quote.role, quote.display_date) if part)
+                self.document.add_paragraph(self.words.gettext(N_("Translation: “%(text)s”"))
+                                            % {"text": quote.translation}, style="Quote")
+            when = display_date(quote, self.words)
+            who = ", ".join(part for part in (quote.speaker, quote.role, when) if part)
             attribution = self.document.add_paragraph(f"— {who}")
             if quote.attribution == "attributed":
-                attribution.add_run(" (attributed by the source)")
+                attribution.add_run(" " + self.words.gettext(N_("(attributed by the source)")))
             if quote.language != self.brief.language:
-                attribution.add_run(f"; in {language_name(quote.language)}")
+                attribution.add_run("; " + self.words.gettext(N_("in %(language)s")) % {
+                    "language": language_name(quote.language, self.words)})
             self.cite(attribution, quote.sources)
             if quote.context:
                 _markdown(self.document, quote.context, style="Caption")
@@ -298,14 +334,22 @@ class _Sections:
             paragraph = self.document.add_paragraph()
             paragraph.add_run(f"{number}. ").bold = True
             _inline(paragraph, statement.text)
-            judgement = [f"confidence {statement.confidence}"]
-            if statement.likelihood:
-                judgement.append(f"{statement.likelihood} ({statement.probability})")
-            for name, value in (("horizon", statement.horizon), ("if", statement.condition)):
-                if value:
-                    judgement.append(f"{name}: {value}")
-            paragraph.add_run(f" ({'; '.join(judgement)})").italic = True
+            paragraph.add_run(f" ({'; '.join(self.judgement(statement))})").italic = True
             self.cite(paragraph, statement.sources)
+
+    def judgement(self, statement: Statement) -> list[str]:
+        """'confidence moderate; likely (55–80%); horizon: two weeks' in the brief's language."""
+        words = self.words
+        parts = [words.gettext(N_("confidence %(level)s")) % {
+            "level": words.gettext(CONFIDENCE_LEVELS[statement.confidence])}]
+        if statement.likelihood:
+            term = words.gettext(LIKELIHOOD_TERMS[statement.likelihood])
+            parts.append(f"{term[:1].lower()}{term[1:]} ({words.probability(statement.likelihood)})")
+        for message, value in ((N_("horizon: %(value)s"), statement.horizon),
+                               (N_("if: %(value)s"), statement.condition)):
+            if value:
+                parts.append(words.gettext(message) % {"value": value})
+        return parts
 
     def gaps(self) -> None:
         for gap in self.brief.gaps:
@@ -313,11 +357,10 @@ class _Sections:
             self.cite(_markdown(self.document, gap.text, style="List Bullet"), gap.sources)
 
     def indicators(self) -> None:
-        table = _table(self.document, (("Type", 1.5), ("Indicator (defanged)", 4.5), ("Note", 3.5),
-                                       ("Sources", 1.5)))
+        table = self.table(INDICATOR_HEADERS)
         for indicator in self.brief.indicators:
             cells = table.add_row().cells
-            cells[0].paragraphs[0].add_run(TYPE_NAMES.get(indicator.type, indicator.type))
+            cells[0].paragraphs[0].add_run(self.words.label(INDICATOR_TYPES, indicator.type))
             cells[1].paragraphs[0].add_run(defang(indicator.type, indicator.value)).font.name = "Courier New"
             if indicator.note:
                 _inline(cells[2].paragraphs[0], indicator.note)
@@ -325,24 +368,23 @@ class _Sections:
 
     def places_and_actors(self) -> None:
         if self.brief.places:
-            self.document.add_heading("Places", level=2)
-            table = _table(self.document, (("Place", 2.5), ("Country", 2), ("Coordinates", 2.5),
-                                           ("Note", 4.5)))
+            self.document.add_heading(self.words.gettext(N_("Places")), level=2)
+            table = self.table(PLACE_HEADERS)
             for place in self.brief.places:
                 cells = table.add_row().cells
                 cells[0].paragraphs[0].add_run(place.name).bold = True
-                cells[1].paragraphs[0].add_run(country_name(place.country))
+                cells[1].paragraphs[0].add_run(country_name(place.country, self.words))
                 if place.coordinates:
-                    cells[2].paragraphs[0].add_run(format_coordinates(place.coordinates))
+                    cells[2].paragraphs[0].add_run(format_coordinates(place.coordinates, self.words))
                 if place.note:
                     _inline(cells[3].paragraphs[0], place.note)
         if self.brief.actors:
-            self.document.add_heading("Actors", level=2)
-            table = _table(self.document, (("Actor", 3.5), ("Kind", 2), ("Note", 6)))
+            self.document.add_heading(self.words.gettext(N_("Actors")), level=2)
+            table = self.table(ACTOR_HEADERS)
             for actor in self.brief.actors:
                 cells = table.add_row().cells
                 cells[0].paragraphs[0].add_run(self._actor_name(actor.id)).bold = True
-                cells[1].paragraphs[0].add_run(first_upper(actor.kind))
+                cells[1].paragraphs[0].add_run(first_upper(self.words.label(ACTOR_KINDS, actor.kind)))
                 if actor.note:
                     _inline(cells[2].paragraphs[0], actor.note)
 
@@ -357,25 +399,36 @@ class _Sections:
             else:
                 paragraph.add_run(title)
             _bookmark(paragraph, _source_bookmark(number), number)
-            meta = [source.publisher + (f" ({source.author})" if source.author else ""),
-                    first_upper(source.kind)]
-            if source.published:
-                meta.append(f"published {source.published}")
-            if source.accessed:
-                meta.append(f"accessed {format_date(source.accessed)}")
-            if source.via:
-                meta.append(f"reported in [{self.numbers[source.via]}]")
-            meta.append(f"grade {source.grade}: {source.grade_meaning}")
-            self.document.add_paragraph(" · ".join(meta), style="Caption")
+            self.document.add_paragraph(" · ".join(self.source_facts(source)), style="Caption")
             if source.notes:
                 _markdown(self.document, source.notes)
 
     def revisions(self) -> None:
-        table = _table(self.document, (("Date", 3), ("Change", 8)))
+        table = self.table(REVISION_HEADERS)
         for revision in self.brief.revisions:
             cells = table.add_row().cells
-            cells[0].paragraphs[0].add_run(format_date(revision.date))
+            cells[0].paragraphs[0].add_run(format_date(revision.date, self.words))
             cells[1].paragraphs[0].add_run(revision.change)
+
+    def source_facts(self, source: Source) -> list[str]:
+        """Publisher, kind, dates, and Admiralty grade of a source note, in the brief's language."""
+        words = self.words
+        facts = [source.publisher + (f" ({source.author})" if source.author else ""),
+                 first_upper(words.label(SOURCE_KINDS, source.kind))]
+        if source.published:
+            facts.append(words.gettext(N_("published %(date)s")) % {"date": source.published})
+        if source.accessed:
+            facts.append(words.gettext(N_("accessed %(date)s")) % {"date": format_date(source.accessed, words)})
+        if source.via:
+            facts.append(words.gettext(N_("reported in [%(number)s]")) % {"number": self.numbers[source.via]})
+        meaning = (f"{words.gettext(RELIABILITY[source.reliability])}; "
+                   f"{words.gettext(CREDIBILITY[source.credibility])}")
+        facts.append(words.gettext(N_("grade %(grade)s: %(meaning)s")) % {"grade": source.grade,
+                                                                          "meaning": meaning})
+        return facts
+
+    def table(self, headers: Sequence[tuple[str, float]]) -> Table:
+        return _table(self.document, [(self.words.gettext(name), width) for name, width in headers])
 
     def cite(self, paragraph: Paragraph, sources: Sequence[str]) -> None:
         """Citation numbers, each linked to its source note."""

@@ -232,12 +232,13 @@ def _environment(loader: FileSystemLoader, words: Localizer) -> Environment:
         source_kind=lambda kind: words.gettext(SOURCE_KINDS[kind]),
         actor_kind=lambda kind: words.gettext(ACTOR_KINDS[kind]),
         indicator_type=lambda kind: words.gettext(INDICATOR_TYPES[kind]),
+        say=lambda wording: wording.say(words),
     )
     env.globals.update(
         likelihood_scale=list(LIKELIHOOD_TERMS), indicator_exports=export_names,
         text_direction=words.direction, page_of_css=_css_template(words.gettext(PAGE_OF)),
         running_as_of_css=_css_template(words.gettext(RUNNING_AS_OF)),
-        map_disclaimer=words.gettext(DISCLAIMER), map_data_source=MAP_DATA_SOURCE,
+        map_disclaimer=words.gettext(DISCLAIMER), map_data_source=words.gettext(MAP_DATA_SOURCE),
         gazetteer_note=words.gettext(GAZETTEER_NOTE) % {"gazetteer": GAZETTEER})
     return env
 

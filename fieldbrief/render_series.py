@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from fieldbrief.render_html import HtmlRenderer, brief_page_path, first_upper, root_of
+from fieldbrief.render_html import HtmlRenderer, brief_page_path, root_of
 from fieldbrief.render_site import FEED_NAMESPACE
 from fieldbrief.series import Issue, SeriesListing, parse_number
 
@@ -39,11 +39,6 @@ class Chart:
     points: tuple[Point, ...]
     lines: tuple[str, ...]  # SVG polyline points, one per run of numeric values
     ticks: tuple[tuple[float, int], ...]  # (x, number) of every issue, reported or not
-
-    @property
-    def label(self) -> str:
-        readings = "; ".join(f"No. {p.number}: {p.value}" for p in self.points)
-        return f"{first_upper(self.counts)}, by issue: {readings}"
 
 
 def series_pages(html: HtmlRenderer, listings: Sequence[SeriesListing], generated_at: datetime,

@@ -26,6 +26,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from fieldbrief.errors import InvalidInput, Problem, display_path, quoted
+from fieldbrief.i18n import CONFIDENCE_LEVELS, LIKELIHOOD_TERMS, N_, Localizer
 from fieldbrief.incremental import Placement, digest
 from fieldbrief.load import load_file
 from fieldbrief.markup import to_plain_text
@@ -117,12 +118,53 @@ def load_declarations(root: Path, max_bytes: int) -> dict[str, Declared]:
 
 # --- what changed ----------------------------------------------------------------------------
 
+FIGURE_NEW = N_("%(value)s (new since No. %(number)s)")
+FIGURE_GONE = N_("no longer reported (was: %(was)s in No. %(number)s)")
+FIGURE_SAME = N_("%(value)s, unchanged since No. %(number)s")
+FIGURE_SAME_WRITTEN_OTHERWISE = N_("%(value)s, unchanged since No. %(number)s (%(was)s)")
+FIGURE_WAS = N_("%(value)s, was: %(was)s in No. %(number)s")
+FIGURE_UP = N_("%(value)s, up from %(was)s in No. %(number)s: %(difference)s")
+FIGURE_DOWN = N_("%(value)s, down from %(was)s in No. %(number)s: %(difference)s")
+MOVES = {
+    ("likelihood", "raised"): N_("likelihood raised to %(value)s (was: %(was)s)"),
+    ("likelihood", "lowered"): N_("likelihood lowered to %(value)s (was: %(was)s)"),
+    ("likelihood", "set"): N_("likelihood %(value)s (was: %(was)s)"),
+    ("confidence", "raised"): N_("confidence raised to %(value)s (was: %(was)s)"),
+    ("confidence", "lowered"): N_("confidence lowered to %(value)s (was: %(was)s)"),
+    ("confidence", "set"): N_("confidence %(value)s (was: %(was)s)"),
+}
+NOT_GIVEN = N_("not given")
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A sentence of a change box, kept as its catalog message and the values it takes, so
+    each page says it in its own language. ``terms`` are values that are words of a scale
+    (likelihood, confidence), translated too; ``values`` are the brief's text, as written."""
+
+    message: str
+    values: tuple[tuple[str, str], ...] = ()
+    terms: tuple[tuple[str, str], ...] = ()
+
+    def say(self, words: Localizer) -> str:
+        terms = {name: _term(term, words) for name, term in self.terms}
+        return words.gettext(self.message) % {**dict(self.values), **terms}
+
+
+def _term(term: str, words: Localizer) -> str:
+    """A likelihood or confidence word as it reads inside a sentence ('very likely')."""
+    if term in LIKELIHOOD_TERMS:
+        text = words.gettext(LIKELIHOOD_TERMS[term])
+        return text[:1].lower() + text[1:]
+    return words.gettext(CONFIDENCE_LEVELS.get(term, NOT_GIVEN))
+
+
 @dataclass(frozen=True)
 class FigureChange:
     key: str
     counts: str
     kind: str  # changed, unchanged, new, gone
-    text: str  # e.g. '41,200, up from 36,000 in No. 2: +5,200'
+    wording: Wording  # e.g. '41,200, up from 36,000 in No. 2: +5,200'
 
 
 @dataclass(frozen=True)
@@ -130,14 +172,14 @@ class JudgementChange:
     section: str
     index: int
     text: str  # the judgement, cut to an excerpt
-    moves: tuple[str, ...]  # e.g. 'likelihood raised to very likely (was: likely)'
+    moves: tuple[Wording, ...]  # e.g. 'likelihood raised to very likely (was: likely)'
 
 
 @dataclass(frozen=True)
 class Changes:
     since: int  # the number of the issue compared with
     since_id: str
-    since_as_of: str
+    since_as_of: PartialDate
     figures: tuple[FigureChange, ...]
     new_timeline: tuple[int, ...]  # 1-based positions of new entries in this issue
     judgements: tuple[JudgementChange, ...]
@@ -167,7 +209,7 @@ def changes(now: IssueFacts, before: IssueFacts, before_card: BriefCard) -> Chan
     now_ids = {source.id for source in now.sources}
     before_ids = {source.id for source in before.sources}
     return Changes(
-        since=number, since_id=before_card.id, since_as_of=str(PartialDate.of(before_card.as_of)),
+        since=number, since_id=before_card.id, since_as_of=PartialDate.of(before_card.as_of),
         figures=_figure_changes(now.figures, before.figures, number),
         new_timeline=tuple(index for index, identity in enumerate(now.timeline, 1)
                            if identity not in old_timeline),
@@ -183,28 +225,30 @@ def _figure_changes(now: list[KeyedFigure], before: list[KeyedFigure],
     for figure in now:
         old = earlier.get(figure.key)
         if old is None:
-            found.append(FigureChange(figure.key, figure.counts, "new", f"{figure.value} (new since No. {number})"))
+            wording = Wording(FIGURE_NEW, (("value", figure.value), ("number", str(number))))
+            found.append(FigureChange(figure.key, figure.counts, "new", wording))
         else:
-            kind, text = _compare(figure.value, old.value, number)
-            found.append(FigureChange(figure.key, figure.counts, kind, text))
+            kind, wording = _compare(figure.value, old.value, number)
+            found.append(FigureChange(figure.key, figure.counts, kind, wording))
     current = {figure.key for figure in now}
     found.extend(FigureChange(old.key, old.counts, "gone",
-                              f"no longer reported (was: {old.value} in No. {number})")
+                              Wording(FIGURE_GONE, (("was", old.value), ("number", str(number)))))
                  for old in before if old.key not in current)
     return tuple(found)
 
 
-def _compare(value: str, was: str, number: int) -> tuple[str, str]:
+def _compare(value: str, was: str, number: int) -> tuple[str, Wording]:
     """('changed' or 'unchanged', the sentence saying so)."""
+    values = (("value", value), ("was", was), ("number", str(number)))
     if value == was:
-        return "unchanged", f"{value}, unchanged since No. {number}"
+        return "unchanged", Wording(FIGURE_SAME, values)
     new, old = parse_number(value), parse_number(was)
     if new is None or old is None:
-        return "changed", f"{value}, was: {was} in No. {number}"
+        return "changed", Wording(FIGURE_WAS, values)
     if new == old:
-        return "unchanged", f"{value}, unchanged since No. {number} ({was})"
-    direction = "up" if new > old else "down"
-    return "changed", f"{value}, {direction} from {was} in No. {number}: {_signed(new - old, value, was)}"
+        return "unchanged", Wording(FIGURE_SAME_WRITTEN_OTHERWISE, values)
+    return "changed", Wording(FIGURE_UP if new > old else FIGURE_DOWN,
+                              (*values, ("difference", _signed(new - old, value, was))))
 
 
 def parse_number(text: str) -> Decimal | None:
@@ -236,13 +280,14 @@ def _judgement_changes(now: list[Judgement], before: list[Judgement]) -> tuple[J
     return tuple(found)
 
 
-def _moved(what: str, value: str | None, was: str | None, scale: Sequence[str]) -> str | None:
+def _moved(what: str, value: str | None, was: str | None, scale: Sequence[str]) -> Wording | None:
     if value == was:
         return None
     if value is None or was is None:
-        return f"{what} {value or 'not given'} (was: {was or 'not given'})"
-    direction = "raised" if scale.index(value) > scale.index(was) else "lowered"
-    return f"{what} {direction} to {value} (was: {was})"
+        how = "set"
+    else:
+        how = "raised" if scale.index(value) > scale.index(was) else "lowered"
+    return Wording(MOVES[what, how], terms=(("value", value or ""), ("was", was or "")))
 
 
 # --- the issues of every series, together --------------------------------------------------

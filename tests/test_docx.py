@@ -203,3 +203,42 @@ def test_word_file_of_a_brief_in_arabic_runs_right_to_left() -> None:
     assert [child.tag for child in defaults.find(f"{qn('w:pPrDefault')}/{qn('w:pPr')}")] == [
         qn("w:bidi"), qn("w:spacing")]
     assert document.core_properties.language == "ar-SD"
+
+
+def _all_text(document: docx.document.Document) -> str:
+    """Every paragraph, table cell, header and footer of a Word file, as one text."""
+    parts = [p.text for p in document.paragraphs]
+    parts += [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+    section = document.sections[0]
+    parts += [p.text for p in (*section.header.paragraphs, *section.footer.paragraphs)]
+    return " ".join(" ".join(parts).split())
+
+
+def test_word_file_of_the_french_mali_brief_has_no_english_label() -> None:
+    from fieldbrief.maps import brief_map
+    from test_i18n import english_in, english_labels
+
+    loaded = load_file(REPO / "briefs" / f"{MALI}-fr.yaml")
+    brief = validate(loaded, SiteRules(ResourcePolicy.for_project(REPO))).brief
+    document = docx.Document(io.BytesIO(render_docx(brief, datetime(2026, 11, 30, tzinfo=timezone.utc),
+                                                    locator=brief_map(brief))))
+    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
+    assert headings[:3] == ["L’essentiel", "Chiffres clés", "Carte"]
+    text = _all_text(document)
+    for quote in brief.quotes:  # quotes keep the language they were spoken in
+        text = text.replace(quote.text, "")
+    assert english_in(text, english_labels("fr")) == []
+    assert "À jour au : 23 novembre 2026" in text
+    assert "Carte : Mali ; lieux représentés : aucun lieu" in text
+    assert ["Chiffre", "Ce qu’il compte", "Statut", "Donné par", "Sources"] in [
+        [cell.text for cell in table.rows[0].cells] for table in document.tables]
+
+
+def test_word_file_describes_the_generated_map_by_its_countries_names() -> None:
+    from fieldbrief.maps import brief_map
+
+    brief = validate(load_file(REPO / "briefs" / f"{MALI}.yaml"), SiteRules(ResourcePolicy.for_project(REPO))).brief
+    document = docx.Document(io.BytesIO(render_docx(brief, datetime(2026, 11, 30, tzinfo=timezone.utc),
+                                                    locator=brief_map(brief))))
+    assert ("Map: Mali; places shown: no places (the map itself is on the web page and in the PDF)"
+            in [p.text for p in document.paragraphs])

@@ -19,8 +19,11 @@ from pypdf import PdfReader
 from fieldbrief.cli import main
 from fieldbrief.config import SiteConfig
 from fieldbrief.i18n import LOCALE_DIR, catalog_languages, catalog_path
+from fieldbrief.load import load_file
+from fieldbrief.model import Brief
 from fieldbrief.render_html import HtmlRenderer
 from fieldbrief.resources import ResourcePolicy
+from fieldbrief.validate import SiteRules, validate
 from conftest import REPO, TmpProject, pdf_pages_text
 
 TRANSLATED = [language for language in catalog_languages() if language != "en"]
@@ -171,13 +174,20 @@ def test_pdf_declares_the_brief_language(localized_site: Path, language: str) ->
     assert reader.trailer["/Root"]["/Lang"] == language
 
 
+def french_mali_brief() -> Brief:
+    loaded = load_file(REPO / "briefs" / "mali-jnim-attacks-fr.yaml")
+    return validate(loaded, SiteRules(ResourcePolicy.for_project(REPO))).brief
+
+
 def test_french_mali_example_reads_french_and_keeps_its_quotes_in_english(example_site: Path) -> None:
     french = (example_site / "briefs" / "mali-jnim-attacks-fr" / "index.html").read_text(encoding="utf-8")
     text = visible_text(french)
     assert "23 novembre 2026" in text and "2 juin (année non précisée)" in text
     assert ('<blockquote lang="en" dir="auto">The enemy suffered significant losses in every '
             "location where they engaged with the security and defense forces.</blockquote>") in french
-    assert english_in(text.replace("The enemy suffered", ""), english_labels("fr")) == []
+    for quote in french_mali_brief().quotes:  # its quotes keep the article's English words
+        text = text.replace(quote.text, "")
+    assert english_in(text, english_labels("fr")) == []
     pdf = " ".join(pdf_pages_text(example_site / "briefs" / "mali-jnim-attacks-fr" / "mali-jnim-attacks-fr.pdf"))
     assert "Page 1 sur 5" in pdf and "À jour au 23 novembre 2026" in pdf
 
@@ -284,7 +294,7 @@ def test_french_and_english_mali_pages_link_to_each_other(example_site: Path) ->
 
 def test_index_shows_one_entry_with_two_languages(example_site: Path) -> None:
     index = (example_site / "index.html").read_text(encoding="utf-8")
-    assert index.count('<li class="brief-card">') == 3
+    assert index.count('<li class="brief-card">') == 4  # Mali, Wadi Samar, delta floods, the series
     assert "briefs/mali-jnim-attacks-fr/index.html\">Attaques" not in index
     assert ('<span class="brief-languages"><a class="language-badge" href="briefs/mali-jnim-attacks/'
             'index.html" hreflang="en" lang="en">English</a><a class="language-badge" href="briefs/'
@@ -311,3 +321,73 @@ def test_a_new_translation_rebuilds_its_original_page(project: TmpProject) -> No
                   if line.startswith("rendered ")) == ["briefs/en.yaml", "briefs/fr.yaml"]
     page = (project.root / "site/briefs/valid-minimal/index.html").read_text(encoding="utf-8")
     assert 'hreflang="fr" href="../minimal-fr/index.html"' in page
+
+
+# --- words drawn by the map and the series stage ------------------------------------------
+
+def french_issue(name: str) -> str:
+    """An issue of the example series, its labels in French (its content stays as written)."""
+    return (REPO / "briefs" / f"{name}.yaml").read_text(encoding="utf-8").replace(
+        "status: final", "status: final\nlanguage: fr", 1)
+
+
+@pytest.fixture(scope="module")
+def french_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Mali brief in both languages and two issues of a series in French, on a site
+    whose own pages are French."""
+    root = tmp_path_factory.mktemp("french") / "project"
+    root.mkdir()
+    project = TmpProject(root)
+    project.add("mali-jnim-attacks.yaml", "mali-jnim-attacks-fr.yaml", source=REPO / "briefs")
+    for name in ("velande-floods-sitrep-1", "velande-floods-sitrep-2"):
+        project.write(f"{name}.yaml", french_issue(name))
+    (root / "site.yaml").write_text("title: Notes de situation\nlanguage: fr\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(root)
+        assert main(["--no-pdf"], stdout=io.StringIO(), stderr=io.StringIO()) == 0
+    return root / "site"
+
+
+def part(html: str, pattern: str) -> str:
+    found = re.search(pattern, html, re.S)
+    assert found, pattern
+    return found.group(0)
+
+
+def test_french_mali_map_and_its_text_alternative_read_french(french_site: Path) -> None:
+    html = (french_site / "briefs/mali-jnim-attacks-fr/index.html").read_text(encoding="utf-8")
+    figure = part(html, r'<figure class="map locator-map".*?</figure>')
+    svg_words = " ".join(re.findall(r"<(?:text|title)[^>]*>([^<]*)<", figure))
+    assert "Carte de situation" in svg_words and "ALGÉRIE" in svg_words and "SÉNÉGAL" in svg_words
+    text = visible_text(f"<body>{figure}</body>")
+    assert english_in(text, english_labels("fr")) == []
+    assert ("Carte : Mali, et pays voisins : Algérie, Burkina Faso, Côte d’Ivoire, Guinée, Mauritanie, "
+            "Niger, Sénégal. Aucun lieu n’est marqué. Barre d’échelle : 500 km.") in text
+    assert "projection centrée sur 17,6° N, 4,0° O." in text
+
+
+def test_an_issue_of_a_series_in_french_has_no_english_label(french_site: Path) -> None:
+    html = (french_site / "briefs/velande-floods-sitrep-2/index.html").read_text(encoding="utf-8")
+    boxes = [part(html, r'<nav class="series-nav".*?</nav>'),
+             part(html, r'<section class="series-changes".*?</section>'),
+             *re.findall(r'<span class="figure-change.*?</span>', html),
+             *re.findall(r'<p class="judgement-change">.*?</p>', html)]
+    text = visible_text("<body>" + " ".join(boxes) + "</body>")
+    assert english_in(text, english_labels("fr")) == []
+    assert "Changements depuis le n° 1" in text
+    assert "4, en hausse par rapport à 2 dans le n° 1 : +2" in text
+    assert "probabilité relevée : probable (auparavant : chances à peu près égales)" in text
+
+
+def test_a_series_page_and_feed_on_a_french_site_have_no_english_label(french_site: Path) -> None:
+    page = (french_site / "series/velande-floods/index.html").read_text(encoding="utf-8")
+    listing = part(page, r'<ol class="brief-list series-issues">.*?</ol>')
+    charts = part(page, r'<section class="series-charts".*?</section>')
+    labels = re.findall(r'aria-label="([^"]*)"', charts)
+    text = visible_text(f"<body>{listing} {charts} {' '.join(labels)}</body>")
+    text = re.sub(r"EXERCISE – [^<]*?\(fictional\)", "", text)  # the issues' own titles
+    assert english_in(text, english_labels("fr")) == []
+    assert "Premier numéro." in text and "Lire le n° 2" in text
+    feed = (french_site / "series/velande-floods/feed.xml").read_text(encoding="utf-8")
+    assert "<summary type=\"text\">Premier numéro. " in feed
+    assert "Depuis le n° 1 :" in feed

@@ -17,6 +17,7 @@ from pypdf import PageObject, PdfReader
 
 from conftest import REPO, TmpProject, pdf_pages_text
 from fieldbrief import map_data, maps
+from fieldbrief.i18n import localizer
 from fieldbrief.locator_map import MapMaker, MapPlace, overlaps, text_box
 from fieldbrief.map_data import load_world
 
@@ -246,7 +247,7 @@ NAMES = st.text(st.characters(codec="utf-8", categories=["L", "Zs"]), min_size=1
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(NAMES, LATITUDES, LONGITUDES), min_size=1, max_size=25))
 def test_labels_never_overlap_however_crowded_the_places(places: list[tuple[str, float, float]]) -> None:
-    drawn = _maker().draw(["BF"], [MapPlace(name, lat, lon) for name, lat, lon in places])
+    drawn = _maker().draw(["BF"], [MapPlace(name, lat, lon) for name, lat, lon in places], localizer("en"))
     assert drawn is not None
     svg = ET.fromstring(str(drawn.svg))
     assert_no_overlap(label_boxes(svg))
@@ -305,7 +306,7 @@ def test_locate_beside_coordinates_is_refused(project: TmpProject) -> None:
 
 @pytest.mark.parametrize("code, centre", [("FJ", "17.1° S, 178.2° E"), ("RU", "61.5° N, 101.1° E")])
 def test_a_country_across_the_antimeridian_is_mapped_where_it_is(code: str, centre: str) -> None:
-    drawn = _maker().draw([code], [])
+    drawn = _maker().draw([code], [], localizer("en"))
     assert drawn is not None
     assert drawn.centre == centre
     svg = ET.fromstring(str(drawn.svg))

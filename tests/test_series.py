@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import REPO, TmpProject, pdf_pages_text
+from fieldbrief.i18n import localizer
 from fieldbrief.series import MINUS, _compare
 
 EPOCH = "1767225600"
@@ -328,7 +329,8 @@ def test_an_amber_correction_never_reaches_the_clear_box(project: TmpProject) ->
 
 @given(st.integers(0, 10**9), st.integers(0, 10**9))
 def test_a_numeric_change_is_the_difference_of_the_two_values(before: int, after: int) -> None:
-    kind, text = _compare(f"{after:,}", f"{before:,}", 4)
+    kind, wording = _compare(f"{after:,}", f"{before:,}", 4)
+    text = wording.say(localizer("en"))
     if after == before:
         assert (kind, text) == ("unchanged", f"{after:,}, unchanged since No. 4")
     else:
@@ -344,7 +346,7 @@ def test_a_numeric_change_is_the_difference_of_the_two_values(before: int, after
 ])
 def test_values_that_are_not_plain_numbers_are_shown_not_subtracted(now: str, was: str,
                                                                     expected: str) -> None:
-    assert _compare(now, was, 1)[1] == expected
+    assert _compare(now, was, 1)[1].say(localizer("en")) == expected
 
 
 def test_the_readme_example_series_is_in_the_repository() -> None:
