@@ -12,10 +12,11 @@ import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from fieldbrief.locator_map import LocatorMap
-from fieldbrief.model import MONTHS, BriefCard
+from fieldbrief.i18n import N_, Localizer, localizer
+from fieldbrief.model import BriefCard
 from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
                                     newest_first)
 from fieldbrief.render_json import brief_json_path
@@ -37,15 +38,17 @@ class Group:
 @dataclass(frozen=True)
 class GroupKind:
     folder: str  # countries, tags, archive
-    title: str  # heading of the overview page
-    keys: Callable[[BriefCard], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
+    title: str  # heading of the overview page (a catalog message)
+    keys: Callable[[BriefCard, Localizer], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
     newest_key_first: bool = False
 
 
 GROUP_KINDS = (
-    GroupKind("countries", "Countries", lambda b: ((c.lower(), country_name(c)) for c in b.countries)),
-    GroupKind("tags", "Tags", lambda b: ((slug(t), t) for t in b.tags)),
-    GroupKind("archive", "Archive", lambda b: [(f"{b.as_of_date:%Y-%m}", month_title(b.as_of_date))],
+    GroupKind("countries", N_("Countries"),
+              lambda b, words: ((c.lower(), country_name(c, words)) for c in b.countries)),
+    GroupKind("tags", N_("Tags"), lambda b, words: ((slug(t), t) for t in b.tags)),
+    GroupKind("archive", N_("Archive"),
+              lambda b, words: [(f"{b.as_of_date:%Y-%m}", words.month_year(b.as_of_date))],
               newest_key_first=True),
 )
 
@@ -70,10 +73,12 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
                                 feed_id=_feed_id(html), with_pdf=with_pdf,
                                 updated=_rfc3339(_site_updated(briefs, generated_at))).encode()
     listed = ["index.html", "search/index.html"]
+    words = localizer(html.config.language)  # listings speak the site's language
     for kind in GROUP_KINDS:
-        groups = _groups(kind, briefs)
+        groups = _groups(kind, briefs, words)
         overview = f"{kind.folder}/index.html"
-        yield overview, html.page("overview.html", overview, heading=kind.title, groups=groups).encode()
+        yield overview, html.page("overview.html", overview, heading=words.gettext(kind.title),
+                                  groups=groups).encode()
         listed.append(overview)
         for group in groups:
             locator = country_maps.get(group.key.upper()) if kind.folder == "countries" else None
@@ -94,15 +99,11 @@ def slug(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text.lower()).strip("-_") or "tag"
 
 
-def month_title(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
-
-
-def _groups(kind: GroupKind, briefs: Sequence[BriefCard]) -> list[Group]:
+def _groups(kind: GroupKind, briefs: Sequence[BriefCard], words: Localizer) -> list[Group]:
     members: dict[str, list[BriefCard]] = {}
     titles: dict[str, str] = {}
     for brief in briefs:
-        for key, title in dict(kind.keys(brief)).items():
+        for key, title in dict(kind.keys(brief, words)).items():
             members.setdefault(key, []).append(brief)
             titles.setdefault(key, title)
     order = sorted(members, reverse=True) if kind.newest_key_first else sorted(

@@ -391,3 +391,15 @@ def test_a_series_page_and_feed_on_a_french_site_have_no_english_label(french_si
     feed = (french_site / "series/velande-floods/feed.xml").read_text(encoding="utf-8")
     assert "<summary type=\"text\">Premier numéro. " in feed
     assert "Depuis le n° 1 :" in feed
+
+
+def test_listing_pages_of_a_french_site_name_their_groups_in_french(french_site: Path) -> None:
+    """The overviews of countries, tags and months, and each group's page, in the site's language."""
+    headings = {folder: re.search(r'<h1 class="index-title">(.*?)</h1>',
+                                  (french_site / folder / "index.html").read_text(encoding="utf-8")).group(1)
+                for folder in ("countries", "tags", "archive")}
+    assert headings == {"countries": "Pays", "tags": "Mots-clés", "archive": "Archives"}
+    archive = (french_site / "archive/index.html").read_text(encoding="utf-8")
+    assert ">novembre 2026</a>" in archive and "November" not in archive
+    mali = (french_site / "countries/ml/index.html").read_text(encoding="utf-8")
+    assert '<h1 class="index-title">Mali</h1>' in mali
