@@ -125,7 +125,10 @@ def test_pdf_link_answers_with_a_pdf(page: Page, base_url: str) -> None:
 
 @pytest.mark.parametrize("path", ["index.html", "briefs/mali-jnim-attacks/index.html",
                                   "briefs/exercise-river-delta-floods/index.html",
-                                  "countries/index.html", "search/index.html?q=Kayes"])
+                                  "countries/index.html", "search/index.html?q=Kayes",
+                                  "briefs/exercise-wadi-samar-drought-ar/index.html",
+                                  "briefs/velande-floods-sitrep-2/index.html",
+                                  "series/velande-floods/index.html"])
 def test_phone_width_has_no_horizontal_scroll(browser: Browser, base_url: str, path: str) -> None:
     context = browser.new_context(viewport=PHONE)
     phone = context.new_page()
@@ -156,7 +159,11 @@ EVERY_PAGE_TYPE = ["index.html", "briefs/mali-jnim-attacks/index.html",
                    "briefs/exercise-river-delta-floods/index.html", "countries/index.html",
                    "countries/ml/index.html", "tags/index.html", "tags/sahel/index.html",
                    "archive/index.html", "archive/2026-11/index.html",
-                   "search/index.html?q=Timbuktu"]
+                   "search/index.html?q=Timbuktu",
+                   # a translation, a right-to-left brief, an issue of a series and its series page
+                   "briefs/mali-jnim-attacks-fr/index.html",
+                   "briefs/exercise-wadi-samar-drought-ar/index.html",
+                   "briefs/velande-floods-sitrep-2/index.html", "series/velande-floods/index.html"]
 
 
 @pytest.mark.parametrize("path", EVERY_PAGE_TYPE)
