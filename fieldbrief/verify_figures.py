@@ -80,6 +80,10 @@ WORDS = re.compile(rf"""
 """, re.VERBOSE)
 
 
+MAX_NUMBER_CHARS = 40
+"""The longest number in digits read as one (41,200,000,000 is 14): longer runs are data."""
+
+
 @dataclass(frozen=True)
 class Number:
     """A number as text gives it: each value it may mean, and whether it is a percentage."""
@@ -104,12 +108,23 @@ class FigureCheck:
 
 def numbers_in(text: str) -> list[Number]:
     """Every number ``text`` gives, in order (see the module's docstring)."""
-    digits = list(DIGITS.finditer(text))
-    taken = {position for match in digits if match["scale"] for position in range(*match.span("scale"))}
-    found = [Number(_digits_readings(match), bool(match["percent"]), match.start()) for match in digits]
-    found += [Number(frozenset({_words_value(match["words"])}), bool(match["percent"]), match.start())
-              for match in WORDS.finditer(text) if match.start() not in taken]  # not 1.5 [million]
-    return sorted(found, key=lambda number: number.start)
+    return sorted(_numbers(text), key=lambda number: number.start)
+
+
+def _numbers(text: str) -> Iterator[Number]:
+    """Every number ``text`` gives, digits first, then words: one at a time, so that an
+    archive of millions of numbers is never held as a list. A run of more digits than
+    any figure has is not a number (it would also overflow the decimal arithmetic)."""
+    taken: set[int] = set()
+    for match in DIGITS.finditer(text):
+        if len(match["number"]) + len(match["fraction"] or "") > MAX_NUMBER_CHARS:
+            continue
+        if match["scale"]:
+            taken.update(range(*match.span("scale")))
+        yield Number(_digits_readings(match), bool(match["percent"]), match.start())
+    for match in WORDS.finditer(text):
+        if match.start() not in taken:  # not the 'million' of 1.5 million
+            yield Number(frozenset({_words_value(match["words"])}), bool(match["percent"]), match.start())
 
 
 def _digits_readings(match: re.Match[str]) -> frozenset[Decimal]:
@@ -158,9 +173,10 @@ def _words_value(text: str) -> Decimal:
 def number_index(text: str) -> dict[tuple[Decimal, bool], int]:
     """Where each number (and percentage) first occurs in ``text``."""
     index: dict[tuple[Decimal, bool], int] = {}
-    for number in numbers_in(text):
+    for number in _numbers(text):
         for reading in number.readings:
-            index.setdefault((reading, number.percent), number.start)
+            key = (reading, number.percent)
+            index[key] = min(index.get(key, number.start), number.start)
     return index
 
 

@@ -189,6 +189,15 @@ def test_a_figure_typed_wrongly_is_a_warning_naming_the_sources_searched(project
     assert project.run("check", "--strict").code == 1
 
 
+@pytest.mark.parametrize("run", ["7" * 1_000_100, "1234567890" * 400_000])
+def test_an_archive_with_a_run_of_digits_longer_than_any_number_checks_cleanly(
+        project: TmpProject, run: str) -> None:
+    """A run of a million digits once overflowed the decimal arithmetic: a traceback."""
+    _brief(project, archive=ARCHIVE + "\n" + run + "\n")
+    assert _report(project)[0] == (
+        "briefs/prose.yaml: figure 1 '36,000' (people displaced): verified (archive of 'paper', line 2)")
+
+
 def test_a_mali_figure_typed_wrongly_is_caught(project: TmpProject) -> None:
     _mali(project, ('  - value: "7"\n', '  - value: "8"\n'))
     assert project.run("check").err.splitlines() == [
