@@ -68,8 +68,8 @@ def read_archive(source_id: str, root: Path, reference: str, max_bytes: int) -> 
     """One archive, or InvalidInput saying why it may not or cannot be read."""
     folder = (root / ARCHIVE_DIR).resolve()
     path = archive_file(root, reference)
-    try:
-        inside = path.resolve().is_relative_to(folder)
+    try:  # the folder itself too: a sources/ that links outside the project is not inside it
+        inside = folder.is_relative_to(root.resolve()) and path.resolve().is_relative_to(folder)
     except (OSError, RuntimeError):
         inside = False
     if not inside:

@@ -354,3 +354,20 @@ def test_an_archive_linked_from_outside_the_project_is_refused(project: TmpProje
         "briefs/quoted.yaml:21:14: sources[0].archive: 'sources/link.txt' is not inside the "
         "project's sources/ folder; archive the source's text there and write e.g. "
         "'sources/article.txt'")
+
+
+def test_a_sources_folder_linked_outside_the_project_is_refused(project: TmpProject,
+                                                                 tmp_path: Path) -> None:
+    """The folder is checked too, not only the file inside it: a committed `sources` link
+    would otherwise read (and publish) files from anywhere."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "paper.txt").write_text("\"Help is on the way,\" said the mayor.")
+    shutil.rmtree(project.root / "sources", ignore_errors=True)
+    (project.root / "sources").symlink_to(outside, target_is_directory=True)
+    project.write("quoted.yaml", HEAD.format(text="Help is on the way", archive="sources/paper.txt"))
+    result = project.run("check")
+    assert (result.code, result.err.splitlines()[0]) == (1,
+        "briefs/quoted.yaml:21:14: sources[0].archive: 'sources/paper.txt' is not inside the "
+        "project's sources/ folder; archive the source's text there and write e.g. "
+        "'sources/article.txt'")
