@@ -129,6 +129,8 @@ LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
 
 Status = Literal["draft", "final"]
 TlpLabel = Literal["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+TLP_ORDER: tuple[str, ...] = typing.get_args(TlpLabel)
+"""The labels from least to most restricted."""
 FigureStatus = Literal["confirmed", "confirmed by source", "reported", "claimed", "disputed"]
 """How the desk treats a figure: 'confirmed' only when sources independent of whoever gives
 it agree; 'confirmed by source' when the figure's own source calls it confirmed."""

@@ -187,6 +187,7 @@ def check(project: Project, files: Sequence[Path], strict: bool = False) -> list
                                      b.source_file.position_of(("id",))) for b in briefs]))
     if not problems:
         problems.extend(_series_problems(project, briefs))
+        problems.extend(_checked_translation_problems(briefs))
     if strict:
         problems.extend(warning for valid in briefs for warning in valid.warnings)
     if problems:
@@ -582,6 +583,20 @@ def _dangling_translations(entries: Sequence[Entry]) -> list[Entry]:
     valid = [e for e in entries if e.checked is None or e.checked.card is not None]
     by_id = {e.card.id: e.card for e in valid}
     return [e for e in valid if translation_problem(e.card, by_id)]
+
+
+def _checked_translation_problems(briefs: Sequence[ValidBrief]) -> list[Problem]:
+    """What `check` can tell of translations among the briefs it checked: an original it did
+    not check may be a file it was not given, so only the build says that one is missing."""
+    cards = {valid.brief.id: BriefCard.of(valid.brief) for valid in briefs}
+    problems = []
+    for valid in briefs:
+        card = cards[valid.brief.id]
+        message = translation_problem(card, cards) if card.translation_of in cards else None
+        if message:
+            line, column = valid.source_file.position_of(("translation_of",))
+            problems.append(Problem(_name(valid.source_file.path), line, column, "translation_of", message))
+    return problems
 
 
 def _translation_problems(valid: Sequence[Entry]) -> list[Problem]:

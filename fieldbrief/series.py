@@ -30,13 +30,12 @@ from fieldbrief.i18n import CONFIDENCE_LEVELS, LIKELIHOOD_TERMS, N_, Localizer
 from fieldbrief.incremental import Placement, digest
 from fieldbrief.load import load_file
 from fieldbrief.markup import to_plain_text
-from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, BriefCard, Figure, IssueFacts, Judgement,
+from fieldbrief.model import (ID_PATTERN, LIKELIHOOD_SCALE, TLP_ORDER, BriefCard, Figure, IssueFacts, Judgement,
                               KeyedFigure, PartialDate, SeriesDeclaration, SourceFact, Statement,
                               TimelineEntry)
 from fieldbrief.validate import ValidBrief, validate_model
 
 SERIES_DIR = "series"
-TLP_ORDER = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 """Labels from the widest audience to the narrowest."""
 CONFIDENCE_ORDER = ("low", "moderate", "high")
 LIKELIHOOD_ORDER = tuple(LIKELIHOOD_SCALE)

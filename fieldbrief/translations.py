@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from fieldbrief.model import BriefCard
+from fieldbrief.i18n import primary
+from fieldbrief.model import TLP_ORDER, BriefCard
 
 
 @dataclass(frozen=True)
@@ -53,4 +54,9 @@ def translation_problem(card: BriefCard, by_id: dict[str, BriefCard]) -> str | N
     if original.translation_of is not None:
         return (f"'{original.id}' is itself a translation of '{original.translation_of}': "
                 "name the original")
+    if TLP_ORDER.index(card.tlp) < TLP_ORDER.index(original.tlp):
+        return (f"'{original.id}' is {original.tlp}, and a translation carries the same words: "
+                f"label this brief {original.tlp} or stricter (it is {card.tlp})")
+    if primary(card.language) == primary(original.language):
+        return f"'{original.id}' is in the same language ({card.language}): a translation is in another"
     return None

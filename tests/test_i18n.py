@@ -311,6 +311,26 @@ def test_translation_of_an_unknown_brief_is_an_error(project: TmpProject) -> Non
         "briefs/fr.yaml:7:17: translation_of: no brief has the id 'no-such-brief'")
 
 
+def test_a_translation_less_restricted_than_its_original_is_refused(project: TmpProject) -> None:
+    """The same words may not reach the site under a looser label than the original's."""
+    project.write("en.yaml", MINIMAL.replace("status: final", "status: final\ntlp: TLP:AMBER"))
+    project.write("fr.yaml", french_of("valid-minimal"))
+    result = project.run("--no-pdf")
+    assert (result.code, result.err.splitlines()[0]) == (1,
+        "briefs/fr.yaml:7:17: translation_of: 'valid-minimal' is TLP:AMBER, and a translation "
+        "carries the same words: label this brief TLP:AMBER or stricter (it is TLP:CLEAR)")
+    assert not (project.root / "site").exists()
+
+
+def test_a_translation_in_the_language_of_its_original_is_refused(project: TmpProject) -> None:
+    project.write("en.yaml", MINIMAL)
+    project.write("fr.yaml", french_of("valid-minimal").replace("language: fr", "language: en-GB"))
+    result = project.run("check")
+    assert (result.code, result.err.splitlines()[0]) == (1,
+        "briefs/fr.yaml:7:17: translation_of: 'valid-minimal' is in the same language (en-GB): "
+        "a translation is in another")
+
+
 def test_a_new_translation_rebuilds_its_original_page(project: TmpProject) -> None:
     project.write("en.yaml", MINIMAL)
     assert project.run().code == 0
