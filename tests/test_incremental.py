@@ -210,3 +210,25 @@ def test_a_terminal_gets_a_progress_bar_instead_of_lines(project: TmpProject) ->
     assert "rendered briefs/" not in out.getvalue()
     last = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.getvalue().splitlines()[-1])  # the bar cleared
     assert last.startswith("built 2 briefs (HTML and PDF) into site/ in ")
+
+
+def test_template_references_cover_what_jinja_follows() -> None:
+    """The fingerprint's cheap reference finder never misses a template Jinja2 would load."""
+    from jinja2 import Environment, meta
+
+    from fieldbrief.render_html import referenced_templates
+
+    env = Environment(extensions=["jinja2.ext.i18n"])
+    sources = [path.read_text() for path in Path("templates").rglob("*.html")]
+    sources.append("{%- include ['partials/a.html', \"partials/b.html\"] -%}\n"
+                   "{%+ from 'm.html' import x with context %}{% extends\n  'base.html' %}")
+    for source in sources:
+        followed = {name for name in meta.find_referenced_templates(env.parse(source)) if name}
+        assert followed <= set(referenced_templates(source))
+
+
+def test_a_changed_nested_partial_rebuilds_every_brief(built: TmpProject) -> None:
+    partial = built.root / "templates/partials/series_timeline_mark.html"
+    partial.write_text(partial.read_text() + "{# touched #}\n")
+    result = built.run()
+    assert rendered(result.out) == ["briefs/alpha.yaml", "briefs/bravo.yaml", "briefs/charlie.yaml"]
