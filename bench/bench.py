@@ -4,6 +4,7 @@ and against Hugo, on N synthetic briefs sized like the Mali brief.
     .venv/bin/pip install -r requirements-dev.txt
     .venv/bin/python bench/bench.py                 # N=1000 for the site, N=100 for PDFs
     .venv/bin/python bench/bench.py --n 200 --pdf-n 20   # a quick run
+    .venv/bin/python bench/bench.py --rebuilds-only      # start-up and HTML-only rebuilds, N=1000
 
 Prints every figure with its ratio to its floor, as a Markdown table for BENCHMARKS.md.
 Every build is a real `build.py` run in a fresh temporary project, timed by wall clock;
@@ -15,12 +16,15 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import subprocess
+import statistics
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -131,8 +135,14 @@ class PeakMemory:
         return self.build, self.indexer
 
 
+CPU_SECONDS: list[float] = []
+"""CPU time (user + system, the build and every process it ran) of each `run_build`, in order:
+the figure to read when other work shares the machine and wall time is noisy."""
+
+
 def run_build(project: Path, *args: str) -> tuple[float, tuple[int, int], str]:
     """Wall time, peak memory (bytes: build, indexer) and last output line of one `build.py` run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(REPO / "build.py"), *args], cwd=project,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -141,6 +151,8 @@ def run_build(project: Path, *args: str) -> tuple[float, tuple[int, int], str]:
     out, err = process.communicate()
     seconds = time.perf_counter() - started
     peak = memory.stop()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU_SECONDS.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if process.returncode != 0:
         raise SystemExit(f"build failed: {err}")
     return seconds, peak, out.strip().splitlines()[-1]
@@ -219,8 +231,29 @@ def hugo_build(project: Path, root: Path) -> float | None:
 
 
 def touch_one_brief(project: Path) -> None:
+    """Change the subtitle of the brief in the middle (every call changes it again)."""
     path = sorted((project / "briefs").glob("*.yaml"))[len(list((project / "briefs").glob("*.yaml"))) // 2]
-    path.write_text(path.read_text().replace("title: Brief", "title: Changed brief", 1))
+    path.write_text(path.read_text().replace("subtitle: ", "subtitle: edited ", 1))
+
+
+def import_seconds(runs: int = 10) -> float:
+    """CPU time of importing the CLI (interpreter start-up not included), best of ``runs``."""
+    code = "import time; t = time.process_time(); import fieldbrief.cli; print(time.process_time() - t)"
+    return min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                    check=True, cwd=REPO).stdout) for _ in range(runs))
+
+
+def site_rebuilds(big: Path, n: int, row: Callable[..., None]) -> None:
+    """The rebuild figures of the HTML-only site in site-html/, with CPU time beside wall time."""
+    for label, change in (("nothing changed", None), ("one brief changed", touch_one_brief)):
+        walls, cpus = [], []
+        for _ in range(5):
+            if change:
+                change(big)
+            walls.append(run_build(big, "--no-pdf", "--out", "site-html")[0])
+            cpus.append(CPU_SECONDS[-1])
+        row(f"rebuild, {label}, N={n}, HTML only (median of 5)",
+            f"{statistics.median(walls):.2f} s", f"CPU {statistics.median(cpus):.2f} s")
 
 
 def change_site_template(project: Path) -> None:
@@ -232,6 +265,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1000, help="briefs for the site figures")
     parser.add_argument("--pdf-n", type=int, default=100, help="briefs for the PDF figures")
+    parser.add_argument("--rebuilds-only", action="store_true",
+                        help="only start-up and the HTML-only rebuild figures (no floors, Hugo or PDFs)")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
 
@@ -242,6 +277,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         big = make_project(root / "big", args.n)
+        if args.rebuilds_only:
+            row("import of fieldbrief.cli (CPU, best of 10)", f"{import_seconds() * 1000:.0f} ms")
+            html_only, _, _ = run_build(big, "--no-pdf", "--out", "site-html")
+            row(f"HTML-only full build, N={args.n}, -j 2", f"{html_only:.2f} s", f"CPU {CPU_SECONDS[-1]:.2f} s")
+            site_rebuilds(big, args.n, row)
+            _print_table(rows)
+            return
         floor_out = root / "floor-html"
         floor_out.mkdir()
         html_floor = floor_html(big, floor_out)
@@ -279,6 +321,10 @@ def main() -> None:
             f"{peak_small[1] / 2**20:.0f} / {peak_big[1] / 2**20:.0f} MiB",
             f"N={args.n} is {peak_big[1] / max(peak_small[1], 1):.2f}x N={args.pdf_n}")
 
+    _print_table(rows)
+
+
+def _print_table(rows: list[tuple[str, str, str]]) -> None:
     print("\n| figure | value | ratio |\n|---|---|---|")
     for name, value, ratio in rows:
         print(f"| {name} | {value} | {ratio} |")

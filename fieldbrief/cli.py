@@ -32,7 +32,6 @@ from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
 from fieldbrief.scaffold import new_brief, new_project
 from fieldbrief.model import PDF_VARIANTS
-from fieldbrief.serve import LiveSite, serve
 from fieldbrief.verify import audit_lines, audit_summary
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -288,6 +287,8 @@ def _formats(pdf: bool, word: bool) -> str:
 
 
 def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from fieldbrief.serve import LiveSite, serve  # its web server loads only to serve: builds start sooner
+
     live = LiveSite(lambda: _project(args), args.out, _build_options(args), out, err)
     stop = threading.Event()
 

@@ -93,6 +93,8 @@ class Manifest(BaseModel):
     rules: str = ""  # fingerprint of what validation depends on
     site: str = ""  # fingerprint of the site-wide pages' templates and settings
     records: dict[str, Record] = {}  # by the brief file's resolved path
+    gate_policy: str = ""  # the publishing policy the site was gated under
+    gated: dict[str, tuple[int, int, int]] = {}  # seal of each file the gate let through
 
 
 def problem_record(problem: Problem) -> dict[str, object]:

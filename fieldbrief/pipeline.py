@@ -28,7 +28,7 @@ from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.maps import country_maps
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
-from fieldbrief.policy import PublishingPolicy, gate
+from fieldbrief.policy import PublishingPolicy, Seal, gate_site
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
@@ -233,8 +233,9 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
+        passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
         _publish(project, html, workers, entries, to_render, placements, prints, series,
-                 out_dir, options, progress, manifest_file)
+                 out_dir, options, progress, manifest_file, passed)
     return _report(entries, to_render, placements, started, wrote=True)
 
 
@@ -348,7 +349,7 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
              to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
              series: SeriesFacts, out_dir: Path, options: BuildOptions, progress: Progress,
-             manifest_file: Path) -> None:
+             manifest_file: Path, passed: dict[str, Seal]) -> None:
     """Write the new site (and restricted folder), gate it, record it, and swap it in.
 
     The manifest is saved before the swap: a build that cannot record what it built
@@ -382,10 +383,11 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         finally:
             search.stop()
         _check_site(site, project, scanned)
-        _gate(site, _policy(project, options))
+        policy = _policy(project, options)
+        gated = _gate(site, policy, passed)
         save_manifest(manifest_file, Manifest(
             site_build=site.build_id, restricted_build=private.build_id if private else None,
-            rules=prints.rules, site=prints.site,
+            rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
                                           _with_series(prints, series, e), options)
                      for e in entries}))
@@ -491,11 +493,13 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
         raise BuildFailed("; ".join(problems))
 
 
-def _gate(site: Staging, policy: PublishingPolicy) -> None:
-    """Refuse the whole site if any file in it carries a label or status it may not."""
-    problems = gate(site.path, policy)
+def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal]) -> dict[str, Seal]:
+    """Refuse the whole site if any file in it carries a label or status it may not; the
+    seals of the files let through (files the last build let through are not read again)."""
+    problems, seals = gate_site(site.path, policy, passed)
     if problems:
         raise BuildFailed("; ".join(problems))
+    return seals
 
 
 def _fingerprints(project: Project, html: HtmlRenderer, options: BuildOptions,

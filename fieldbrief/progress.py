@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 
 class PlainProgress:
@@ -29,6 +27,9 @@ class BarProgress:
     """A bar with counts and time remaining, on a terminal."""
 
     def __init__(self, out: TextIO) -> None:
+        from rich.console import Console  # only a terminal needs rich: logs and CI start sooner
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
         self.bar = Progress(TextColumn("rendering"), BarColumn(), MofNCompleteColumn(),
                             TimeRemainingColumn(), console=Console(file=out), transient=True)
         self.task = self.bar.add_task("briefs", total=None)

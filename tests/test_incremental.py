@@ -210,3 +210,58 @@ def test_a_terminal_gets_a_progress_bar_instead_of_lines(project: TmpProject) ->
     assert "rendered briefs/" not in out.getvalue()
     last = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", out.getvalue().splitlines()[-1])  # the bar cleared
     assert last.startswith("built 2 briefs (HTML and PDF) into site/ in ")
+
+
+def test_template_references_cover_what_jinja_follows() -> None:
+    """The fingerprint's cheap reference finder never misses a template Jinja2 would load."""
+    from jinja2 import Environment, meta
+
+    from fieldbrief.render_html import referenced_templates
+
+    env = Environment(extensions=["jinja2.ext.i18n"])
+    sources = [path.read_text() for path in Path("templates").rglob("*.html")]
+    sources.append("{%- include ['partials/a.html', \"partials/b.html\"] -%}\n"
+                   "{%+ from 'm.html' import x with context %}{% extends\n  'base.html' %}")
+    for source in sources:
+        followed = {name for name in meta.find_referenced_templates(env.parse(source)) if name}
+        assert followed <= set(referenced_templates(source))
+
+
+def test_a_changed_nested_partial_rebuilds_every_brief(built: TmpProject) -> None:
+    partial = built.root / "templates/partials/series_timeline_mark.html"
+    partial.write_text(partial.read_text() + "{# touched #}\n")
+    result = built.run()
+    assert rendered(result.out) == ["briefs/alpha.yaml", "briefs/bravo.yaml", "briefs/charlie.yaml"]
+
+
+@pytest.fixture
+def built_html(project: TmpProject) -> TmpProject:
+    for brief_id in ("alpha", "bravo"):
+        project.write(f"{brief_id}.yaml", brief_text(brief_id))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    return project
+
+
+def test_a_kept_page_relabelled_between_builds_is_still_refused(built_html: TmpProject) -> None:
+    page = built_html.root / "site/briefs/alpha/index.html"
+    page.write_text(page.read_text().replace('content="TLP:CLEAR"', 'content="TLP:RED"'))
+    built_html.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    result = built_html.run("--no-pdf", "-j", "1")
+    assert result.code != 0
+    assert ("the site may not carry briefs/alpha/index.html: it is labelled TLP:RED, and this site "
+            "publishes TLP:CLEAR only") in result.err
+    assert "Bravo, revised" not in (built_html.root / "site/briefs/bravo/index.html").read_text()
+
+
+def test_a_kept_page_rewritten_to_the_same_size_is_still_refused(built_html: TmpProject) -> None:
+    page = built_html.root / "site/briefs/alpha/index.html"
+    text = page.read_text()
+    page.write_text(text.replace('name="fieldbrief-status" content="final"',
+                                 'name="fieldbrief-status" content="draft"'))
+    assert len(page.read_text()) == len(text)
+    built_html.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    result = built_html.run("--no-pdf", "-j", "1")
+    assert result.code != 0
+    assert ("the site may not carry briefs/alpha/index.html: its status is draft, and drafts are "
+            "published only with --drafts") in result.err
+
