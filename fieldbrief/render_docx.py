@@ -40,7 +40,7 @@ from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LEVELS, CREDIBILITY, FIGURE
 from fieldbrief.markup import to_html, to_inline_html
 from fieldbrief.model import Brief, Figure, Gap, Source, Statement
 from fieldbrief.locator_map import DISCLAIMER, LocatorMap
-from fieldbrief.render_html import (_sections, country_name, display_date, first_upper, format_coordinates,
+from fieldbrief.render_html import (brief_sections, country_name, display_date, first_upper, format_coordinates,
                                     format_date, format_period, language_name)
 from fieldbrief.render_indicators import defang
 
@@ -79,7 +79,7 @@ def render_docx(brief: Brief, generated_at: datetime, map_image: bytes | None = 
     _title_block(document, brief, words)
     numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
     writer = _Sections(document, brief, numbers, map_image, locator, words)
-    for anchor, heading in _sections(brief, with_locator=locator is not None):
+    for anchor, heading in brief_sections(brief, with_locator=locator is not None):
         document.add_heading(words.gettext(heading), level=1)
         writer.write(anchor)
     buffer = io.BytesIO()

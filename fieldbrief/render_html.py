@@ -160,7 +160,7 @@ class HtmlRenderer:
                          languages=languages,
                          archive_pages={} if for_print else _archive_links(brief, verification),
                          pdf_href=f"{brief.id}.pdf", json_href=f"{brief.id}.json", map_src=map_src,
-                         sections=_sections(brief, locator is not None), **_lookups(brief),
+                         sections=brief_sections(brief, locator is not None), **_lookups(brief),
                          brief=brief)
 
     def templates_digest(self, *names: str) -> str:
@@ -298,8 +298,9 @@ def _archive_links(brief: Brief, verification: VerificationReport) -> dict[str, 
             for source in published_archives(brief, verification.archives)}
 
 
-def _sections(brief: Brief, with_locator: bool) -> list[tuple[str, str]]:
-    """The brief's sections, in page order, as (anchor, heading) for its table of contents;
+def brief_sections(brief: Brief, with_locator: bool) -> list[tuple[str, str]]:
+    """The brief's sections, in page order, as (anchor, heading): the page's table of contents
+    and the Word file's headings follow this one list;
     the template translates the headings."""
     present = [
         ("bottom-line", N_("Bottom line up front"), True),
