@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import resource
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,7 +54,13 @@ def budget(label: str, seconds: int, memory_mib: int) -> Iterator[None]:
 class _Timer:
     """Interrupts the block once its time is up, and again every RETRY seconds after
     that: a library that catches the first interruption (WeasyPrint catches every
-    exception while drawing an SVG image) is interrupted again until the block ends."""
+    exception while drawing an SVG image) is interrupted again until the block ends.
+
+    An interruption that lands in a finaliser (``__del__``, a generator closed by the
+    garbage collector) cannot propagate: Python hands it to ``sys.unraisablehook``, whose
+    default prints a traceback. While armed, the timer installs its own hook, which
+    drops its interruptions silently (the expiry is reported by :func:`budget`) and passes
+    anything else on; and it never interrupts that hook itself."""
 
     RETRY = 0.05
 
@@ -64,6 +71,8 @@ class _Timer:
 
     def __enter__(self) -> None:
         if self.armed:
+            self.previous_hook = sys.unraisablehook
+            sys.unraisablehook = self._unraisable
             self.previous = signal.signal(signal.SIGALRM, self._out_of_time)
             signal.setitimer(signal.ITIMER_REAL, self.seconds, self.RETRY)
 
@@ -71,10 +80,25 @@ class _Timer:
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.previous)
+            sys.unraisablehook = self.previous_hook
 
     def _out_of_time(self, signum: int, frame: FrameType | None) -> None:
         self.expired = True
-        raise _OutOfTime()
+        if not _inside(frame, self._unraisable.__code__):
+            raise _OutOfTime()
+
+    def _unraisable(self, unraisable: sys.UnraisableHookArgs) -> None:
+        if not isinstance(unraisable.exc_value, _OutOfTime):
+            self.previous_hook(unraisable)
+
+
+def _inside(frame: FrameType | None, code: object) -> bool:
+    """Whether ``frame`` or one of its callers runs ``code``."""
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager

@@ -5,10 +5,13 @@ of hanging or exhausting the machine."""
 from __future__ import annotations
 
 import resource
+import subprocess
+import sys
+import textwrap
 
 import pytest
 
-from conftest import SCENARIOS, TmpProject
+from conftest import REPO, SCENARIOS, TmpProject
 from fieldbrief import workers
 from fieldbrief.budget import MIB
 
@@ -92,3 +95,39 @@ def test_a_layout_past_its_time_is_stopped_inside_weasyprint(project: TmpProject
         "error: 1 brief(s) failed to render: briefs/a.yaml: rendering took more than 1 s, its "
         "budget (render_seconds in site.yaml); nothing was written")
     assert not (project.root / "site").exists()
+
+
+FINALISERS_UNDER_A_BUDGET = textwrap.dedent("""
+    from fieldbrief.budget import budget
+    from fieldbrief.errors import BuildFailed
+
+    class Faulty:
+        def __del__(self):
+            raise ValueError("a finaliser's own error")
+
+    class Slow:
+        def __del__(self):
+            while True:
+                pass
+
+    try:
+        with budget("briefs/a.yaml", 1, 1024):
+            Faulty()
+            Slow()  # its finaliser runs at once and is interrupted there
+            while True:
+                pass
+    except BuildFailed as failure:
+        print(failure)
+""")
+
+
+def test_a_time_out_inside_a_finaliser_prints_no_traceback() -> None:
+    """Python cannot raise out of a finaliser: an interruption landing there went to
+    sys.unraisablehook, which printed a traceback to the user (and under pytest, a
+    second interruption inside pytest's hook failed the test run)."""
+    result = subprocess.run([sys.executable, "-c", FINALISERS_UNDER_A_BUDGET], capture_output=True,
+                            text=True, timeout=60, cwd=REPO)
+    assert result.stdout == ("briefs/a.yaml: rendering took more than 1 s, its budget "
+                             "(render_seconds in site.yaml)\n")
+    assert "_OutOfTime" not in result.stderr
+    assert "ValueError: a finaliser's own error" in result.stderr  # others are still shown
