@@ -157,10 +157,11 @@ def read_regular_file(path: Path, max_bytes: int, root: Path | None = None,
         raise _problem(path, (1, 1), "", f"refused: the file is {what}; fieldbrief reads "
                                          "only files inside the project folder")
     descriptor = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    status = os.fstat(descriptor)  # before fdopen, which refuses a folder with its own error
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise _problem(path, (1, 1), "", "refused: the file is not a regular file (a folder, device or pipe)")
     with os.fdopen(descriptor, "rb") as file:
-        status = os.fstat(file.fileno())
-        if not stat.S_ISREG(status.st_mode):
-            raise _problem(path, (1, 1), "", "refused: the file is not a regular file (a folder, device or pipe)")
         raw = file.read(max_bytes + 1)
     if len(raw) > max_bytes:
         size = max(status.st_size, len(raw))

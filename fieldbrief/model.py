@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+import math
 import re
 import typing
 from collections.abc import Iterator
@@ -106,8 +107,26 @@ def _written_decimals(text: str) -> int | None:
     return min(MAX_DECIMALS, max(0, -exponent)) if isinstance(exponent, int) else None
 
 
+def _not_yes_no(value: Any) -> Any:
+    """Refuse true/false (also YAML's yes/no, on/off) where a number is expected:
+    pydantic's lax mode would read them as 1 and 0."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("number_not_yes_no", "a number is expected, not a yes/no "
+                                  "value (read as {value})", {"value": str(value).lower()})
+    return value
+
+
+NotYesNo = BeforeValidator(_not_yes_no)
+
+
 def _keep_decimals(value: Any, handler: ValidatorFunctionWrapHandler) -> Degrees:
-    """Validate a coordinate as a float, keeping the decimals of its written form."""
+    """Validate a coordinate as a float, keeping the decimals of its written form.
+
+    .nan and .inf are refused here: they compare false against any bound and would
+    otherwise be refused with a misleading range."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise PydanticCustomError("coordinate_finite", "a coordinate is a finite number of "
+                                  "degrees, not {value}", {"value": getattr(value, "written", value)})
     number = handler(value)
     written = getattr(value, "written", value if isinstance(value, str) else None)
     return Degrees(number, _written_decimals(written) if written else None)
@@ -115,8 +134,8 @@ def _keep_decimals(value: Any, handler: ValidatorFunctionWrapHandler) -> Degrees
 
 Id = Annotated[str, AfterValidator(_check_id), Field(json_schema_extra={"pattern": ID_PATTERN})]
 Tag = Annotated[str, Field(min_length=1, max_length=TAG_MAX_LENGTH), AfterValidator(_check_tag)]
-Latitude = Annotated[float, Field(ge=-90, le=90), WrapValidator(_keep_decimals)]
-Longitude = Annotated[float, Field(ge=-180, le=180), WrapValidator(_keep_decimals)]
+Latitude = Annotated[float, Field(ge=-90, le=90), WrapValidator(_keep_decimals), NotYesNo]
+Longitude = Annotated[float, Field(ge=-180, le=180), WrapValidator(_keep_decimals), NotYesNo]
 CountryCode = Annotated[str, AfterValidator(_check_country),
                         Field(description="ISO 3166-1 alpha-2 code, e.g. ML")]
 MAX_TEXT = 2000
@@ -785,7 +804,7 @@ class Brief(Strict):
     status: Status
     series: Id | None = Field(None, description=(
         "id of the series this brief is an issue of, declared in series/<id>.yaml"))
-    number: Annotated[int, Field(ge=1, le=100_000)] | None = Field(None, description=(
+    number: Annotated[int, Field(ge=1, le=100_000), NotYesNo] | None = Field(None, description=(
         "the issue's number in its series: 1, 2, 3 … with no gap"))
     next_update: Annotated[Text, BeforeValidator(_date_as_text)] | None = Field(
         None, description="when the next issue is due: a date or words ('on or around 28 August')")

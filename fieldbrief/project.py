@@ -87,8 +87,9 @@ class Project:
     def brief_files(self) -> list[Path]:
         if not self.briefs_dir.is_dir():
             return []
-        return sorted(path for path in self.briefs_dir.iterdir()
-                      if path.suffix in BRIEF_SUFFIXES and path.is_file())
+        # Not only regular files: a folder or pipe named like a brief is refused at its
+        # name when read, rather than passed over in silence.
+        return sorted(path for path in self.briefs_dir.iterdir() if path.suffix in BRIEF_SUFFIXES)
 
 
 

@@ -157,6 +157,17 @@ def test_site_config_that_is_a_pipe_is_refused_without_waiting(project: TmpProje
     ]
 
 
+@pytest.mark.parametrize("folder", ["site.yaml", "briefs/b.yaml", "series/weekly.yaml"])
+def test_a_folder_named_like_a_project_file_is_refused_at_its_name(
+        project: TmpProject, folder: str) -> None:
+    minimal(project)
+    (project.root / folder).mkdir(parents=True)
+    assert errors(project) == [
+        f"{folder}:1:1: refused: the file is not a regular file (a folder, device or pipe)",
+        "error: 1 problem in 1 file; nothing was written",
+    ]
+
+
 def test_long_map_image_is_shown_as_an_excerpt(project: TmpProject) -> None:
     minimal(project, replace={"summary: One paragraph of summary.": (
         "summary: One paragraph of summary.\nmap:\n  image: assets/" + "m" * 1500 + ".png\n"

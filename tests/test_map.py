@@ -304,6 +304,29 @@ def test_locate_beside_coordinates_is_refused(project: TmpProject) -> None:
         "from the sources, and the map uses them")
 
 
+@pytest.mark.parametrize("pair, problems", [
+    ("[true, false]", ["24:57: places[0].coordinates[0]: a number is expected, not a yes/no value "
+                       "(read as true)",
+                       "24:63: places[0].coordinates[1]: a number is expected, not a yes/no value "
+                       "(read as false)"]),
+    ("[yes, 0]", ["24:57: places[0].coordinates[0]: a number is expected, not a yes/no value "
+                  "(read as true)"]),
+    ("[.nan, 0]", ["24:57: places[0].coordinates[0]: a coordinate is a finite number of degrees, "
+                   "not .nan"]),
+    ("[0, -.inf]", ["24:60: places[0].coordinates[1]: a coordinate is a finite number of degrees, "
+                    "not -.inf"]),
+])
+def test_coordinates_that_are_not_finite_numbers_are_refused(
+        project: TmpProject, pair: str, problems: list[str]) -> None:
+    """Lax validation placed true/false at 1 and 0 degrees, and refused .nan as 'less than
+    or equal to 90'."""
+    project.write("p.yaml", (REPO / "tests/briefs/valid_minimal.yaml").read_text() + (
+        f"places:\n  - {{id: kayes, name: Kayes, country: ML, coordinates: {pair}}}\n"))
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines()[:-1] == [f"briefs/p.yaml:{problem}" for problem in problems]
+
+
 @pytest.mark.parametrize("code, centre", [("FJ", "17.1° S, 178.2° E"), ("RU", "61.5° N, 101.1° E")])
 def test_a_country_across_the_antimeridian_is_mapped_where_it_is(code: str, centre: str) -> None:
     drawn = _maker().draw([code], [], localizer("en"))

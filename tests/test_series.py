@@ -287,6 +287,17 @@ def test_an_issue_gives_its_series_and_number_together(project: TmpProject) -> N
         "series and its number", "error: 1 problem in 1 file; nothing was written"]
 
 
+def test_an_issue_number_written_as_yes_is_refused(project: TmpProject) -> None:
+    """YAML reads yes as true, which pydantic would have taken as issue No. 1."""
+    declare(project)
+    project.write("a.yaml", issue(1, "2026-11-01").replace("number: 1\n", "number: yes\n"))
+    result = project.run("check")
+    assert result.code == 1
+    assert result.err.splitlines() == [
+        "briefs/a.yaml:4:9: number: a number is expected, not a yes/no value (read as true)",
+        "error: 1 problem in 1 file; nothing was written"]
+
+
 # --- the publishing policy -----------------------------------------------------------------
 
 def test_a_clear_issue_never_shows_a_value_from_an_amber_one(project: TmpProject,
