@@ -99,12 +99,15 @@ def _data(name: str) -> bytes:
 
 
 def _write_all(root: Path, files: dict[str, bytes]) -> list[Path]:
-    """Write ``files`` under ``root``, or nothing at all if any of them exists."""
+    """Write ``files`` under ``root``, or nothing at all if any of them exists or would
+    be written through a link."""
     existing = [root / name for name in files if os.path.lexists(root / name)]
     if existing:
         more = f" (and {len(existing) - 1} more of its files)" if len(existing) > 1 else ""
         raise BuildFailed(f"{display_path(existing[0])}{more} already exists; "
                           "fieldbrief new never overwrites a file")
+    for name in files:
+        _refuse_linked_folders(root, Path(name).parent)
     written = []
     for name, content in files.items():
         path = root / name
@@ -113,3 +116,14 @@ def _write_all(root: Path, files: dict[str, bytes]) -> list[Path]:
             stream.write(content)
         written.append(path)
     return written
+
+
+def _refuse_linked_folders(root: Path, folder: Path) -> None:
+    """BuildFailed if a folder on the way from ``root`` to ``root/folder`` is a link: a
+    linked ``briefs/`` could point anywhere, and new files go only into the project."""
+    inside = root
+    for part in folder.parts:
+        inside = inside / part
+        if inside.is_symlink():
+            raise BuildFailed(f"{display_path(inside)} is a link; fieldbrief new writes only "
+                              "into the project's own folders")

@@ -174,6 +174,27 @@ def test_new_brief_refuses_to_overwrite_a_brief_of_that_id(desk: Path, existing:
     assert (desk / "briefs" / existing).read_text(encoding="utf-8") == "id: floods-update\n"
 
 
+@pytest.mark.parametrize("linked", ["briefs", "schema"])
+def test_new_never_writes_through_a_linked_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   linked: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "desk").mkdir()
+    (tmp_path / "desk" / linked).symlink_to(tmp_path / "elsewhere")
+    made = run("new", "project", "desk")
+    assert made.code == 1
+    assert made.err == (f"error: desk/{linked} is a link; fieldbrief new writes only into the "
+                        "project's own folders; nothing was written\n")
+    assert sorted(path.name for path in (tmp_path / "desk").iterdir()) == [linked]
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    if linked == "briefs":
+        monkeypatch.chdir(tmp_path / "desk")
+        made = run("new", "brief", "floods-update")
+        assert made.err == ("error: briefs is a link; fieldbrief new writes only into the "
+                            "project's own folders; nothing was written\n")
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
 def test_new_without_what_to_make_is_a_usage_error(desk: Path) -> None:
     made = run("new")
     assert made.code == 2
