@@ -143,6 +143,15 @@ MAX_TEXT = 2000
 (10,000 Thai characters in 'desk' took WeasyPrint over two minutes to lay out)."""
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Markdown = Annotated[str, Field(min_length=1, description="Markdown text")]
+
+
+class _StatedByTheBrief:
+    """Marks plain text a reader takes as the brief's own words (a title, what a figure
+    counts, a judgement's condition), as opposed to names and bibliographic fields:
+    phrases in quotation marks there are checked against the sources, as in Markdown."""
+
+
+OwnWords = Annotated[Text, _StatedByTheBrief()]
 LanguageTag = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
                                    description="BCP 47 language tag, e.g. en, fr, ar")]
 
@@ -533,7 +542,7 @@ class Figure(Strict):
 
     key: Id | None = Field(None, description=KEY_DESCRIPTION)
     value: FigureValue | None = Field(None, description="required unless 'estimates' is given")
-    counts: Text = Field(description="what the figure counts")
+    counts: OwnWords = Field(description="what the figure counts")
     claimed_by: Id | None = Field(None, description="id of the actor who gives it")
     status: FigureStatus | None = Field(None, description="required unless 'estimates' is given")
     sources: list[Id] = Field([], max_length=MAX_CITED, description=(
@@ -670,7 +679,7 @@ class Statement(Strict):
     horizon: Annotated[Text, BeforeValidator(_date_as_text)] | None = Field(
         None, description="when the judgement is for, in words or as a date: 'within two "
                           "weeks', 'by 2026-11-10'")
-    condition: Text | None = Field(None, description="what the judgement depends on: 'if "
+    condition: OwnWords | None = Field(None, description="what the judgement depends on: 'if "
                                                      "water and sanitation access is not restored'")
     sources: list[Id] = Field([], max_length=MAX_CITED, description=CITED)
 
@@ -783,9 +792,9 @@ class Brief(Strict):
     """One situation brief: everything an analyst writes in one YAML file."""
 
     id: Id = Field(description="becomes the URL and file names")
-    title: Text
-    short_title: Text | None = Field(None, description="for running headers; defaults to title")
-    subtitle: Text | None = None
+    title: OwnWords
+    short_title: OwnWords | None = Field(None, description="for running headers; defaults to title")
+    subtitle: OwnWords | None = None
     as_of: DateOrTime = Field(description="date, or date and time with its offset, the brief "
                                           f"is current to (years {FIRST_YEAR} to {LAST_YEAR}; "
                                           "one moment, not a range: it orders the feed)")
@@ -891,26 +900,35 @@ class Brief(Strict):
 FieldPath = tuple[str | int, ...]
 
 
-def markdown_fields(part: BaseModel, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+def markdown_fields(part: BaseModel) -> Iterator[tuple[FieldPath, str]]:
     """Every Markdown field of ``part`` (a brief) with its path, in the model's order."""
-    markdown = _markdown_names(type(part))
+    return _fields_typed(Markdown, part, ())
+
+
+def own_words_fields(part: BaseModel) -> Iterator[tuple[FieldPath, str]]:
+    """Every plain-text field of ``part`` typed :data:`OwnWords`, with its path."""
+    return _fields_typed(OwnWords, part, ())
+
+
+def _fields_typed(kind: object, part: BaseModel, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
+    names = _names_typed(kind, type(part))
     for name in type(part).model_fields:
         value = getattr(part, name)
         values = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
         for index, item in values:
             where = path + ((name,) if index is None else (name, index))
             if isinstance(item, BaseModel):
-                yield from markdown_fields(item, where)
-            elif isinstance(item, str) and name in markdown:
+                yield from _fields_typed(kind, item, where)
+            elif isinstance(item, str) and name in names:
                 yield where, item
 
 
 @functools.cache
-def _markdown_names(model: type[BaseModel]) -> frozenset[str]:
-    """The fields of ``model`` typed Markdown (alone, optional, or in a list)."""
+def _names_typed(kind: object, model: type[BaseModel]) -> frozenset[str]:
+    """The fields of ``model`` typed ``kind`` (alone, optional, or in a list)."""
     hints = typing.get_type_hints(model, include_extras=True)
     return frozenset(name for name in model.model_fields
-                     if hints[name] == Markdown or Markdown in typing.get_args(hints[name]))
+                     if hints[name] == kind or kind in typing.get_args(hints[name]))
 
 
 def _duplicate_keys(field: str, items: list[Any]) -> list[tuple[tuple[str | int, ...], str]]:

@@ -31,7 +31,7 @@ from fieldbrief.archive import Archive
 from fieldbrief.errors import Severity, excerpt, quoted
 from fieldbrief.load import FieldPath, dotted
 from fieldbrief.markup import markdown_problems, to_plain_text
-from fieldbrief.model import Brief, Quote, Source, markdown_fields
+from fieldbrief.model import Brief, Quote, Source, markdown_fields, own_words_fields
 from fieldbrief.verify_figures import ArchiveNumbers, FigureCheck, check_figure, figure_values
 
 Policy = Literal["off", "warn", "require"]
@@ -252,17 +252,24 @@ def _findings(index: int, quote: Quote, check: QuoteCheck, texts: Mapping[str, N
 # --- quoted phrases in prose --------------------------------------------------------------
 
 def quoted_phrases(brief: Brief) -> Iterator[tuple[FieldPath, str]]:
-    """Each phrase between double quotation marks in the brief's Markdown fields, with its
-    field, normalised, as the reader sees it (Markdown's markup left out). Markdown that
-    validation refuses (too deep, too long) is not converted: its error is reported."""
+    """Each phrase between double quotation marks in the brief's own words, with its field,
+    normalised, as the reader sees it: its Markdown fields (markup left out) and its plain
+    text typed :data:`~fieldbrief.model.OwnWords` (titles, what a figure counts). Markdown
+    that validation refuses (too deep, too long) is not converted: its error is reported."""
     for path, markdown in markdown_fields(brief):
         if QUOTE_MARKS.isdisjoint(markdown) or markdown_problems(markdown):
             continue
         for paragraph in PARAGRAPH.split(markdown):
-            text = normalise(to_plain_text(paragraph)).text
-            for match in PHRASE.finditer(text):
-                if any(character.isalnum() for character in match[1]):  # not "..." or "?"
-                    yield path, match[1].strip()
+            yield from _phrases_in(path, to_plain_text(paragraph))
+    for path, text in own_words_fields(brief):
+        if not QUOTE_MARKS.isdisjoint(text):
+            yield from _phrases_in(path, text)
+
+
+def _phrases_in(path: FieldPath, text: str) -> Iterator[tuple[FieldPath, str]]:
+    for match in PHRASE.finditer(normalise(text).text):
+        if any(character.isalnum() for character in match[1]):  # not "..." or "?"
+            yield path, match[1].strip()
 
 
 def _stale_opt_outs(brief: Brief, phrases: list[tuple[FieldPath, str]]) -> Iterator[Finding]:
@@ -273,8 +280,8 @@ def _stale_opt_outs(brief: Brief, phrases: list[tuple[FieldPath, str]]) -> Itera
         if quote_words(entry.phrase) not in written:
             yield Finding(("not_quotations", index, "phrase"),
                           f"{quoted(entry.phrase)} is not a phrase in quotation marks in the "
-                          "brief's prose (summary, BLUF, timeline, notes); remove it, or "
-                          "write the phrase as the prose has it")
+                          "brief's own words (title, summary, BLUF, figures, timeline, notes); "
+                          "remove it, or write the phrase as the brief has it")
 
 
 def _check_phrase(brief: Brief, path: FieldPath, phrase: str, texts: Mapping[str, Normalised],

@@ -137,11 +137,35 @@ def test_an_opt_out_for_a_phrase_the_prose_does_not_quote_is_an_error(project: T
     result = project.run("check")
     assert (result.code, result.err.splitlines()) == (1, [
         "briefs/prose.yaml:23:13: not_quotations[0].phrase: 'recovery plan' is not a phrase in "
-        "quotation marks in the brief's prose (summary, BLUF, timeline, notes); remove it, or "
-        "write the phrase as the prose has it",
+        "quotation marks in the brief's own words (title, summary, BLUF, figures, timeline, "
+        "notes); remove it, or write the phrase as the brief has it",
         "error: 1 problem in 1 file; nothing was written"])
     (project.root / "site.yaml").write_text("verification: 'off'\n")
     assert project.run("check").err == result.err, "a stale opt-out is an error even when off"
+
+
+@pytest.mark.parametrize("position, field, replace", [
+    ("2:8", "title", ("title: Prose", 'title: \'Governor: floods a "fast-moving catastrophe"\'')),
+    ("11:13", "figures[0].counts", ("counts: people displaced",
+                               'counts: \'people displaced by the "fast-moving catastrophe"\'')),
+])
+def test_a_quoted_phrase_in_a_title_or_a_figure_label_is_checked_like_prose(
+        project: TmpProject, position: str, field: str, replace: tuple[str, str]) -> None:
+    """Only Markdown fields were searched for quoted phrases: a misquote in a title or in
+    what a figure counts reached the page unchecked."""
+    _brief(project)
+    brief = project.root / "briefs" / "prose.yaml"
+    brief.write_text(brief.read_text().replace(*replace))
+    result = project.run("check")
+    assert (result.code, result.err.splitlines()[0]) == (0, (
+        f"briefs/prose.yaml:{position}: {field}: warning: quoted "
+        "phrase \"fast-moving catastrophe\" is not in the archives of the brief's sources; "
+        "closest passage (archive of 'paper', line 1): 'slow-moving catastrophe\".'; quote the "
+        "source's exact words, or list the phrase under 'not_quotations' with a reason if it is "
+        "not a quotation"))
+    brief.write_text(brief.read_text().replace("fast-moving", "slow-moving"))
+    assert f"phrase \"slow-moving catastrophe\" ({field}): verified (archive of 'paper', line 1)" in (
+        "\n".join(_report(project, "--strict")))
 
 
 def test_a_phrase_in_a_brief_without_archives_is_reported_and_an_error_only_under_require(
