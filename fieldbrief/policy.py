@@ -12,8 +12,9 @@ document information, the ``tlp`` and ``status`` fields of a brief's JSON export
 the category and content status of a Word file's core properties, with every label its
 headers and footers show) and refuses the whole site if one may not be published there.
 A brief page, PDF, JSON or Word file without its markers is refused too: the gate fails safe. Indicator exports are gated
-the same way, by the label they carry themselves (the TLP 2.0 marking of a STIX bundle,
-the first column of a CSV), and only beside a brief page. A brief's ``sources/`` folder
+the same way, by the label and status they carry themselves (the TLP 2.0 marking and
+``fieldbrief-status:`` label of each object of a STIX bundle, the first two columns of a
+CSV), and only beside a brief page. A brief's ``sources/`` folder
 holds only the pages of its published archives, each carrying the brief's markers like
 the brief page: any other file there (an archive copied as it is) is refused.
 """
@@ -48,6 +49,10 @@ STIX_TLP_MARKINGS = {
 TLP_EXTENSION = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d"
 """The STIX extension those marking definitions use (stix2 itself knows only TLP 1.0)."""
 STIX_LABELS = {marking: label for label, marking in STIX_TLP_MARKINGS.items()}
+STIX_STATUS_LABEL = "fieldbrief-status:{status}"
+"""The STIX label carrying a brief's status on each object of its bundle (STIX has no
+status property; ``labels`` is common to every domain object)."""
+STIX_STATUS = re.compile(r"fieldbrief-status:(.*)")
 EXPORT_PLACE = re.compile(r"^briefs/[^/]+/[^/]+$")
 ARCHIVE_PLACE = re.compile(r"^briefs/[^/]+/sources/")
 SLUG_LABELS = {label.removeprefix("TLP:").lower().replace("+", "-"): label for label in LABELS}
@@ -283,18 +288,19 @@ def _export_refusal(relative: str, data: bytes, policy: PublishingPolicy) -> str
     """Why an indicator export (STIX bundle or CSV) may not be on the site, if it may not."""
     if not EXPORT_PLACE.match(relative):
         return "it is an indicator export outside a brief's folder (beside its brief page)"
-    labels = stix_labels(data) if relative.endswith(".stix.json") else csv_labels(data)
-    if labels is None:
-        return "it is an indicator export without its handling label on every item"
-    for label in sorted(labels):
-        if reason := policy.refusal(label, "final"):
+    markers = stix_markers(data) if relative.endswith(".stix.json") else csv_markers(data)
+    if markers is None:
+        return "it is an indicator export without its handling label and status on every item"
+    for label, status in sorted(markers):
+        if reason := policy.refusal(label, status):
             return reason
     return None
 
 
-def stix_labels(data: bytes) -> set[str] | None:
-    """The TLP labels of a STIX bundle's objects (by the fixed ids of the TLP 2.0 marking
-    definitions); None if one of its objects has none, or it is not a bundle."""
+def stix_markers(data: bytes) -> set[tuple[str, str]] | None:
+    """The TLP label (by the fixed ids of the TLP 2.0 marking definitions) and status (its
+    ``fieldbrief-status:`` label) of each of a STIX bundle's objects; None if one of its
+    objects lacks either, or it is not a bundle."""
     try:
         bundle = json.loads(data)
     except (ValueError, RecursionError):
@@ -302,29 +308,32 @@ def stix_labels(data: bytes) -> set[str] | None:
     objects = bundle.get("objects") if isinstance(bundle, dict) else None
     if not isinstance(objects, list) or not objects:
         return None
-    labels: set[str] = set()
+    markers: set[tuple[str, str]] = set()
     for item in objects:
         if not isinstance(item, dict):
             return None
         if item.get("type") == "marking-definition":
             continue
-        refs = item.get("object_marking_refs")
+        refs, tags = item.get("object_marking_refs"), item.get("labels")
         found = {STIX_LABELS[ref] for ref in refs if ref in STIX_LABELS} if isinstance(refs, list) else set()
-        if not found:
+        statuses = {match[1] for tag in tags if isinstance(tag, str)
+                    and (match := STIX_STATUS.fullmatch(tag))} if isinstance(tags, list) else set()
+        if not found or len(statuses) != 1:
             return None
-        labels |= found
-    return labels
+        markers |= {(label, *statuses) for label in found}
+    return markers
 
 
-def csv_labels(data: bytes) -> set[str] | None:
-    """The labels in a CSV's first column, headed 'tlp'; None without that column."""
+def csv_markers(data: bytes) -> set[tuple[str, str]] | None:
+    """The labels and statuses in a CSV's first two columns, headed 'tlp' and 'status';
+    None without those columns."""
     try:
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     except (UnicodeDecodeError, csv.Error):
         return None
-    if not rows or not rows[0] or rows[0][0] != "tlp" or any(not row for row in rows[1:]):
+    if not rows or rows[0][:2] != ["tlp", "status"] or any(len(row) < 2 for row in rows[1:]):
         return None
-    return {row[0] for row in rows[1:]}
+    return {(row[0], row[1]) for row in rows[1:]}
 
 
 def _orphans(site: Path) -> Iterator[str]:

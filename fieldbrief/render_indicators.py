@@ -2,9 +2,11 @@
 
 A brief's technical indicators are published as data beside its PDF: a STIX 2.1 bundle
 (made with the OASIS ``stix2`` library, which checks every pattern it is given) and a CSV
-for spreadsheets. Both carry the brief's TLP label, which the publishing gate reads back
-(:func:`fieldbrief.policy.gate`): the bundle marks every object with the TLP 2.0 marking
-definition of the label, the CSV has the label in its first column. Outputs depend on
+for spreadsheets. Both carry the brief's TLP label and status (draft or final), which the
+publishing gate reads back (:func:`fieldbrief.policy.gate`): the bundle marks every object
+with the TLP 2.0 marking definition of the label and with a ``fieldbrief-status:<status>``
+label, the CSV has the label and the status in its first two columns, so that a draft's
+indicators never reach a feed or a spreadsheet looking final. Outputs depend on
 the brief alone (identifiers are derived from the brief's id and each indicator, times
 from its dates), so the same brief always gives the same bytes.
 
@@ -23,7 +25,7 @@ from collections.abc import Iterator
 
 from fieldbrief.markup import to_plain_text
 from fieldbrief.model import Brief, BriefCard, Indicator
-from fieldbrief.policy import STIX_TLP_MARKINGS, TLP_EXTENSION
+from fieldbrief.policy import STIX_STATUS_LABEL, STIX_TLP_MARKINGS, TLP_EXTENSION
 
 NAMESPACE = uuid.UUID("5f0e6a52-3b8e-4c55-9d0a-6d1f3c2b7a10")
 """Namespace of the UUIDv5 identifiers of fieldbrief's STIX objects."""
@@ -31,7 +33,7 @@ TYPE_NAMES = {"domain": "Domain", "ip": "IP address", "url": "URL", "email": "Em
               "md5": "MD5", "sha1": "SHA-1", "sha256": "SHA-256", "file name": "File name"}
 """How each type of indicator is named on the page."""
 SCHEMES = {"http": "hxxp", "https": "hxxps", "ftp": "fxp"}
-CSV_COLUMNS = ("tlp", "type", "value", "defanged", "note", "sources")
+CSV_COLUMNS = ("tlp", "status", "type", "value", "defanged", "note", "sources")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula by spreadsheets (OWASP: CSV injection)."""
 
@@ -109,7 +111,8 @@ def stix_bundle(brief: Brief) -> bytes:
                                     "tlp_2_0": label.removeprefix("TLP:").lower()}})
     card = BriefCard.of(brief)
     common = {"created": card.published, "modified": card.updated,
-              "object_marking_refs": [marking.id]}
+              "object_marking_refs": [marking.id],
+              "labels": [STIX_STATUS_LABEL.format(status=brief.status)]}
     author = stix2.Identity(id=_stix_id("identity", brief.id, "author"), name=brief.prepared_by,
                             identity_class=_identity_class(brief),
                             **common)
@@ -156,7 +159,7 @@ def _references(brief: Brief, indicator: Indicator) -> Iterator[dict[str, str]]:
 # --- CSV ----------------------------------------------------------------------------------
 
 def indicators_csv(brief: Brief) -> bytes:
-    """One row per indicator, the label in the first column of every row; UTF-8 with a
+    """One row per indicator, the label and status in the first two columns of every row; UTF-8 with a
     byte order mark (so spreadsheets read it as UTF-8), no cell a spreadsheet would run."""
     numbers = {source.id: number for number, source in enumerate(brief.sources, 1)}
     titles = {source.id: source.title for source in brief.sources}
@@ -166,7 +169,7 @@ def indicators_csv(brief: Brief) -> bytes:
     for item in brief.indicators:
         cited = "; ".join(f"[{numbers[ref]}] {titles[ref]}" for ref in dict.fromkeys(item.sources))
         writer.writerow([safe_cell(cell) for cell in (
-            brief.tlp or "TLP:CLEAR", item.type, item.value, defang(item.type, item.value),
+            brief.tlp or "TLP:CLEAR", brief.status, item.type, item.value, defang(item.type, item.value),
             to_plain_text(item.note) if item.note else "", cited)])
     return out.getvalue().encode("utf-8-sig")
 

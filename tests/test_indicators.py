@@ -51,17 +51,17 @@ def test_an_amber_strict_brief_exports_its_indicators_beside_its_restricted_pdf(
     bundle = stix2.parse((restricted / f"{BRIEF_ID}.stix.json").read_text(), allow_custom=True)
     marking = STIX_TLP_MARKINGS["TLP:AMBER+STRICT"]
     assert [o.name for o in bundle.objects if o.type == "marking-definition"] == ["TLP:AMBER+STRICT"]
-    assert all(o.object_marking_refs == [marking] for o in bundle.objects
-               if o.type != "marking-definition")
+    assert all(o.object_marking_refs == [marking] and o.labels == ["fieldbrief-status:final"]
+               for o in bundle.objects if o.type != "marking-definition")
     patterns = [o.pattern for o in bundle.objects if o.type == "indicator"]
     assert patterns[:4] == ["[domain-name:value = 'salt-tide-pay.example']",
                             "[url:value = 'https://update.velande-cdn.example/patch.exe']",
                             "[ipv4-addr:value = '192.0.2.44']", "[ipv6-addr:value = '2001:db8::7']"]
     assert patterns[-1] == "[file:name = '-patch\\'d.exe']"
     rows = csv_rows(restricted / f"{BRIEF_ID}-indicators.csv")
-    assert rows[0] == ["tlp", "type", "value", "defanged", "note", "sources"]
+    assert rows[0] == ["tlp", "status", "type", "value", "defanged", "note", "sources"]
     assert {row[0] for row in rows[1:]} == {"TLP:AMBER+STRICT"}
-    assert rows[1] == ["TLP:AMBER+STRICT", "domain", "salt-tide-pay.example", "salt-tide-pay[.]example",
+    assert rows[1] == ["TLP:AMBER+STRICT", "final", "domain", "salt-tide-pay.example", "salt-tide-pay[.]example",
                        "Payment portal named in the ransom note.", "[3] Victim listing for Velande Water"]
 
 
@@ -104,6 +104,20 @@ def test_a_clear_brief_publishes_defanged_unlinked_indicators_and_its_exports(
     assert _pdf_uris(PdfReader(pdf)) == []
 
 
+def test_a_draft_briefs_exports_say_it_is_a_draft(project: TmpProject) -> None:
+    """A draft published with --drafts carried 'draft' on its page and PDF, but its STIX
+    bundle and CSV looked final to every tool that reads them."""
+    project.write(SCENARIO, clear_variant().replace("status: final\n", "status: draft\n", 1))
+    result = project.run("-j", "1", "--no-pdf", "--drafts")
+    assert result.code == 0, result.err
+    folder = project.root / "site/briefs" / BRIEF_ID
+    stix = json.loads((folder / f"{BRIEF_ID}.stix.json").read_text())
+    assert {tuple(o.get("labels", ())) for o in stix["objects"]} == {
+        ("fieldbrief-status:draft",), ()}  # () for the marking definition
+    rows = csv_rows(folder / f"{BRIEF_ID}-indicators.csv")
+    assert {(row[0], row[1]) for row in rows[1:]} == {("TLP:CLEAR", "draft")}
+
+
 def _pdf_uris(reader: PdfReader) -> list[str]:
     return [str(annotation.get_object()["/A"].get_object()["/URI"])
             for page in reader.pages for annotation in page.get("/Annots") or []
@@ -116,8 +130,8 @@ def test_a_spreadsheet_runs_no_cell_of_the_indicator_csv(project: TmpProject) ->
     rows = csv_rows(project.root / "restricted" / f"{BRIEF_ID}-indicators.csv")
     cells = [cell for row in rows for cell in row]
     assert not any(cell.startswith(FORMULA_STARTS) for cell in cells)
-    assert rows[5][4].startswith("'=sender of the phishing mail")
-    assert rows[-1][2:4] == ["'-patch'd.exe", "'-patch'd.exe"]
+    assert rows[5][5].startswith("'=sender of the phishing mail")
+    assert rows[-1][3:5] == ["'-patch'd.exe", "'-patch'd.exe"]
 
 
 @given(st.text())
@@ -223,23 +237,39 @@ def test_each_wrong_indicator_is_reported_at_its_value(project: TmpProject) -> N
 
 # --- the publishing gate ------------------------------------------------------------------
 
-RED_BUNDLE = json.dumps({"type": "bundle", "id": "bundle--1", "objects": [
-    {"type": "indicator", "id": "indicator--1", "object_marking_refs": [STIX_TLP_MARKINGS["TLP:RED"]]}]})
-UNMARKED_BUNDLE = json.dumps({"type": "bundle", "id": "bundle--1", "objects": [
-    {"type": "indicator", "id": "indicator--1",
-     "object_marking_refs": ["marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9"]}]})
+def bundle(marking: str, labels: list[str]) -> str:
+    """A bundle of one indicator marked with ``marking`` and labelled ``labels``."""
+    return json.dumps({"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "indicator", "id": "indicator--1", "object_marking_refs": [marking],
+         "labels": labels}]})
+
+
+RED_BUNDLE = bundle(STIX_TLP_MARKINGS["TLP:RED"], ["fieldbrief-status:final"])
+UNMARKED_BUNDLE = bundle("marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+                         ["fieldbrief-status:final"])
+DRAFT_BUNDLE = bundle(STIX_TLP_MARKINGS["TLP:CLEAR"], ["fieldbrief-status:draft"])
+NO_STATUS_BUNDLE = bundle(STIX_TLP_MARKINGS["TLP:CLEAR"], ["final"])
 
 
 @pytest.mark.parametrize(("name", "content", "reason"), [
     (f"briefs/{BRIEF_ID}/x.stix.json", RED_BUNDLE,
      "it is labelled TLP:RED, and this site publishes TLP:CLEAR only"),
     (f"briefs/{BRIEF_ID}/x.stix.json", UNMARKED_BUNDLE,
-     "it is an indicator export without its handling label on every item"),
-    (f"briefs/{BRIEF_ID}/x.csv", "tlp,type,value\r\nTLP:CLEAR,ip,192.0.2.1\r\nTLP:AMBER,ip,192.0.2.2\r\n",
+     "it is an indicator export without its handling label and status on every item"),
+    (f"briefs/{BRIEF_ID}/x.stix.json", DRAFT_BUNDLE,
+     "its status is draft, and drafts are published only with --drafts"),
+    (f"briefs/{BRIEF_ID}/x.stix.json", NO_STATUS_BUNDLE,
+     "it is an indicator export without its handling label and status on every item"),
+    (f"briefs/{BRIEF_ID}/x.csv", "tlp,status,type,value\r\nTLP:CLEAR,final,ip,192.0.2.1\r\n"
+     "TLP:AMBER,final,ip,192.0.2.2\r\n",
      "it is labelled TLP:AMBER, and this site publishes TLP:CLEAR only"),
+    (f"briefs/{BRIEF_ID}/x.csv", "tlp,status,type,value\r\nTLP:CLEAR,draft,ip,192.0.2.1\r\n",
+     "its status is draft, and drafts are published only with --drafts"),
+    (f"briefs/{BRIEF_ID}/x.csv", "tlp,type,value\r\nTLP:CLEAR,ip,192.0.2.1\r\n",
+     "it is an indicator export without its handling label and status on every item"),
     (f"briefs/{BRIEF_ID}/x.csv", "type,value\r\nip,192.0.2.1\r\n",
-     "it is an indicator export without its handling label on every item"),
-    ("x.stix.json", RED_BUNDLE.replace("RED", "CLEAR"),
+     "it is an indicator export without its handling label and status on every item"),
+    ("x.stix.json", bundle(STIX_TLP_MARKINGS["TLP:CLEAR"], ["fieldbrief-status:final"]),
      "it is an indicator export outside a brief's folder (beside its brief page)"),
 ])
 def test_the_gate_refuses_an_indicator_export_whose_own_label_the_site_may_not_carry(
