@@ -27,8 +27,10 @@ from fieldbrief.project import PACKAGE_DIR
 from fieldbrief.schema import SCHEMAS, schema_text
 
 FILES_DIR = PACKAGE_DIR / "scaffold_files"
-EXAMPLE_FILES = ("briefs/exercise-river-delta-floods.yaml", "assets/maps/velande-delta-exercise.svg")
-"""The example brief a new project starts with, and the map it shows."""
+EXAMPLE_FILES = ("briefs/exercise-river-delta-floods.yaml", "assets/maps/velande-delta-exercise.svg",
+                 "sources/exercise-radio-delta-lower-delta-cut-off.txt")
+"""The example brief a new project starts with, the map it shows and the archived text of
+one of its sources (its quote and a figure are checked against it, and it is published)."""
 RECIPES = {".gitignore": "gitignore", "requirements.txt": "requirements.txt",
            ".github/workflows/publish.yml": "dot-github/workflows/publish.yml",
            ".gitlab-ci.yml": "gitlab-ci.yml"}

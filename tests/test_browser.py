@@ -163,7 +163,9 @@ EVERY_PAGE_TYPE = ["index.html", "briefs/mali-jnim-attacks/index.html",
                    # a translation, a right-to-left brief, an issue of a series and its series page
                    "briefs/mali-jnim-attacks-fr/index.html",
                    "briefs/exercise-wadi-samar-drought-ar/index.html",
-                   "briefs/velande-floods-sitrep-2/index.html", "series/velande-floods/index.html"]
+                   "briefs/velande-floods-sitrep-2/index.html", "series/velande-floods/index.html",
+                   # a published archive of a source, with its verified quote highlighted
+                   "briefs/exercise-river-delta-floods/sources/radio-delta-report.html"]
 
 
 @pytest.mark.parametrize("path", EVERY_PAGE_TYPE)

@@ -101,7 +101,11 @@ def test_links_are_relative_and_resolve_on_disk(example_site: Path) -> None:
             if not target or target.startswith(("#", "https://", "http://", "mailto:")):
                 continue
             assert not target.startswith("/"), f"{page_path}: absolute link {target}"
-            assert (page_path.parent / target).resolve().is_file(), f"{page_path}: broken {target}"
+            file, _, fragment = target.partition("#")
+            linked = (page_path.parent / file).resolve()
+            assert linked.is_file(), f"{page_path}: broken {target}"
+            if fragment:
+                assert f'id="{fragment}"' in linked.read_text(encoding="utf-8"), f"{page_path}: broken {target}"
 
 
 def test_index_lists_briefs_newest_first(example_site: Path) -> None:
