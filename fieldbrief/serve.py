@@ -94,9 +94,9 @@ class LiveSite:
     """Builds the project into ``out_dir`` and remembers how the last build went.
 
     ``ahead`` holds pages rendered before the build that publishes them, by their path in
-    the site: they, and the notice that their PDFs are being made, are served in place of
-    the published files until that build ends, whatever its outcome (the site is the
-    truth again)."""
+    the site, each with the count of pages shown so far: they, and the notice that their
+    PDFs are being made, are served in place of the published files until a build that
+    started after they were shown ends, whatever its outcome (the site is the truth again)."""
 
     load_project: Callable[[], Project]  # read again before every build: site.yaml may change
     out_dir: Path
@@ -104,7 +104,9 @@ class LiveSite:
     out: TextIO
     err: TextIO
     state: BuildState = field(default_factory=BuildState)
-    ahead: dict[str, PageAhead] = field(default_factory=dict)
+    ahead: dict[str, tuple[int, PageAhead]] = field(default_factory=dict)
+    _shown: int = 0  # pages shown ahead so far
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # the watcher's and the builder's threads
     _renderer: tuple[object, HtmlRenderer] | None = None
 
     def rebuild(self) -> None:
@@ -112,18 +114,19 @@ class LiveSite:
 
         Any failure is reported and recorded, never raised: the server outlives every brief.
         """
+        shown_before = self._shown
         try:
             report = build(self.load_project(), self.out_dir, (), self.options,
                            PlainProgress(self.out))
         except Exception as error:  # noqa: BLE001 (a broken brief never stops the server)
             message = _describe(error)
             self._say(self.err, message)
-            self._forget_ahead()
+            self._forget_ahead(shown_before)
             self.state.record(message)
             return
         for warning in report.warnings:
             self._say(self.err, str(warning))
-        shown_ahead = self._forget_ahead()
+        shown_ahead = self._forget_ahead(shown_before)
         if report.wrote or self.state.error or shown_ahead:
             self._say(self.out, f"built {len(report.rendered)} brief(s), "
                                 f"{len(report.unchanged)} unchanged, in {report.seconds:.2f} s")
@@ -144,19 +147,27 @@ class LiveSite:
             self._show(page)
 
     def _show(self, page: PageAhead) -> None:
-        self.ahead = {**self.ahead, page.page: page}  # one assignment: requests read it meanwhile
+        with self._lock:
+            self._shown += 1
+            self.ahead = {**self.ahead, page.page: (self._shown, page)}  # requests read it meanwhile
         self._say(self.out, f"showing {page.page} first; building the rest")
         self.state.record(None)
 
-    def _forget_ahead(self) -> bool:
-        """Serve the built site alone again; whether a page had been shown ahead of it."""
-        shown = bool(self.ahead)
-        self.ahead = {}
-        return shown
+    def _forget_ahead(self, shown_before: int) -> bool:
+        """Serve the built pages again in place of those shown ahead before the build began
+        (it read their briefs after they were shown); whether there were any."""
+        with self._lock:
+            kept = {path: item for path, item in self.ahead.items() if item[0] > shown_before}
+            forgotten, self.ahead = len(kept) < len(self.ahead), kept
+        return forgotten
+
+    def page_ahead(self, path: str) -> PageAhead | None:
+        item = self.ahead.get(path)
+        return item[1] if item else None
 
     def pdf_pending(self, path: str) -> bool:
         """Whether ``path`` is the PDF of a page shown ahead of its build."""
-        return any(page.pdf == path for page in self.ahead.values())
+        return any(page.pdf == path for _, page in self.ahead.values())
 
     def _html(self, project: Project) -> HtmlRenderer:
         """One renderer while the templates' folders and the configuration stay the same, so
@@ -174,12 +185,16 @@ class LiveSite:
 
 def serve(live: LiveSite, root: Path, host: str, port: int, stop: threading.Event,
           on_ready: Callable[[str], None]) -> None:
-    """Serve the project at ``root`` until ``stop`` is set, rebuilding on every change."""
+    """Serve the project at ``root`` until ``stop`` is set, rebuilding on every change.
+
+    Builds after a change run on their own thread, so that a brief saved while one runs
+    is still shown first at once."""
     live.rebuild()
     server = _Server((host, port), functools.partial(_Handler, live=live), live.err)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://{host}:{server.server_address[1]}/"
     watching = False
+    builds = _Builds(live)
     try:
         for changes in watchfiles.watch(root, watch_filter=_Watched(root), stop_event=stop,
                                         yield_on_timeout=True, rust_timeout=WATCH_TICK_MS):
@@ -190,10 +205,37 @@ def serve(live: LiveSite, root: Path, host: str, port: int, stop: threading.Even
             elif changes:
                 if (brief := _one_brief(root, changes)) is not None:
                     live.show_first(brief)
-                live.rebuild()
+                builds.ask()
     finally:
+        builds.close()
         server.shutdown()
         server.server_close()
+
+
+class _Builds:
+    """Builds on a thread of their own, one at a time, whenever asked: what changes while
+    one runs is built by the next."""
+
+    def __init__(self, live: LiveSite) -> None:
+        self.live = live
+        self.wanted = threading.Event()
+        self.closing = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def ask(self) -> None:
+        self.wanted.set()
+
+    def _run(self) -> None:
+        while self.wanted.wait() and not self.closing:
+            self.wanted.clear()
+            self.live.rebuild()
+
+    def close(self) -> None:
+        """Stop, once the build under way (if any) has ended: it never stops half-way."""
+        self.closing = True
+        self.wanted.set()
+        self.thread.join()
 
 
 class _Watched:
@@ -352,7 +394,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript", (STATIC_DIR / "live-reload.js").read_bytes())
         in_site = path.removeprefix("/") + ("index.html" if path.endswith("/") else "")
-        if (ahead := self.live.ahead.get(in_site)) is not None:
+        if (ahead := self.live.page_ahead(in_site)) is not None:
             return self._send(200, "text/html; charset=utf-8",
                               self._with_script(ahead.html, PDF_PENDING if ahead.pdf else ""))
         if self.live.pdf_pending(in_site):

@@ -641,3 +641,30 @@ def test_a_brief_edited_to_be_withheld_is_never_shown_ahead_and_leaves_the_previ
     finally:
         held.release.set()
         server.close()
+
+
+def test_a_brief_saved_while_a_build_runs_is_still_shown_first(project: TmpProject,
+                                                               held: HeldBuilds) -> None:
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project)
+    try:
+        state = server.state()
+        held.hold.set()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        good = brief.read_text()
+        brief.write_text(good.replace("Minimal valid brief", "Edited once"))
+        state = server.next_build(state["generation"])
+        assert held.entered.wait(timeout=60), "its build is under way (held)"
+        brief.write_text(good.replace("Minimal valid brief", "Edited twice"))
+        state = server.next_build(state["generation"])
+        assert state["error"] is None and not held.release.is_set()
+        assert "Edited twice" in server.get("briefs/valid-minimal/", host(server))[1]
+        held.release.set()
+        published = project.root / "site/briefs/valid-minimal/index.html"
+        while server.live.ahead or "Edited twice" not in published.read_text():
+            state = server.next_build(state["generation"])  # the held build, then one more
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and as_published(page) == published.read_text()
+    finally:
+        held.release.set()
+        server.close()
