@@ -126,8 +126,8 @@ class LiveSite:
             return
         for warning in report.warnings:
             self._say(self.err, str(warning))
-        shown_ahead = self._forget_ahead(shown_before)
-        if report.wrote or self.state.error or shown_ahead:
+        forgot_ahead = self._forget_ahead(shown_before)
+        if report.wrote or self.state.error or forgot_ahead:
             self._say(self.out, f"built {len(report.rendered)} brief(s), "
                                 f"{len(report.unchanged)} unchanged, in {report.seconds:.2f} s")
             self.state.record(None)
@@ -161,7 +161,8 @@ class LiveSite:
             forgotten, self.ahead = len(kept) < len(self.ahead), kept
         return forgotten
 
-    def page_ahead(self, path: str) -> PageAhead | None:
+    def shown_ahead(self, path: str) -> PageAhead | None:
+        """The page shown ahead of its build at ``path`` in the site, if any."""
         item = self.ahead.get(path)
         return item[1] if item else None
 
@@ -394,7 +395,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         if path == SCRIPT_PATH:
             return self._send(200, "text/javascript", (STATIC_DIR / "live-reload.js").read_bytes())
         in_site = path.removeprefix("/") + ("index.html" if path.endswith("/") else "")
-        if (ahead := self.live.page_ahead(in_site)) is not None:
+        if (ahead := self.live.shown_ahead(in_site)) is not None:
             return self._send(200, "text/html; charset=utf-8",
                               self._with_script(ahead.html, PDF_PENDING if ahead.pdf else ""))
         if self.live.pdf_pending(in_site):

@@ -593,25 +593,36 @@ def test_an_edited_brief_is_served_and_reloaded_before_its_build_runs(
         server.close()
 
 
-def test_an_invalid_edit_never_replaces_the_served_page(project: TmpProject, held: HeldBuilds) -> None:
+@pytest.mark.parametrize(("edit", "page", "shown", "error"), [
+    pytest.param(lambda text: text.replace("status: final", "status: finished"),
+                 "briefs/valid-minimal/", "Minimal valid brief",
+                 "briefs/valid_minimal.yaml:5:9: status: 'finished' is not allowed; "
+                 "use one of 'draft' or 'final'", id="invalid value"),
+    pytest.param(lambda text: text.replace("id: valid-minimal", "id: second"),
+                 "briefs/second/", "Second brief",
+                 "briefs/valid_minimal.yaml:1:5: id: id 'second' is already used by briefs/second.yaml",
+                 id="another brief's id"),
+])
+def test_an_invalid_edit_never_replaces_the_served_page(
+        project: TmpProject, held: HeldBuilds, edit: Callable[[str], str], page: str, shown: str,
+        error: str) -> None:
     project.add("valid_minimal.yaml")
+    project.write("second.yaml", (SCENARIOS / "valid_minimal.yaml").read_text()
+                  .replace("id: valid-minimal", "id: second").replace("Minimal valid brief", "Second brief"))
     server = LocalServer(project)
     try:
         generation = server.state()["generation"]
         held.hold.set()
         brief = project.root / "briefs/valid_minimal.yaml"
-        brief.write_text(brief.read_text().replace("Minimal valid brief", "Edited brief")
-                         .replace("status: final", "status: finished"))
+        brief.write_text(edit(brief.read_text().replace("Minimal valid brief", "Edited brief")))
         assert held.entered.wait(timeout=60), "the build was reached"
         assert server.state() == {"generation": generation, "error": None}, "no reload before it"
-        status, page = server.get("briefs/valid-minimal/", host(server))
-        assert status == 200 and "Minimal valid brief" in page and "Edited brief" not in page
+        status, served = server.get(page, host(server))
+        assert status == 200 and shown in served and "Edited brief" not in served
         held.release.set()
-        state = server.next_build(generation)
-        assert state["error"] == ("briefs/valid_minimal.yaml:5:9: status: 'finished' is not allowed; "
-                                  "use one of 'draft' or 'final'")
-        status, page = server.get("briefs/valid-minimal/", host(server))
-        assert status == 200 and "Minimal valid brief" in page and "Edited brief" not in page
+        assert server.next_build(generation)["error"] == error
+        status, served = server.get(page, host(server))
+        assert status == 200 and shown in served and "Edited brief" not in served
     finally:
         held.release.set()
         server.close()
