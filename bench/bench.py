@@ -340,7 +340,7 @@ def serve_edits(project: Path, edits: int) -> tuple[list[float], list[float], li
 PAGE_FIRST_STEPS = (  # (label, module file, function): cumulative time inside show_first
     ("reading site.yaml (the project)", "config.py", "load_config"),
     ("checking the input folders", "pipeline.py", "_check_folders"),
-    ("reading the last build's records (manifest)", "incremental.py", "load_manifest"),
+    ("reading the last build's records (serve reads them after each build)", "incremental.py", "load_manifest"),
     ("reading the brief (YAML with positions)", "project.py", "load_brief"),
     ("validating the brief", "validate.py", "validate"),
     ("drawing its locator map", "maps.py", "brief_map"),

@@ -249,9 +249,10 @@ class PageAhead:
 
 
 def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOptions,
-               html: HtmlRenderer) -> PageAhead | None:
+               html: HtmlRenderer, previous: Manifest) -> PageAhead | None:
     """The page the next build will publish for the brief at ``path``, if every other brief
-    is as the last build recorded it (as when ``serve`` saw only this file change).
+    is as the last build recorded it in ``previous``, the manifest of builds into
+    ``out_dir`` (as when ``serve`` saw only this file change).
 
     None whenever that build would not publish this page: the brief is invalid, has a
     warning under ``strict``, is not placed on the site, clashes with another brief (id,
@@ -259,7 +260,6 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
     not the one the records describe. The build itself then says why. ``html`` renders
     from ``project``'s templates."""
     _check_folders(project, out_dir, options.restricted_dir)
-    previous = load_manifest(manifest_path(project.root, out_dir))
     if previous.site_build is None or previous.site_build != published_build_id(out_dir):
         return None
     try:
@@ -267,8 +267,7 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
     except (InvalidInput, OSError):
         return None
     card, policy = BriefCard.of(valid.brief), _policy(project, options)
-    others = {Path(name): record for name, record in previous.records.items()
-              if name != str(path.absolute())}
+    others = {name: record for name, record in previous.records.items() if name != str(path.absolute())}
     cards = {record.card.id: record.card for record in others.values()}
     if (card.id in cards or policy.placement(card.tlp, card.status) != "published"
             or (options.strict and valid.warnings)):
@@ -276,7 +275,7 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
     cards[card.id] = card
     if any(translation_problem(other, cards) for other in cards.values()):
         return None
-    members = [Member(_name(name), record.card, record.issue,
+    members = [Member(_name(Path(name)), record.card, record.issue,
                       policy.placement(record.card.tlp, record.card.status))
                for name, record in others.items() if record.issue is not None]
     if (facts := issue_facts(valid)) is not None:

@@ -47,6 +47,7 @@ import watchfiles
 
 from fieldbrief.config import CONFIG_FILE
 from fieldbrief.errors import FieldbriefError, InvalidInput, printable
+from fieldbrief.incremental import Manifest, load_manifest, manifest_path
 from fieldbrief.pipeline import STATIC_DIR, BuildOptions, PageAhead, build, page_ahead
 from fieldbrief.progress import PlainProgress
 from fieldbrief.project import BRIEF_SUFFIXES, Project
@@ -108,6 +109,7 @@ class LiveSite:
     _shown: int = 0  # pages shown ahead so far
     _lock: threading.Lock = field(default_factory=threading.Lock)  # the watcher's and the builder's threads
     _renderer: tuple[object, HtmlRenderer] | None = None
+    _records: tuple[object, Manifest] | None = None
 
     def rebuild(self) -> None:
         """Build what changed; record the outcome (pages reload only if something was written).
@@ -116,8 +118,8 @@ class LiveSite:
         """
         shown_before = self._shown
         try:
-            report = build(self.load_project(), self.out_dir, (), self.options,
-                           PlainProgress(self.out))
+            project = self.load_project()
+            report = build(project, self.out_dir, (), self.options, PlainProgress(self.out))
         except Exception as error:  # noqa: BLE001 (a broken brief never stops the server)
             message = _describe(error)
             self._say(self.err, message)
@@ -126,6 +128,7 @@ class LiveSite:
             return
         for warning in report.warnings:
             self._say(self.err, str(warning))
+        self._manifest(project)  # read now, while nobody waits: the next edit's page needs it
         forgot_ahead = self._forget_ahead(shown_before)
         if report.wrote or self.state.error or forgot_ahead:
             self._say(self.out, f"built {len(report.rendered)} brief(s), "
@@ -140,7 +143,7 @@ class LiveSite:
         try:
             project = self.load_project()
             page = page_ahead(project, project.briefs_dir / brief.name, self.out_dir, self.options,
-                              self._html(project))
+                              self._html(project), self._manifest(project))
         except Exception:  # noqa: BLE001 (the build that follows says what is wrong)
             return
         if page is not None:
@@ -178,6 +181,19 @@ class LiveSite:
             self._renderer = (key, HtmlRenderer(project.template_dirs, project.config,
                                                 project.resources))
         return self._renderer[1]
+
+    def _manifest(self, project: Project) -> Manifest:
+        """The last build's records, read again only when a build has saved new ones (it
+        replaces the file: a new inode)."""
+        path = manifest_path(project.root, self.out_dir)
+        try:
+            status = path.stat()
+            key: object = (path, status.st_ino, status.st_size, status.st_mtime_ns)
+        except OSError:
+            key = None
+        if self._records is None or self._records[0] != key:
+            self._records = (key, load_manifest(path))
+        return self._records[1]
 
     def _say(self, stream: TextIO, text: str) -> None:
         stream.write(text + "\n")
