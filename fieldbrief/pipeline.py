@@ -273,16 +273,8 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
             or (options.strict and valid.warnings)):
         return None
     cards[card.id] = card
-    if any(translation_problem(other, cards) for other in cards.values()):
-        return None
-    members = [Member(_name(Path(name)), record.card, record.issue,
-                      policy.placement(record.card.tlp, record.card.status))
-               for name, record in others.items() if record.issue is not None]
-    if (facts := issue_facts(valid)) is not None:
-        members.append(Member(_name(path.absolute()), card, facts, "published"))
-    try:
-        series = _series(load_declarations(project.root, project.config.max_brief_bytes), members)
-    except InvalidInput:
+    series = _series_beside(project, path, valid, others, policy)
+    if series is None or any(translation_problem(other, cards) for other in cards.values()):
         return None
     published = [c for c in cards.values() if policy.placement(c.tlp, c.status) == "published"]
     page = html.brief_page(valid.brief, with_pdf=options.pdf, verification=valid.verification,
@@ -292,6 +284,21 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
         return None
     return PageAhead(brief_page_path(card.id), page.encode(),
                      brief_pdf_path(card.id) if options.pdf else None)
+
+
+def _series_beside(project: Project, path: Path, valid: ValidBrief, others: dict[str, Record],
+                   policy: PublishingPolicy) -> SeriesFacts | None:
+    """Every series, with the brief at ``path`` (published) beside the issues the last build
+    recorded; None if their numbering or dates clash."""
+    members = [Member(_name(Path(name)), record.card, record.issue,
+                      policy.placement(record.card.tlp, record.card.status))
+               for name, record in others.items() if record.issue is not None]
+    if (facts := issue_facts(valid)) is not None:
+        members.append(Member(_name(path.absolute()), BriefCard.of(valid.brief), facts, "published"))
+    try:
+        return _series(load_declarations(project.root, project.config.max_brief_bytes), members)
+    except InvalidInput:
+        return None
 
 
 def _entries(project: Project, files: list[Path], previous: Manifest, prints: Fingerprints,

@@ -679,3 +679,50 @@ def test_a_brief_saved_while_a_build_runs_is_still_shown_first(project: TmpProje
     finally:
         held.release.set()
         server.close()
+
+
+SERIES = "title: Test floods\ndesk: Test desk\ncadence: weekly\n"
+
+
+def issue(number: int, as_of: str, value: str) -> str:
+    return (f"id: issue-{number}\ntitle: Issue {number}\nseries: floods\nnumber: {number}\n"
+            f"as_of: {as_of}\ncountries: [ZZ]\nstatus: final\ndesk: Test desk\nbluf:\n  - One.\n"
+            f"  - Two.\nsummary: Text.\nfigures:\n  - key: displaced\n    value: \"{value}\"\n"
+            "    counts: people displaced\n    status: reported\n    sources: [s]\n"
+            "sources:\n  - id: s\n    title: S\n    publisher: P\n    kind: report\n"
+            "    reliability: B\n    credibility: 2\n")
+
+
+@pytest.mark.parametrize(("edited", "page", "change", "shown"), [
+    ("b.yaml", "briefs/issue-2/", ('value: "150"', 'value: "175"'), "Changes since No. 1"),
+    ("valid_minimal.yaml", "briefs/valid-minimal/", ("One paragraph", "One edited paragraph"),
+     '<link rel="alternate" hreflang="fr" href="../minimal-fr/index.html">'),
+])
+def test_a_page_shown_first_is_the_page_its_build_publishes_with_its_series_and_languages(
+        project: TmpProject, held: HeldBuilds, edited: str, page: str, change: tuple[str, str],
+        shown: str) -> None:
+    (project.root / "series").mkdir(exist_ok=True)
+    (project.root / "series/floods.yaml").write_text(SERIES)
+    project.write("a.yaml", issue(1, "2026-11-01", "100"))
+    project.write("b.yaml", issue(2, "2026-11-08", "150"))
+    project.add("valid_minimal.yaml")
+    project.write("fr.yaml", (SCENARIOS / "valid_minimal.yaml").read_text()
+                  .replace("id: valid-minimal", "id: minimal-fr")
+                  .replace("status: final", "status: final\nlanguage: fr\ntranslation_of: valid-minimal"))
+    server = LocalServer(project)
+    try:
+        generation = server.state()["generation"]
+        held.hold.set()
+        brief = project.root / "briefs" / edited
+        brief.write_text(brief.read_text().replace(*change))
+        generation = server.next_build(generation)["generation"]
+        status, first = server.get(page, host(server))
+        assert status == 200 and shown in first and "fieldbrief-pdf-pending" not in first  # HTML only
+        assert change[1].removeprefix('value: "').removesuffix('"') in first, "the edit is on it"
+        held.release.set()
+        server.next_build(generation)
+        published = (project.root / "site" / page / "index.html").read_text()
+        assert as_published(first) == published
+    finally:
+        held.release.set()
+        server.close()
