@@ -5,6 +5,7 @@ and against Hugo, on N synthetic briefs sized like the Mali brief.
     .venv/bin/python bench/bench.py                 # N=1000 for the site, N=100 for PDFs
     .venv/bin/python bench/bench.py --n 200 --pdf-n 20   # a quick run
     .venv/bin/python bench/bench.py --rebuilds-only      # start-up and HTML-only rebuilds, N=1000
+    .venv/bin/python bench/bench.py --serve-only         # serve: saving a brief to its reload, N=1000
 
 Prints every figure with its ratio to its floor, as a Markdown table for BENCHMARKS.md.
 Every build is a real `build.py` run in a fresh temporary project, timed by wall clock;
@@ -14,7 +15,12 @@ memory is the peak of the summed resident memory of the build and all its childr
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import json
 import os
+import pstats
+import re
 import random
 import resource
 import shutil
@@ -24,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -256,6 +263,138 @@ def site_rebuilds(big: Path, n: int, row: Callable[..., None]) -> None:
             f"{statistics.median(walls):.2f} s", f"CPU {statistics.median(cpus):.2f} s")
 
 
+class Serving:
+    """`build.py serve --no-pdf` on a project, as an analyst runs it, read through its state
+    long-poll (the signal the browser's live-reload script waits for) and its pages."""
+
+    def __init__(self, project: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(REPO / "build.py"), "serve", "--port", "0", "--no-pdf"],
+            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith("serving "):
+                self.url = line.split(" at ")[1].split(" ")[0]
+                break
+        else:
+            raise SystemExit("serve did not start")
+        threading.Thread(target=self.process.stdout.read, daemon=True).start()  # never block it
+        self.generation = self.next_signal(-1)
+
+    def next_signal(self, since: int, limit: float = 1800) -> int:
+        """The generation after ``since``, as soon as serve sends it (fails on a build error)."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(f"{self.url}__fieldbrief__/state?since={since}&timeout=25",
+                                        timeout=60) as response:
+                state = json.load(response)
+            if state["error"]:
+                raise SystemExit(f"serve reported: {state['error']}")
+            if state["generation"] != since:
+                return state["generation"]
+        raise SystemExit("serve sent no reload")
+
+    def page(self, path: str) -> str:
+        with urllib.request.urlopen(self.url + path, timeout=60) as response:
+            return response.read().decode()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def edit_subtitle(path: Path, number: int) -> str:
+    """Give the brief a new subtitle; the text its page will show."""
+    text = f"edit number {number} of this brief"
+    path.write_text(re.sub(r"^subtitle: .*$", f"subtitle: {text}", path.read_text(), count=1,
+                           flags=re.MULTILINE))
+    return text
+
+
+def serve_edits(project: Path, edits: int) -> tuple[list[float], list[float], list[float]]:
+    """Seconds from writing a brief to the reload signal, to its updated page being served,
+    and to the end of the build after it (the next signal), for each of ``edits`` edits.
+    Each edit waits for the build of the one before."""
+    brief = sorted((project / "briefs").glob("*.yaml"))[len(list((project / "briefs").glob("*.yaml"))) // 2]
+    page = f"briefs/{brief.stem}/"
+    serving = Serving(project)
+    signals, pages, builds = [], [], []
+    try:
+        for number in range(edits):
+            since = serving.generation
+            started = time.perf_counter()
+            text = edit_subtitle(brief, number)
+            reload = serving.next_signal(since)
+            signals.append(time.perf_counter() - started)
+            if text not in serving.page(page):
+                raise SystemExit(f"the reload came before {page} showed the edit")
+            pages.append(time.perf_counter() - started)
+            serving.generation = serving.next_signal(reload)
+            builds.append(time.perf_counter() - started)
+    finally:
+        serving.stop()
+    return signals, pages, builds
+
+
+PAGE_FIRST_STEPS = (  # (label, module file, function): cumulative time inside show_first
+    ("reading site.yaml (the project)", "config.py", "load_config"),
+    ("checking the input folders", "pipeline.py", "_check_folders"),
+    ("reading the last build's records (serve reads them after each build)", "incremental.py", "load_manifest"),
+    ("reading the brief (YAML with positions)", "project.py", "load_brief"),
+    ("validating the brief", "validate.py", "validate"),
+    ("drawing its locator map", "maps.py", "brief_map"),
+    ("series and translations of the other briefs", "pipeline.py", "_series"),
+    ("rendering its page (Jinja2)", "render_html.py", "brief_page"),
+    ("publishing gate of the page", "policy.py", "page_refusal"),
+)
+
+
+def profile_page_first(project: Path, edits: int) -> list[tuple[str, float, float]]:
+    """(step, milliseconds per edit, share) of serve's page-first step, under cProfile, on a
+    project serve has built (its records and site are there)."""
+    from fieldbrief.pipeline import BuildOptions
+    from fieldbrief.project import Project
+    from fieldbrief.serve import LiveSite
+
+    live = LiveSite(lambda: Project.load(project), project / "site", BuildOptions(pdf=False, jobs=1),
+                    io.StringIO(), io.StringIO())
+    brief = sorted((project / "briefs").glob("*.yaml"))[len(list((project / "briefs").glob("*.yaml"))) // 2]
+    live.show_first(brief)  # the process's first map and template compilation, as serve's first edit
+    profiler = cProfile.Profile()
+    for number in range(edits):
+        edit_subtitle(brief, 100 + number)
+        profiler.runcall(live.show_first, brief)
+    if not live.ahead:
+        raise SystemExit("the page-first step showed nothing")
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(timing[3] for (_, _, name), timing in stats.items() if name == "show_first")
+    rows = [("the whole page-first step", total, 1.0)]
+    for label, module, function in PAGE_FIRST_STEPS:
+        seconds = sum(timing[3] for (file, _, name), timing in stats.items()
+                      if name == function and file.endswith(f"fieldbrief/{module}"))
+        rows.append((label, seconds, seconds / total))
+    rest = total - sum(seconds for _, seconds, _ in rows[1:])
+    rows.append(("the rest (cards of the other briefs, checks, the renderer's cache key)", rest, rest / total))
+    return [(label, seconds / edits * 1000, share) for label, seconds, share in rows]
+
+
+def serve_figures(root: Path, n: int, row: Callable[..., None]) -> None:
+    """serve at N briefs: saving a brief to its reload (median of 10 edits), and a profile."""
+    project = make_project(root / "serve", n)
+    row("load average (1, 5, 15 min) before", " ".join(f"{load:.1f}" for load in os.getloadavg()))
+    signals, pages, builds = serve_edits(project, 10)
+    row(f"serve, N={n}: saving a brief to the reload signal (median of 10)",
+        f"{statistics.median(signals) * 1000:.0f} ms", f"min {min(signals) * 1000:.0f}, max {max(signals) * 1000:.0f}")
+    row(f"serve, N={n}: saving a brief to its updated page served (median of 10)",
+        f"{statistics.median(pages) * 1000:.0f} ms", f"min {min(pages) * 1000:.0f}, max {max(pages) * 1000:.0f}")
+    row(f"serve, N={n}: saving a brief to the end of the build after it (median of 10)",
+        f"{statistics.median(builds):.2f} s", "listings, search index, publishing")
+    for label, milliseconds, share in profile_page_first(project, 10):
+        row(f"page-first profile: {label}", f"{milliseconds:.1f} ms", f"{share:.0%}")
+    row("load average (1, 5, 15 min) after", " ".join(f"{load:.1f}" for load in os.getloadavg()))
+
+
 def change_site_template(project: Path) -> None:
     index = project / "templates/index.html"
     index.write_text(index.read_text().replace("newest first", "latest first"))
@@ -267,6 +406,8 @@ def main() -> None:
     parser.add_argument("--pdf-n", type=int, default=100, help="briefs for the PDF figures")
     parser.add_argument("--rebuilds-only", action="store_true",
                         help="only start-up and the HTML-only rebuild figures (no floors, Hugo or PDFs)")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="only serve's edit-to-reload figures and their profile (HTML only)")
     args = parser.parse_args()
     rows: list[tuple[str, str, str]] = []
 
@@ -276,6 +417,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
+        if args.serve_only:
+            serve_figures(root, args.n, row)
+            _print_table(rows)
+            return
         big = make_project(root / "big", args.n)
         if args.rebuilds_only:
             row("import of fieldbrief.cli (CPU, best of 10)", f"{import_seconds() * 1000:.0f} ms")

@@ -26,12 +26,12 @@ from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, conf
                                     manifest_path, problem_record, save_manifest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
-from fieldbrief.maps import country_maps
+from fieldbrief.maps import brief_map, country_maps
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
-from fieldbrief.policy import PublishingPolicy, Seal, gate_site
+from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
-from fieldbrief.render_html import HtmlRenderer, brief_page_path
+from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
@@ -237,6 +237,68 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         _publish(project, html, workers, entries, to_render, placements, prints, series,
                  out_dir, options, progress, manifest_file, passed)
     return _report(entries, to_render, placements, started, wrote=True)
+
+
+@dataclass(frozen=True)
+class PageAhead:
+    """A brief's web page, rendered before the build that publishes it (``serve`` shows it first)."""
+
+    page: str  # its path in the site
+    html: bytes
+    pdf: str | None  # the path of its PDF, which only the build makes
+
+
+def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOptions,
+               html: HtmlRenderer, previous: Manifest) -> PageAhead | None:
+    """The page the next build will publish for the brief at ``path``, if every other brief
+    is as the last build recorded it in ``previous``, the manifest of builds into
+    ``out_dir`` (as when ``serve`` saw only this file change).
+
+    None whenever that build would not publish this page: the brief is invalid, has a
+    warning under ``strict``, is not placed on the site, clashes with another brief (id,
+    translation, series), the publishing gate refuses the page, or the published site is
+    not the one the records describe. The build itself then says why. ``html`` renders
+    from ``project``'s templates."""
+    _check_folders(project, out_dir, options.restricted_dir)
+    if previous.site_build is None or previous.site_build != published_build_id(out_dir):
+        return None
+    try:
+        valid = validate(project.load_brief(path), _rules(project))
+    except (InvalidInput, OSError):
+        return None
+    card, policy = BriefCard.of(valid.brief), _policy(project, options)
+    others = {name: record for name, record in previous.records.items() if name != str(path.absolute())}
+    cards = {record.card.id: record.card for record in others.values()}
+    if (card.id in cards or policy.placement(card.tlp, card.status) != "published"
+            or (options.strict and valid.warnings)):
+        return None
+    cards[card.id] = card
+    series = _series_beside(project, path, valid, others, policy)
+    if series is None or any(translation_problem(other, cards) for other in cards.values()):
+        return None
+    published = [c for c in cards.values() if policy.placement(c.tlp, c.status) == "published"]
+    page = html.brief_page(valid.brief, with_pdf=options.pdf, verification=valid.verification,
+                           series=series.contexts.get(card.id), locator=brief_map(valid.brief),
+                           translations=translation_sets(published).get(card.id, ()))
+    if page_refusal(brief_page_path(card.id), page, policy):
+        return None
+    return PageAhead(brief_page_path(card.id), page.encode(),
+                     brief_pdf_path(card.id) if options.pdf else None)
+
+
+def _series_beside(project: Project, path: Path, valid: ValidBrief, others: dict[str, Record],
+                   policy: PublishingPolicy) -> SeriesFacts | None:
+    """Every series, with the brief at ``path`` (published) beside the issues the last build
+    recorded; None if their numbering or dates clash."""
+    members = [Member(_name(Path(name)), record.card, record.issue,
+                      policy.placement(record.card.tlp, record.card.status))
+               for name, record in others.items() if record.issue is not None]
+    if (facts := issue_facts(valid)) is not None:
+        members.append(Member(_name(path.absolute()), BriefCard.of(valid.brief), facts, "published"))
+    try:
+        return _series(load_declarations(project.root, project.config.max_brief_bytes), members)
+    except InvalidInput:
+        return None
 
 
 def _entries(project: Project, files: list[Path], previous: Manifest, prints: Fingerprints,

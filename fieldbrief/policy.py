@@ -142,7 +142,7 @@ def _gated(relative: str, path: Path) -> bool:
 
 def _refusal(relative: str, path: Path, policy: PublishingPolicy) -> str | None:
     if path.suffix == ".html":
-        return _page_refusal(relative, path.read_text(encoding="utf-8"), policy)
+        return page_refusal(relative, path.read_text(encoding="utf-8"), policy)
     if path.suffix == ".pdf":
         return _pdf_refusal(path.read_bytes(), policy)
     if path.suffix == ".docx":
@@ -159,7 +159,9 @@ MARKER = re.compile(r'<meta\s+name="(fieldbrief-tlp|fieldbrief-status)"\s+conten
 LABEL_CLASSES = re.compile(r'class="([^"]*\btlp-[^"]*)"')
 
 
-def _page_refusal(relative: str, page: str, policy: PublishingPolicy) -> str | None:
+def page_refusal(relative: str, page: str, policy: PublishingPolicy) -> str | None:
+    """Why the page at ``relative`` in a site may not be published, if it may not (the gate
+    reads every page this way; ``serve`` reads a page rendered ahead of its build too)."""
     head_end = page.find("</head>")
     markers = dict(MARKER.findall(page, 0, head_end if head_end != -1 else len(page)))
     label, status = markers.get(LABEL_META), markers.get(STATUS_META)

@@ -9,6 +9,7 @@ import io
 import json
 import os
 import queue
+import re
 import socket
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import given
+from pypdf import PdfReader
 from hypothesis import strategies as st
 
 from conftest import REPO, SCENARIOS, TmpProject
@@ -148,10 +150,10 @@ def test_output_folder_changes_do_not_trigger_builds(server: Server, project: Tm
 class LocalServer:
     """``serve`` on a thread of this process (HTML only), so a test can patch its constants."""
 
-    def __init__(self, project: TmpProject) -> None:
+    def __init__(self, project: TmpProject, options: BuildOptions = BuildOptions(pdf=False, jobs=1)) -> None:
         self.out, self.err = io.StringIO(), io.StringIO()
         self.live = LiveSite(lambda: Project.load(project.root), project.root / "site",
-                             BuildOptions(pdf=False, jobs=1), self.out, self.err)
+                             options, self.out, self.err)
         self.stop_event = threading.Event()
         started: queue.Queue[str | BaseException] = queue.Queue()
         self.thread = threading.Thread(target=self._run, args=(project.root, started), daemon=True)
@@ -520,3 +522,207 @@ def test_serves_a_link_that_stays_inside_the_output_folder(local: LocalServer, p
     (project.root / "site/home.html").symlink_to(project.root / "site/index.html")
     status, page = local.get("home.html", host(local))
     assert status == 200 and "Minimal valid brief" in page
+
+
+# --- Page first: the edited brief's page before the rest of the build ------------------------
+
+class HeldBuilds:
+    """Stands in for ``build`` in ``serve``: once ``hold`` is set, a build waits, before it
+    starts, until ``release`` is set (so nothing of it, PDF or search index, has run)."""
+
+    def __init__(self) -> None:
+        self.hold, self.entered, self.release = threading.Event(), threading.Event(), threading.Event()
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        if self.hold.is_set():
+            self.entered.set()
+            assert self.release.wait(timeout=120), "the test never released the build"
+        return build(*args, **kwargs)
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> HeldBuilds:
+    builds = HeldBuilds()
+    monkeypatch.setattr("fieldbrief.serve.build", builds)
+    return builds
+
+
+INJECTED = re.compile(r'(<p id="fieldbrief-pdf-pending"[^>]*>[^<]*</p>)?'
+                      r'<script src="/__fieldbrief__/live-reload.js" data-generation="\d+"></script>')
+
+
+def as_published(page: str) -> str:
+    """A page served by ``serve`` without what serve adds to it."""
+    return INJECTED.sub("", page)
+
+
+def test_an_edited_brief_is_served_and_reloaded_before_its_build_runs(
+        project: TmpProject, held: HeldBuilds) -> None:
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project, BuildOptions(jobs=1))  # with its PDF
+    try:
+        generation = server.state()["generation"]
+        published = project.root / "site/briefs/valid-minimal/index.html"
+        held.hold.set()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(brief.read_text().replace("Minimal valid brief", "Edited brief"))
+        state = server.next_build(generation)
+        assert state["error"] is None, "the reload signal of the page"
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and "Edited brief" in page
+        assert ('<p id="fieldbrief-pdf-pending" role="status"' in page
+                and "The PDF of this brief is being made; this page reloads when it is ready.</p>" in page)
+        status, pdf_page = server.get("briefs/valid-minimal/valid-minimal.pdf", host(server))
+        assert status == 503 and "<h1>This PDF is being made</h1>" in pdf_page
+        assert held.entered.wait(timeout=60) and not held.release.is_set()
+        assert "Edited brief" not in published.read_text(), "the build has not published anything yet"
+        held.release.set()
+        state = server.next_build(state["generation"])
+        assert state["error"] is None, "the second reload: the build is done"
+        status, built = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and "fieldbrief-pdf-pending" not in built
+        assert as_published(page) == as_published(built) == published.read_text(), \
+            "the page shown first is the page the build publishes"
+        raw = server.request(b"GET /briefs/valid-minimal/valid-minimal.pdf HTTP/1.0\r\n"
+                             b"Host: localhost\r\n\r\n")
+        head, _, pdf = raw.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.0 200") and b"Content-type: application/pdf" in head
+        assert "Edited brief" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text(), "the PDF is the new one"
+    finally:
+        held.release.set()
+        server.close()
+
+
+@pytest.mark.parametrize(("edit", "page", "shown", "error"), [
+    pytest.param(lambda text: text.replace("status: final", "status: finished"),
+                 "briefs/valid-minimal/", "Minimal valid brief",
+                 "briefs/valid_minimal.yaml:5:9: status: 'finished' is not allowed; "
+                 "use one of 'draft' or 'final'", id="invalid value"),
+    pytest.param(lambda text: text.replace("id: valid-minimal", "id: second"),
+                 "briefs/second/", "Second brief",
+                 "briefs/valid_minimal.yaml:1:5: id: id 'second' is already used by briefs/second.yaml",
+                 id="another brief's id"),
+])
+def test_an_invalid_edit_never_replaces_the_served_page(
+        project: TmpProject, held: HeldBuilds, edit: Callable[[str], str], page: str, shown: str,
+        error: str) -> None:
+    project.add("valid_minimal.yaml")
+    project.write("second.yaml", (SCENARIOS / "valid_minimal.yaml").read_text()
+                  .replace("id: valid-minimal", "id: second").replace("Minimal valid brief", "Second brief"))
+    server = LocalServer(project)
+    try:
+        generation = server.state()["generation"]
+        held.hold.set()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(edit(brief.read_text().replace("Minimal valid brief", "Edited brief")))
+        assert held.entered.wait(timeout=60), "the build was reached"
+        assert server.state() == {"generation": generation, "error": None}, "no reload before it"
+        status, served = server.get(page, host(server))
+        assert status == 200 and shown in served and "Edited brief" not in served
+        held.release.set()
+        assert server.next_build(generation)["error"] == error
+        status, served = server.get(page, host(server))
+        assert status == 200 and shown in served and "Edited brief" not in served
+    finally:
+        held.release.set()
+        server.close()
+
+
+@pytest.mark.parametrize("withheld", [
+    pytest.param(lambda text: text.replace("status: final", "tlp: TLP:AMBER\nstatus: final"), id="amber"),
+    pytest.param(lambda text: text.replace("status: final", "status: draft"), id="draft"),
+])
+def test_a_brief_edited_to_be_withheld_is_never_shown_ahead_and_leaves_the_preview(
+        project: TmpProject, held: HeldBuilds, withheld: Callable[[str], str]) -> None:
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project)
+    try:
+        generation = server.state()["generation"]
+        held.hold.set()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        brief.write_text(withheld(brief.read_text().replace("Minimal valid brief", "Withheld brief")))
+        assert held.entered.wait(timeout=60), "the build was reached"
+        assert server.state() == {"generation": generation, "error": None}, "no reload before it"
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and "Minimal valid brief" in page and "Withheld brief" not in page
+        held.release.set()
+        assert server.next_build(generation)["error"] is None
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 404 and "Withheld brief" not in page
+    finally:
+        held.release.set()
+        server.close()
+
+
+def test_a_brief_saved_while_a_build_runs_is_still_shown_first(project: TmpProject,
+                                                               held: HeldBuilds) -> None:
+    project.add("valid_minimal.yaml")
+    server = LocalServer(project)
+    try:
+        state = server.state()
+        held.hold.set()
+        brief = project.root / "briefs/valid_minimal.yaml"
+        good = brief.read_text()
+        brief.write_text(good.replace("Minimal valid brief", "Edited once"))
+        state = server.next_build(state["generation"])
+        assert held.entered.wait(timeout=60), "its build is under way (held)"
+        brief.write_text(good.replace("Minimal valid brief", "Edited twice"))
+        state = server.next_build(state["generation"])
+        assert state["error"] is None and not held.release.is_set()
+        assert "Edited twice" in server.get("briefs/valid-minimal/", host(server))[1]
+        held.release.set()
+        published = project.root / "site/briefs/valid-minimal/index.html"
+        while server.live.ahead or "Edited twice" not in published.read_text():
+            state = server.next_build(state["generation"])  # the held build, then one more
+        status, page = server.get("briefs/valid-minimal/", host(server))
+        assert status == 200 and as_published(page) == published.read_text()
+    finally:
+        held.release.set()
+        server.close()
+
+
+SERIES = "title: Test floods\ndesk: Test desk\ncadence: weekly\n"
+
+
+def issue(number: int, as_of: str, value: str) -> str:
+    return (f"id: issue-{number}\ntitle: Issue {number}\nseries: floods\nnumber: {number}\n"
+            f"as_of: {as_of}\ncountries: [ZZ]\nstatus: final\ndesk: Test desk\nbluf:\n  - One.\n"
+            f"  - Two.\nsummary: Text.\nfigures:\n  - key: displaced\n    value: \"{value}\"\n"
+            "    counts: people displaced\n    status: reported\n    sources: [s]\n"
+            "sources:\n  - id: s\n    title: S\n    publisher: P\n    kind: report\n"
+            "    reliability: B\n    credibility: 2\n")
+
+
+@pytest.mark.parametrize(("edited", "page", "change", "shown"), [
+    ("b.yaml", "briefs/issue-2/", ('value: "150"', 'value: "175"'), "Changes since No. 1"),
+    ("valid_minimal.yaml", "briefs/valid-minimal/", ("One paragraph", "One edited paragraph"),
+     '<link rel="alternate" hreflang="fr" href="../minimal-fr/index.html">'),
+])
+def test_a_page_shown_first_is_the_page_its_build_publishes_with_its_series_and_languages(
+        project: TmpProject, held: HeldBuilds, edited: str, page: str, change: tuple[str, str],
+        shown: str) -> None:
+    (project.root / "series").mkdir(exist_ok=True)
+    (project.root / "series/floods.yaml").write_text(SERIES)
+    project.write("a.yaml", issue(1, "2026-11-01", "100"))
+    project.write("b.yaml", issue(2, "2026-11-08", "150"))
+    project.add("valid_minimal.yaml")
+    project.write("fr.yaml", (SCENARIOS / "valid_minimal.yaml").read_text()
+                  .replace("id: valid-minimal", "id: minimal-fr")
+                  .replace("status: final", "status: final\nlanguage: fr\ntranslation_of: valid-minimal"))
+    server = LocalServer(project)
+    try:
+        generation = server.state()["generation"]
+        held.hold.set()
+        brief = project.root / "briefs" / edited
+        brief.write_text(brief.read_text().replace(*change))
+        generation = server.next_build(generation)["generation"]
+        status, first = server.get(page, host(server))
+        assert status == 200 and shown in first and "fieldbrief-pdf-pending" not in first  # HTML only
+        assert change[1].removeprefix('value: "').removesuffix('"') in first, "the edit is on it"
+        held.release.set()
+        server.next_build(generation)
+        published = (project.root / "site" / page / "index.html").read_text()
+        assert as_published(first) == published
+    finally:
+        held.release.set()
+        server.close()
