@@ -21,6 +21,7 @@ at build time.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -28,14 +29,13 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.publish import Staging
+from fieldbrief.publish import Staging, safe_join
 
 BUNDLE = "pagefind"
 """The search folder inside the site."""
@@ -46,6 +46,8 @@ SHARD_FILES = ("pagefind-entry.json", "pagefind-worker.js")
 """Besides its index data (subfolders, ``*.pf_meta``, ``wasm.*.pagefind``), what a shard keeps of
 Pagefind's output: a shard may be the first index the page opens, which loads Pagefind's
 WebAssembly and worker from its own folder. The interface files live once in ``pagefind/``."""
+INTERFACE_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css")
+"""What the search page loads from ``pagefind/`` itself."""
 TIMEOUT = 600
 EMPTY_PAGE = '<!DOCTYPE html><html lang="en"><body><main data-pagefind-body>fieldbrief</main></body></html>'
 
@@ -57,14 +59,10 @@ class Shard:
     language: str
     bucket: int
     pages: tuple[str, ...]  # relative to the site, sorted
-
-    @property
-    def folder(self) -> str:
-        """Named by what it holds: a changed set of pages, or another Pagefind, is a new folder."""
-        members = hashlib.sha256("\n".join((pagefind_version(), *self.pages)).encode()).hexdigest()
-        return f"{self.language}-{self.bucket:02d}-{members[:12]}"
+    folder: str  # named by what it holds: other pages, or another Pagefind, make another folder
 
 
+@functools.cache
 def pagefind_version() -> str:
     return version("pagefind_bin")
 
@@ -79,8 +77,12 @@ def plan_shards(pages: dict[str, str]) -> list[Shard]:
     groups: dict[tuple[str, int], list[str]] = {}
     for page, language in pages.items():
         groups.setdefault((language.lower(), bucket_of(page)), []).append(page)
-    return [Shard(language, bucket, tuple(sorted(members)))
-            for (language, bucket), members in sorted(groups.items())]
+    shards = []
+    for (language, bucket), members in sorted(groups.items()):
+        held = tuple(sorted(members))
+        name = hashlib.sha256("\n".join((pagefind_version(), *held)).encode()).hexdigest()[:12]
+        shards.append(Shard(language, bucket, held, f"{language}-{bucket:02d}-{name}"))
+    return shards
 
 
 class SearchIndexing:
@@ -104,11 +106,10 @@ class SearchIndexing:
             self.futures.append(self.pool.submit(self._write_code))
 
     def wait(self) -> None:
-        try:
-            for future in self.futures:
-                future.result()
-        finally:
-            self.pool.shutdown(wait=True)
+        """Finish, and list the shards (on failure, :meth:`stop` ends what still runs)."""
+        for future in self.futures:
+            future.result()
+        self.pool.shutdown()
         self.site.write(f"{BUNDLE}/shards.json", self._listing())
 
     def stop(self) -> None:
@@ -127,8 +128,7 @@ class SearchIndexing:
         if any(page in self.site.written for page in shard.pages) \
                 or not (published / "pagefind-entry.json").is_file():
             return False
-        for name in _files_under(published):
-            self.site.keep(f"{BUNDLE}/{shard.folder}/{name}")
+        _keep_folder(published, safe_join(self.site.path, f"{BUNDLE}/{shard.folder}"))
         return True
 
     def _code_carried_over(self) -> bool:
@@ -139,7 +139,8 @@ class SearchIndexing:
             return False
         names = [path.name for path in self.published.iterdir() if path.is_file()
                  and path.name != "shards.json"] if self.published.is_dir() else []
-        if not isinstance(listing, dict) or listing.get("pagefind") != pagefind_version() or not names:
+        if not isinstance(listing, dict) or listing.get("pagefind") != pagefind_version() \
+                or not set(INTERFACE_FILES) <= set(names):
             return False
         for name in names:
             self.site.keep(f"{BUNDLE}/{name}")
@@ -150,7 +151,9 @@ class SearchIndexing:
         output = self.site.path / BUNDLE / shard.folder
         with tempfile.TemporaryDirectory(prefix="fieldbrief-search-") as scratch:
             for page in shard.pages:
-                _link(self.site.path / page, Path(scratch, *PurePosixPath(page).parts))
+                target = safe_join(Path(scratch), page)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link(self.site.path / page, target)
             self._run(Path(scratch), output)
         for path in list(output.iterdir()):
             if path.is_file() and not _shard_file(path.name):
@@ -208,18 +211,21 @@ def _shard_file(name: str) -> bool:
         (name.startswith("wasm.") and name.endswith(".pagefind"))
 
 
-def _files_under(folder: Path) -> Iterator[str]:
-    for root, _, names in os.walk(folder):
+def _keep_folder(published: Path, staged: Path) -> None:
+    """Carry a folder of the published site over unchanged, as :meth:`Staging.keep` does a
+    file: hard links (copies where links are impossible), each folder made once."""
+    for root, _, names in os.walk(published):
+        target = staged / Path(root).relative_to(published)
+        target.mkdir(parents=True, exist_ok=True)
         for name in names:
-            yield Path(root, name).relative_to(folder).as_posix()
+            _link(Path(root, name), target / name)
 
 
 def _link(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(source, target)
     except OSError:
-        shutil.copyfile(source, target)
+        shutil.copy2(source, target)
 
 
 def _executable() -> str:
