@@ -39,7 +39,7 @@ from fieldbrief.publish import Staging, safe_join
 
 BUNDLE = "pagefind"
 """The search folder inside the site."""
-SHARDS_PER_LANGUAGE = 32
+SHARDS_PER_LANGUAGE = 16
 """Buckets per language: more make one edit cheaper to index and a search fetch more files
 (BENCHMARKS.md, issue 16, has the figures that chose this)."""
 SHARD_FILES = ("pagefind-entry.json", "pagefind-worker.js")

@@ -11,6 +11,7 @@
   var here = window.location.href;
   var bundle = new URL(box.dataset.bundle, here).pathname;
   var base = new URL(box.dataset.base, here).pathname;
+  var EXCERPT = 12;  // words around a match: the interface's own length with sub-results
 
   // The index Pagefind would choose for this page among these languages (its own rule):
   // the page's language, else its primary subtag, else the language with the most pages.
@@ -33,18 +34,31 @@
     var shards = listing.shards.filter(function (shard) { return shard.languages[chosen]; });
     if (!shards.length) { return; }  // no brief is published: nothing to search
     // The first index opened loads Pagefind's WebAssembly for its own language: open one
-    // whose own choice is the chosen language, and merge the others in that language.
+    // whose own choice is the chosen language, and merge the others in that language, all
+    // at once (the interface would merge them one after another, a round trip each).
     var first = shards.filter(function (shard) {
       return choose(language, shard.languages) === chosen;
     })[0] || shards[0];
-    var ui = new PagefindUI({
+    import(bundle + "pagefind.js").then(function (pagefind) {
+      // options before init take effect at init; the interface's own options come later
+      return pagefind.options({basePath: bundle + first.path, baseUrl: base, excerptLength: EXCERPT})
+        .then(pagefind.init)
+        .then(function () {
+          return Promise.all(shards.filter(function (shard) { return shard !== first; })
+            .map(function (shard) {
+              return pagefind.mergeIndex(bundle + shard.path,
+                                         {language: chosen, baseUrl: base, excerptLength: EXCERPT});
+            }));
+        });
+    }).then(show);
+  }
+
+  function show() {
+    var ui = new PagefindUI({  // it imports the same pagefind.js, with every shard merged
       element: "#search",
       bundlePath: bundle,
-      basePath: bundle + first.path,
       baseUrl: base,
-      mergeIndex: shards.filter(function (shard) { return shard !== first; }).map(function (shard) {
-        return {bundlePath: bundle + shard.path, language: chosen};
-      }),
+      excerptLength: EXCERPT,
       showSubResults: true,
       showImages: false,
       resetStyles: false
