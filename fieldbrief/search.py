@@ -155,8 +155,11 @@ class SearchIndexing:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _link(self.site.path / page, target)
             self._run(Path(scratch), output)
-        for path in list(output.iterdir()):
-            if path.is_file() and not _shard_file(path.name):
+        entry = json.loads((output / "pagefind-entry.json").read_text(encoding="utf-8"))
+        wasm = {f"wasm.{index.get('wasm') or 'unknown'}.pagefind" for index in entry["languages"].values()}
+        for path in list(output.iterdir()):  # the interface, and the WebAssembly of no language here
+            if path.is_file() and (not _shard_file(path.name) or
+                                   path.name.startswith("wasm.") and path.name not in wasm):
                 path.unlink()
 
     def _write_code(self) -> None:
