@@ -425,7 +425,9 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                                             progress)
         outputs.update(rendered)
         _check_one_owner(outputs, placements)
-        search = SearchIndexing(site.path)  # brief pages are all there: index them meanwhile
+        # brief pages are all there: index the search shards whose pages changed meanwhile
+        search = SearchIndexing(site, {brief_page_path(e.card.id): e.card.language for e in entries
+                                       if placements[e.path] == "published"}, options.jobs)
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
             for relative, content in site_pages(html, published, options.generated_at, options.pdf,

@@ -1,48 +1,237 @@
-"""Full-text search for a static host: a Pagefind index built over the finished site.
+"""Full-text search for a static host: Pagefind indexes of the brief pages, in shards.
 
-In: a site folder with its pages written. Out: ``pagefind/`` inside it, holding the
-index (split into small chunks, fetched on demand) and the search interface. Only
-brief pages are indexed: they carry ``data-pagefind-body``. The Pagefind binary comes
-from the ``pagefind[bin]`` package on PyPI; nothing is downloaded at build time.
+In: the staged site with its brief pages written or kept, which brief pages the site holds
+(with their language), and which of them this build wrote. Out: ``pagefind/`` inside it:
+Pagefind's search code (kept from the published site, or written once per Pagefind
+version), one Pagefind bundle per shard, and ``shards.json``, from which the search page's
+script merges the shards of its language in the browser (Pagefind's ``mergeIndex``).
+
+Why shards: Pagefind has no incremental mode, and indexing costs about 9 ms of CPU per brief
+page, so re-indexing a thousand pages for one edited brief took longer than the rest of the
+build. Each page belongs to one shard, chosen by its language and a stable hash of its path;
+a shard is indexed again only when one of its pages was written in this build or its set of
+pages changed (the set, with the Pagefind version, names the shard's folder), and otherwise
+kept from the published site like any unchanged file. One shard holds one language, so the
+page searches exactly the index Pagefind would have chosen for it in a single bundle.
+
+Only brief pages are indexed, and Pagefind reads only what carries ``data-pagefind-body``.
+The Pagefind binary comes from the ``pagefind[bin]`` package on PyPI; nothing is downloaded
+at build time.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
+import os
+import shutil
 import subprocess
-import sys
+import tempfile
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.publish import Staging, safe_join
+
+BUNDLE = "pagefind"
+"""The search folder inside the site."""
+SHARDS_PER_LANGUAGE = 16
+"""Buckets per language: more make one edit cheaper to index and a search fetch more files
+(BENCHMARKS.md, issue 16, has the figures that chose this)."""
+SHARD_FILES = ("pagefind-entry.json", "pagefind-worker.js")
+"""Besides its index data (subfolders, ``*.pf_meta``, ``wasm.*.pagefind``), what a shard keeps of
+Pagefind's output: a shard may be the first index the page opens, which loads Pagefind's
+WebAssembly and worker from its own folder. The interface files live once in ``pagefind/``."""
+INTERFACE_FILES = ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css")
+"""What the search page loads from ``pagefind/`` itself."""
+TIMEOUT = 600
+EMPTY_PAGE = '<!DOCTYPE html><html lang="en"><body><main data-pagefind-body>fieldbrief</main></body></html>'
+
+
+@dataclass(frozen=True)
+class Shard:
+    """The brief pages of one language that hash into one bucket."""
+
+    language: str
+    bucket: int
+    pages: tuple[str, ...]  # relative to the site, sorted
+    folder: str  # named by what it holds: other pages, or another Pagefind, make another folder
+
+
+@functools.cache
+def pagefind_version() -> str:
+    return version("pagefind_bin")
+
+
+def bucket_of(page: str) -> int:
+    """A stable bucket for a page path (the same on every machine and every run)."""
+    return int.from_bytes(hashlib.sha256(page.encode()).digest()[:4], "big") % SHARDS_PER_LANGUAGE
+
+
+def plan_shards(pages: dict[str, str]) -> list[Shard]:
+    """The shards of ``pages`` (page path -> its language), in a stable order."""
+    groups: dict[tuple[str, int], list[str]] = {}
+    for page, language in pages.items():
+        groups.setdefault((language.lower(), bucket_of(page)), []).append(page)
+    shards = []
+    for (language, bucket), members in sorted(groups.items()):
+        held = tuple(sorted(members))
+        name = hashlib.sha256("\n".join((pagefind_version(), *held)).encode()).hexdigest()[:12]
+        shards.append(Shard(language, bucket, held, f"{language}-{bucket:02d}-{name}"))
+    return shards
 
 
 class SearchIndexing:
-    """Pagefind indexing the brief pages of a site folder, in the background.
+    """The search folder of a staged site, its changed shards indexed in the background.
 
-    Start it once the brief pages are written; the rest of the site (which is not
+    Start it once the brief pages are written or kept; the rest of the site (which is not
     indexed) can be written meanwhile. :meth:`wait` raises if indexing failed.
     """
 
-    def __init__(self, site: Path) -> None:
-        command = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-subdir",
-                   "pagefind", "--quiet"]
-        if (site / "briefs").is_dir():  # read only brief pages; the others are not indexed
-            command += ["--glob", "briefs/**/*.html"]
-        try:
-            self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.PIPE, text=True)
-        except OSError as error:
-            raise BuildFailed(f"building the search index failed: {error}") from None
+    def __init__(self, site: Staging, pages: dict[str, str], jobs: int = 1) -> None:
+        self.site = site
+        self.shards = plan_shards(pages)
+        self.published = site.out_dir / BUNDLE
+        self.running: set[subprocess.Popen[str]] = set()
+        self.lock = threading.Lock()
+        self.stopped = False
+        stale = [shard for shard in self.shards if not self._carried_over(shard)]
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        self.futures: list[Future[None]] = [self.pool.submit(self._index, shard) for shard in stale]
+        if not self._code_carried_over():
+            self.futures.append(self.pool.submit(self._write_code))
 
     def wait(self) -> None:
-        try:
-            _, errors = self.process.communicate(timeout=600)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise BuildFailed("building the search index took more than 10 minutes") from None
-        if self.process.returncode != 0:
-            raise BuildFailed(f"building the search index failed: {errors.strip()}")
+        """Finish, and list the shards (on failure, :meth:`stop` ends what still runs)."""
+        for future in self.futures:
+            future.result()
+        self.pool.shutdown()
+        self.site.write(f"{BUNDLE}/shards.json", self._listing())
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """Stop what still runs (after a failure elsewhere in the build)."""
+        with self.lock:
+            self.stopped = True
+            for process in self.running:
+                if process.poll() is None:
+                    process.kill()
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _carried_over(self, shard: Shard) -> bool:
+        """Carry an unchanged shard over from the published site: none of its pages was
+        written in this build, and the published site holds a shard of exactly its pages."""
+        published = self.published / shard.folder
+        if any(page in self.site.written for page in shard.pages) \
+                or not (published / "pagefind-entry.json").is_file():
+            return False
+        _keep_folder(published, safe_join(self.site.path, f"{BUNDLE}/{shard.folder}"))
+        return True
+
+    def _code_carried_over(self) -> bool:
+        """Carry Pagefind's search code over when the published site has this version's."""
+        try:
+            listing = json.loads((self.published / "shards.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        names = [path.name for path in self.published.iterdir() if path.is_file()
+                 and path.name != "shards.json"] if self.published.is_dir() else []
+        if not isinstance(listing, dict) or listing.get("pagefind") != pagefind_version() \
+                or not set(INTERFACE_FILES) <= set(names):
+            return False
+        for name in names:
+            self.site.keep(f"{BUNDLE}/{name}")
+        return True
+
+    def _index(self, shard: Shard) -> None:
+        """Index the shard's pages alone, at their own addresses, into its folder."""
+        output = self.site.path / BUNDLE / shard.folder
+        with tempfile.TemporaryDirectory(prefix="fieldbrief-search-") as scratch:
+            for page in shard.pages:
+                target = safe_join(Path(scratch), page)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                _link(self.site.path / page, target)
+            self._run(Path(scratch), output)
+        entry = json.loads((output / "pagefind-entry.json").read_text(encoding="utf-8"))
+        wasm = {f"wasm.{index.get('wasm') or 'unknown'}.pagefind" for index in entry["languages"].values()}
+        for path in list(output.iterdir()):  # the interface, and the WebAssembly of no language here
+            if path.is_file() and (not _shard_file(path.name) or
+                                   path.name.startswith("wasm.") and path.name not in wasm):
+                path.unlink()
+
+    def _write_code(self) -> None:
+        """Pagefind's search code (script, interface, styles), from indexing a placeholder page
+        (its index is thrown away: only the code is kept)."""
+        with tempfile.TemporaryDirectory(prefix="fieldbrief-search-") as scratch:
+            (Path(scratch) / "site").mkdir()
+            (Path(scratch) / "site" / "index.html").write_text(EMPTY_PAGE, encoding="utf-8")
+            self._run(Path(scratch) / "site", Path(scratch) / "out")
+            target = self.site.path / BUNDLE
+            target.mkdir(parents=True, exist_ok=True)
+            for path in (Path(scratch) / "out").iterdir():
+                if path.is_file() and not _shard_file(path.name):
+                    shutil.copyfile(path, target / path.name)
+
+    def _run(self, source: Path, output: Path) -> None:
+        command = [_executable(), "--site", str(source), "--output-path", str(output), "--quiet"]
+        with self.lock:
+            if self.stopped:
+                raise BuildFailed("building the search index was stopped")
+            try:
+                process = subprocess.Popen(command, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.PIPE, text=True)
+            except OSError as error:
+                raise BuildFailed(f"building the search index failed: {error}") from None
+            self.running.add(process)
+        try:
+            _, errors = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise BuildFailed("building the search index took more than 10 minutes") from None
+        finally:
+            with self.lock:
+                self.running.discard(process)
+        if process.returncode != 0:
+            raise BuildFailed(f"building the search index failed: {errors.strip()}")
+
+    def _listing(self) -> bytes:
+        """``shards.json``: each shard's folder and its pages by language, as Pagefind counted them."""
+        shards = []
+        for shard in self.shards:
+            entry = json.loads((self.site.path / BUNDLE / shard.folder / "pagefind-entry.json")
+                               .read_text(encoding="utf-8"))
+            shards.append({"path": f"{shard.folder}/", "languages": {
+                language: index["page_count"] for language, index in entry["languages"].items()}})
+        return json.dumps({"pagefind": pagefind_version(), "shards": shards}).encode()
+
+
+def _shard_file(name: str) -> bool:
+    return name in SHARD_FILES or name.endswith(".pf_meta") or \
+        (name.startswith("wasm.") and name.endswith(".pagefind"))
+
+
+def _keep_folder(published: Path, staged: Path) -> None:
+    """Carry a folder of the published site over unchanged, as :meth:`Staging.keep` does a
+    file: hard links (copies where links are impossible), each folder made once."""
+    for root, _, names in os.walk(published):
+        target = staged / Path(root).relative_to(published)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            _link(Path(root, name), target / name)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _executable() -> str:
+    """The Pagefind binary of the ``pagefind_bin`` package (run directly: no Python start-up)."""
+    from pagefind_bin import get_executable
+    return str(get_executable())

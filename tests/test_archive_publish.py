@@ -149,8 +149,8 @@ def test_archive_pages_are_left_out_of_the_search_index(project: TmpProject) -> 
     assert project.run("--no-pdf").code == 0
     assert 'data-pagefind-ignore="all"' in (project.root / PAGE).read_text()
     assert 'data-pagefind-body' not in (project.root / PAGE).read_text()
-    entry = json.loads((project.root / "site/pagefind/pagefind-entry.json").read_text())
-    assert entry["languages"]["en"]["page_count"] == 1  # the brief page only
+    listing = json.loads((project.root / "site/pagefind/shards.json").read_text())
+    assert [shard["languages"] for shard in listing["shards"]] == [{"en": 1}]  # the brief page only
 
 
 # --- what is never published --------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ElementTree
 
@@ -193,6 +194,8 @@ def test_search_index_covers_brief_pages(project: TmpProject) -> None:
     project.write("a.yaml", brief_text("alpha"))
     assert project.run().code == 0
     bundle = project.root / "site/pagefind"
-    assert (bundle / "pagefind-ui.js").is_file() and (bundle / "pagefind-entry.json").is_file()
-    assert list((bundle / "fragment").iterdir()), "one fragment per indexed page"
-    assert len(list((bundle / "fragment").iterdir())) == 1, "only brief pages are indexed"
+    listing = json.loads((bundle / "shards.json").read_text())
+    assert (bundle / "pagefind-ui.js").is_file() and len(listing["shards"]) == 1
+    shard = bundle / listing["shards"][0]["path"]
+    assert (shard / "pagefind-entry.json").is_file()
+    assert len(list((shard / "fragment").iterdir())) == 1, "only brief pages are indexed"
