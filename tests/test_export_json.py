@@ -17,6 +17,7 @@ from fieldbrief.config import SiteConfig
 from fieldbrief.load import load_file
 from fieldbrief.render_html import HtmlRenderer
 from fieldbrief.render_json import BriefExport, brief_json
+from fieldbrief.render_site import SitePage
 from fieldbrief.resources import ResourcePolicy
 from fieldbrief.validate import SiteRules, validate
 
@@ -129,7 +130,7 @@ def test_the_gate_refuses_a_brief_json_whose_label_the_site_may_not_carry(
 
     def pages_with_a_smuggled_json(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_pages(*args, **kwargs)
-        yield "briefs/valid-minimal/extra.json", smuggled
+        yield SitePage("briefs/valid-minimal/extra.json", "smuggled", lambda: smuggled)
 
     monkeypatch.setattr(pipeline, "site_pages", pages_with_a_smuggled_json)
     result = project.run("-j", "1", "--no-pdf")

@@ -19,6 +19,7 @@ from conftest import SCENARIOS, TmpProject, pdf_pages_text
 from fieldbrief import pipeline
 from fieldbrief.policy import STIX_TLP_MARKINGS
 from fieldbrief.render_indicators import FORMULA_STARTS, defang, safe_cell
+from fieldbrief.render_site import SitePage
 from fieldbrief.validate import indicator_problem
 
 SCENARIO = "cyber_incident_indicators.yaml"
@@ -251,7 +252,7 @@ def test_the_gate_refuses_an_indicator_export_whose_own_label_the_site_may_not_c
 
     def pages_with_an_export(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_pages(*args, **kwargs)
-        yield name, content.encode()
+        yield SitePage(name, "smuggled", lambda: content.encode())
 
     monkeypatch.setattr(pipeline, "site_pages", pages_with_an_export)
     result = project.run("-j", "1", "--no-pdf")

@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from conftest import REPO, SCENARIOS, TmpProject
 from fieldbrief import pipeline
 from fieldbrief.policy import pdf_markers
+from fieldbrief.render_site import SitePage
 
 FORBIDDEN = ("TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
@@ -103,9 +104,9 @@ def test_the_gate_refuses_a_staged_page_whose_label_the_site_may_not_carry(
 
     def pages_with_a_red_page(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_page(*args, **kwargs)
-        yield ("briefs/smuggled/index.html",
-               b'<html><head><meta name="fieldbrief-tlp" content="TLP:RED">'
-               b'<meta name="fieldbrief-status" content="final"></head><body></body></html>')
+        yield SitePage("briefs/smuggled/index.html", "smuggled", lambda: (
+            b'<html><head><meta name="fieldbrief-tlp" content="TLP:RED">'
+            b'<meta name="fieldbrief-status" content="final"></head><body></body></html>'))
 
     monkeypatch.setattr(pipeline, "site_pages", pages_with_a_red_page)
     result = project.run("-j", "1")
