@@ -26,16 +26,13 @@ from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, conf
                                     manifest_path, problem_record, save_manifest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
-from fieldbrief.maps import country_map, country_places
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
-from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
-from fieldbrief.render_series import series_pages
 from fieldbrief.search import SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.validate import SiteRules, ValidBrief, validate
@@ -396,9 +393,14 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
                       series: SeriesFacts, options: BuildOptions, prints: Fingerprints,
                       published_pages: dict[str, str]) -> dict[str, str]:
     """Render the site-wide and series pages whose inputs changed, keep the others; the
-    fingerprint of each (its inputs, the site's templates and settings), by path."""
+    fingerprint of each (its inputs, the site's templates and settings), by path.
+
+    Their renderers are imported here: a build in which nothing changed never needs them."""
+    from fieldbrief import render_site
+    from fieldbrief.maps import country_map, country_places
+    from fieldbrief.render_series import series_pages
     language = html.config.language
-    pages = [*site_pages(html, published, options.generated_at, options.pdf,
+    pages = [*render_site.site_pages(html, published, options.generated_at, options.pdf,
                          index_briefs=series.index_cards(published), series=series.counts,
                          country_places=country_places(published, language),
                          draw_map=lambda code, places: country_map(code, places, language)),

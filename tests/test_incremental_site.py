@@ -4,14 +4,17 @@ published file (same bytes, same inode); either way it matches a build from scra
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from conftest import TmpProject
+from conftest import REPO, TmpProject
 from fieldbrief import render_html
 
 EPOCH = "1767225600"
@@ -262,3 +265,18 @@ def test_a_brief_reached_by_a_link_and_by_name_is_built_once(built: TmpProject) 
     assert result.code == 0, result.err
     assert [line.split()[1] for line in result.out.splitlines() if line.startswith("rendered ")] == [
         "briefs/alpha.yaml"]
+
+
+# --- a build in which nothing changed ------------------------------------------------------
+
+NOT_FOR_A_NO_OP = ["fieldbrief.render_site", "fieldbrief.render_series", "fieldbrief.render_json",
+                   "weasyprint"]
+
+
+def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProject) -> None:
+    """What only writing needs is imported only when something is written."""
+    script = ("import sys; from fieldbrief.cli import main; code = main(['-j', '1', '--no-pdf']); "
+              f"print(code, [name for name in {NOT_FOR_A_NO_OP!r} if name in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.splitlines()[-1] == "0 []", run.stderr
