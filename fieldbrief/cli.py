@@ -30,7 +30,6 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path, 
 from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.progress import progress_for
 from fieldbrief.project import Project
-from fieldbrief.scaffold import new_brief, new_project
 from fieldbrief.model import PDF_VARIANTS
 from fieldbrief.verify import audit_lines, audit_summary
 
@@ -164,6 +163,7 @@ def _new_parser(out: TextIO, err: TextIO, prog: str) -> argparse.ArgumentParser:
 
 
 def _new(args: argparse.Namespace, out: TextIO) -> int:
+    from fieldbrief.scaffold import new_brief, new_project  # the JSON schemas: only for `new`
     if args.kind == "project":
         written = new_project(args.folder)
         out.write(f"wrote {len(written)} files into {display_path(args.folder)}/; build it with: "

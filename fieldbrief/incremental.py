@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
@@ -42,6 +43,21 @@ def digest(*parts: bytes | str) -> str:
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
+
+
+def facts_digest(value: object) -> str:
+    """A digest of data handed to a renderer: dataclasses and pydantic models as JSON, so
+    that a card read back from the manifest digests as the one validated in this build
+    (their reprs differ, e.g. in how a time zone is written)."""
+    return digest(json.dumps(value, sort_keys=True, default=_plain))
+
+
+def _plain(value: object) -> object:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: getattr(value, item.name) for item in fields(value)}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return str(value)
 
 
 def files_digest(paths: Iterable[Path]) -> str:
@@ -95,6 +111,7 @@ class Manifest(BaseModel):
     records: dict[str, Record] = {}  # by the brief file's resolved path
     gate_policy: str = ""  # the publishing policy the site was gated under
     gated: dict[str, tuple[int, int, int]] = {}  # seal of each file the gate let through
+    site_pages: dict[str, str] = {}  # fingerprint of each site-wide page, by its path in the site
 
 
 def problem_record(problem: Problem) -> dict[str, object]:

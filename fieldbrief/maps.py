@@ -39,10 +39,10 @@ def brief_map(brief: Brief) -> LocatorMap | None:
     return maker().draw(brief.countries, located, words, missing)
 
 
-def country_maps(cards: Sequence[BriefCard], language: str) -> dict[str, LocatorMap]:
-    """For each country of the published briefs, a map of every place they locate in it
-    (a place named alike at the same position by two briefs is marked once), in the
-    site's ``language``."""
+def country_places(cards: Sequence[BriefCard], language: str) -> dict[str, tuple[MapPlace, ...]]:
+    """For each country of the published briefs, every place they locate in it (a place
+    named alike at the same position by two briefs is marked once), in the site's
+    ``language``: what its country page's map shows, gathered before any map is drawn."""
     words = localizer(language)
     places: dict[str, dict[tuple[str, float, float], MapPlace]] = {
         code: {} for card in cards for code in card.countries}
@@ -50,11 +50,14 @@ def country_maps(cards: Sequence[BriefCard], language: str) -> dict[str, Locator
         if place.country in places:
             spot = (place.name, place.latitude, place.longitude)
             places[place.country].setdefault(spot, MapPlace(*spot, format_coordinates(spot[1:], words)))
-    maps = {}
-    for code, located in sorted(places.items()):
-        if code != EXERCISE_COUNTRY and (drawn := maker().draw([code], list(located.values()), words)):
-            maps[code] = drawn
-    return maps
+    return {code: tuple(located.values()) for code, located in sorted(places.items())}
+
+
+def country_map(code: str, places: tuple[MapPlace, ...], language: str) -> LocatorMap | None:
+    """The map of a country page (none for the exercise area)."""
+    if code == EXERCISE_COUNTRY:
+        return None
+    return maker().draw([code], list(places), localizer(language))
 
 
 def _marked(place: Place, words: Localizer) -> MapPlace | None:

@@ -26,16 +26,13 @@ from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, conf
                                     manifest_path, problem_record, save_manifest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
-from fieldbrief.maps import brief_map, country_maps
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, published_build_id
+from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
-from fieldbrief.render_site import site_pages
 from fieldbrief.resources import PageParts, site_problems
-from fieldbrief.render_series import series_pages
 from fieldbrief.search import SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.validate import SiteRules, ValidBrief, validate
@@ -234,8 +231,9 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
+        published_pages = previous.site_pages if site_ok and not options.force else {}
         _publish(project, html, workers, entries, to_render, placements, prints, series,
-                 out_dir, options, progress, manifest_file, passed)
+                 out_dir, options, progress, manifest_file, passed, published_pages)
     return _report(entries, to_render, placements, started, wrote=True)
 
 
@@ -276,6 +274,8 @@ def page_ahead(project: Project, path: Path, out_dir: Path, options: BuildOption
     series = _series_beside(project, path, valid, others, policy)
     if series is None or any(translation_problem(other, cards) for other in cards.values()):
         return None
+    from fieldbrief.maps import brief_map  # serve only: a build that renders no brief skips it
+
     published = [c for c in cards.values() if policy.placement(c.tlp, c.status) == "published"]
     page = html.brief_page(valid.brief, with_pdf=options.pdf, verification=valid.verification,
                            series=series.contexts.get(card.id), locator=brief_map(valid.brief),
@@ -411,8 +411,11 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
              to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
              series: SeriesFacts, out_dir: Path, options: BuildOptions, progress: Progress,
-             manifest_file: Path, passed: dict[str, Seal]) -> None:
+             manifest_file: Path, passed: dict[str, Seal], published_pages: dict[str, str]) -> None:
     """Write the new site (and restricted folder), gate it, record it, and swap it in.
+
+    ``published_pages`` are the fingerprints of the site-wide pages of the published site
+    (empty when it may not be trusted): a page whose fingerprint is unchanged is kept.
 
     The manifest is saved before the swap: a build that cannot record what it built
     fails with the published site as it was (a manifest naming a site that was never
@@ -430,14 +433,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                                        if placements[e.path] == "published"}, options.jobs)
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
-            for relative, content in site_pages(html, published, options.generated_at, options.pdf,
-                                                index_briefs=series.index_cards(published),
-                                                series=series.counts,
-                                                country_maps=country_maps(published, html.config.language)):
-                site.write(relative, content)
-            for relative, content in series_pages(html, series.listings, options.generated_at,
-                                                  options.pdf):
-                site.write(relative, content)
+            pages = _write_site_pages(html, site, published, series, options, prints,
+                                      published_pages)
             for relative, content in _static_files(project).items():
                 site.write(relative, content)
             if private is not None and any(p == "restricted" for p in placements.values()):
@@ -452,9 +449,36 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         save_manifest(manifest_file, Manifest(
             site_build=site.build_id, restricted_build=private.build_id if private else None,
             rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
+            site_pages=pages,
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
                                           _with_series(prints, series, e), options)
                      for e in entries}))
+
+
+def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
+                      series: SeriesFacts, options: BuildOptions, prints: Fingerprints,
+                      published_pages: dict[str, str]) -> dict[str, str]:
+    """Render the site-wide and series pages whose inputs changed, keep the others; the
+    fingerprint of each (its inputs, the site's templates and settings), by path.
+
+    Their renderers are imported here: a build in which nothing changed never needs them."""
+    from fieldbrief import render_site
+    from fieldbrief.maps import country_map, country_places
+    from fieldbrief.render_series import series_pages
+    language = html.config.language
+    pages = [*render_site.site_pages(html, published, options.generated_at, options.pdf,
+                         index_briefs=series.index_cards(published), series=series.counts,
+                         country_places=country_places(published, language),
+                         draw_map=lambda code, places: country_map(code, places, language)),
+             *series_pages(html, series.listings, options.generated_at, options.pdf)]
+    fingerprints = {}
+    for page in pages:
+        fingerprint = fingerprints[page.path] = digest(prints.site, page.inputs)
+        if published_pages.get(page.path) == fingerprint and safe_join(site.out_dir, page.path).is_file():
+            site.keep(page.path)
+        else:
+            site.write(page.path, page.render())
+    return fingerprints
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
@@ -691,7 +715,19 @@ def _name(path: Path) -> str:
 
 
 def _unique(paths: Iterable[Path]) -> list[Path]:
+    """``paths`` without repeats, told apart by their real paths."""
     seen: dict[Path, Path] = {}
+    folders: dict[Path, Path] = {}
     for path in paths:
-        seen.setdefault(path.resolve(), path)
+        seen.setdefault(_real_path(path, folders), path)
     return list(seen.values())
+
+
+def _real_path(path: Path, folders: dict[Path, Path]) -> Path:
+    """``path.resolve()``, resolving each folder once (``folders``, by path): a file that is
+    not a link is its folder's real path and its name."""
+    if path.name in ("", ".", "..") or path.is_symlink():
+        return path.resolve()
+    if path.parent not in folders:
+        folders[path.parent] = path.parent.resolve()
+    return folders[path.parent] / path.name

@@ -4,7 +4,8 @@ In: the series the series stage gathered (:class:`~fieldbrief.series.SeriesListi
 the issues published on the site), and the site configuration. Out: for each series,
 ``series/<id>/index.html`` (every issue newest first with its as-of date and headline
 changes, and a small SVG chart of each keyed figure over the issues, drawn here so that
-the page needs no script) and ``series/<id>/feed.xml`` (Atom), as bytes keyed by path.
+the page needs no script) and ``series/<id>/feed.xml`` (Atom), as :class:`~fieldbrief.render_site.SitePage` values that
+the build renders only when their inputs changed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal
+from functools import partial
 
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, root_of
-from fieldbrief.render_site import FEED_NAMESPACE
+from fieldbrief.incremental import digest, facts_digest
+from fieldbrief.render_site import FEED_NAMESPACE, SitePage
 from fieldbrief.series import Issue, SeriesListing, parse_number
 
 CHART_WIDTH, CHART_HEIGHT = 320, 130
@@ -42,20 +45,32 @@ class Chart:
 
 
 def series_pages(html: HtmlRenderer, listings: Sequence[SeriesListing], generated_at: datetime,
-                 with_pdf: bool = True) -> Iterator[tuple[str, bytes]]:
-    """Each series' page and feed."""
+                 with_pdf: bool = True) -> Iterator[SitePage]:
+    """Each series' page and feed, unrendered: their inputs are everything the series shows
+    (its declaration, and each published issue's card, facts and changes)."""
     for listing in listings:
+        inputs = facts_digest([listing, with_pdf])
         page, feed = f"series/{listing.id}/index.html", f"series/{listing.id}/feed.xml"
-        yield page, html.page("series.html", page, listing=listing, charts=charts(listing),
-                              with_pdf=with_pdf).encode()
-        base = html.config.base_url or root_of(feed)
-        yield feed, html.page("series_feed.xml", feed, listing=listing, base=base,
-                              feed_id=_id(html, f"series/{listing.id}"), with_pdf=with_pdf,
-                              entry_ids={i.card.id: _id(html, i.card.id, brief_page_path(i.card.id))
-                                         for i in listing.issues},
-                              entry_updated={i.card.id: _rfc3339(i.card.updated) for i in listing.issues},
-                              updated=_rfc3339(max((i.card.updated for i in listing.issues),
-                                                   default=generated_at))).encode()
+        yield SitePage(page, digest("series", inputs), partial(_page, html, listing, with_pdf))
+        updated = _rfc3339(max((i.card.updated for i in listing.issues), default=generated_at))
+        yield SitePage(feed, digest("series feed", inputs, updated),
+                       partial(_feed, html, listing, with_pdf, updated))
+
+
+def _page(html: HtmlRenderer, listing: SeriesListing, with_pdf: bool) -> bytes:
+    page = f"series/{listing.id}/index.html"
+    return html.page("series.html", page, listing=listing, charts=charts(listing),
+                     with_pdf=with_pdf).encode()
+
+
+def _feed(html: HtmlRenderer, listing: SeriesListing, with_pdf: bool, updated: str) -> bytes:
+    feed = f"series/{listing.id}/feed.xml"
+    return html.page("series_feed.xml", feed, listing=listing, base=html.config.base_url or root_of(feed),
+                     feed_id=_id(html, f"series/{listing.id}"), with_pdf=with_pdf,
+                     entry_ids={i.card.id: _id(html, i.card.id, brief_page_path(i.card.id))
+                                for i in listing.issues},
+                     entry_updated={i.card.id: _rfc3339(i.card.updated) for i in listing.issues},
+                     updated=updated).encode()
 
 
 def charts(listing: SeriesListing) -> list[Chart]:

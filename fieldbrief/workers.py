@@ -38,7 +38,6 @@ from fieldbrief import render_indicators
 from fieldbrief.render_archive import archive_pages
 from fieldbrief.maps import brief_map
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
-from fieldbrief.render_json import brief_json, brief_json_path
 from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.series import IssueContext, issue_facts
 from fieldbrief.translations import Translation
@@ -184,6 +183,7 @@ def _as_checked(job: RenderJob) -> LoadedFile:
 
 
 def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, bytes]:
+    from fieldbrief.render_json import brief_json, brief_json_path  # its models: not for a no-op build
     assert _setup is not None and _html is not None
     brief, files = valid.brief, {}
     if job.published:

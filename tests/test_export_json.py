@@ -12,11 +12,12 @@ import jsonschema
 import pytest
 
 from conftest import REPO, SCENARIOS, TmpProject
-from fieldbrief import pipeline
 from fieldbrief.config import SiteConfig
 from fieldbrief.load import load_file
 from fieldbrief.render_html import HtmlRenderer
 from fieldbrief.render_json import BriefExport, brief_json
+from fieldbrief import render_site
+from fieldbrief.render_site import SitePage
 from fieldbrief.resources import ResourcePolicy
 from fieldbrief.validate import SiteRules, validate
 
@@ -125,13 +126,13 @@ def test_the_gate_refuses_a_brief_json_whose_label_the_site_may_not_carry(
     assert project.run("-j", "1", "--no-pdf").code == 0
     published_before = {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()}
     project.write("a.yaml", MINIMAL.replace("title: Minimal valid brief", "title: Changed"))
-    real_pages = pipeline.site_pages
+    real_pages = render_site.site_pages
 
     def pages_with_a_smuggled_json(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_pages(*args, **kwargs)
-        yield "briefs/valid-minimal/extra.json", smuggled
+        yield SitePage("briefs/valid-minimal/extra.json", "smuggled", lambda: smuggled)
 
-    monkeypatch.setattr(pipeline, "site_pages", pages_with_a_smuggled_json)
+    monkeypatch.setattr(render_site, "site_pages", pages_with_a_smuggled_json)
     result = project.run("-j", "1", "--no-pdf")
     assert result.code == 1
     assert result.err.splitlines()[-1] == (

@@ -16,9 +16,10 @@ from hypothesis import given, strategies as st
 from pypdf import PdfReader
 
 from conftest import SCENARIOS, TmpProject, pdf_pages_text
-from fieldbrief import pipeline
 from fieldbrief.policy import STIX_TLP_MARKINGS
 from fieldbrief.render_indicators import FORMULA_STARTS, defang, safe_cell
+from fieldbrief import render_site
+from fieldbrief.render_site import SitePage
 from fieldbrief.validate import indicator_problem
 
 SCENARIO = "cyber_incident_indicators.yaml"
@@ -277,13 +278,13 @@ def test_the_gate_refuses_an_indicator_export_whose_own_label_the_site_may_not_c
         reason: str) -> None:
     """However an export reaches the staging folder, the label it carries itself decides."""
     project.write(SCENARIO, clear_variant())
-    real_pages = pipeline.site_pages
+    real_pages = render_site.site_pages
 
     def pages_with_an_export(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_pages(*args, **kwargs)
-        yield name, content.encode()
+        yield SitePage(name, "smuggled", lambda: content.encode())
 
-    monkeypatch.setattr(pipeline, "site_pages", pages_with_an_export)
+    monkeypatch.setattr(render_site, "site_pages", pages_with_an_export)
     result = project.run("-j", "1", "--no-pdf")
     assert result.code == 1
     assert result.err.splitlines()[-1] == (

@@ -19,8 +19,9 @@ import pytest
 from pypdf import PdfReader
 
 from conftest import REPO, SCENARIOS, TmpProject
-from fieldbrief import pipeline
+from fieldbrief import pipeline, render_site
 from fieldbrief.policy import pdf_markers
+from fieldbrief.render_site import SitePage
 
 FORBIDDEN = ("TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 
@@ -99,15 +100,15 @@ def test_the_gate_refuses_a_staged_page_whose_label_the_site_may_not_carry(
     assert project.run("-j", "1").code == 0
     published_before = {p: p.read_bytes() for p in (project.root / "site").rglob("*") if p.is_file()}
     project.write("a.yaml", brief_text("alpha", title="Changed"))
-    real_page = pipeline.site_pages
+    real_page = render_site.site_pages
 
     def pages_with_a_red_page(*args, **kwargs):  # type: ignore[no-untyped-def]
         yield from real_page(*args, **kwargs)
-        yield ("briefs/smuggled/index.html",
-               b'<html><head><meta name="fieldbrief-tlp" content="TLP:RED">'
-               b'<meta name="fieldbrief-status" content="final"></head><body></body></html>')
+        yield SitePage("briefs/smuggled/index.html", "smuggled", lambda: (
+            b'<html><head><meta name="fieldbrief-tlp" content="TLP:RED">'
+            b'<meta name="fieldbrief-status" content="final"></head><body></body></html>'))
 
-    monkeypatch.setattr(pipeline, "site_pages", pages_with_a_red_page)
+    monkeypatch.setattr(render_site, "site_pages", pages_with_a_red_page)
     result = project.run("-j", "1")
     assert result.code == 1
     assert result.err.splitlines()[-1] == (

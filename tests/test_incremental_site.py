@@ -1,0 +1,282 @@
+"""Incremental site pages: an index, listing, overview, feed, sitemap or series page is
+rendered again exactly when something it shows changed, and is otherwise kept as the
+published file (same bytes, same inode); either way it matches a build from scratch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, TmpProject
+from fieldbrief import render_html
+
+EPOCH = "1767225600"
+SITE_PAGES = {
+    "index.html", "feed.xml", "sitemap.xml", "search/index.html",
+    "countries/index.html", "countries/ml/index.html", "countries/ne/index.html",
+    "tags/index.html", "tags/floods/index.html", "tags/elections/index.html",
+    "archive/index.html", "archive/2026-01/index.html", "archive/2026-02/index.html",
+}
+OVERVIEWS = {"countries/index.html", "tags/index.html", "archive/index.html"}
+PLACE = "places:\n  - id: {id}\n    name: {name}\n    country: {country}\n    coordinates: [{lat}, 2.0]\n"
+
+
+def brief(brief_id: str, country: str, tag: str, as_of: str, *, title: str | None = None,
+          tlp: str = "TLP:CLEAR", value: str = "12", place: str = "") -> str:
+    return (f"id: {brief_id}\ntitle: {title or 'Brief ' + brief_id}\nas_of: {as_of}\n"
+            f"countries: [{country}]\ntags: [{tag}]\ntlp: {tlp}\nstatus: final\ndesk: Test desk\n"
+            "bluf:\n  - First point.\n  - Second point.\nsummary: One paragraph of summary.\n"
+            f"figures:\n  - value: {value}\n    counts: things counted\n    status: confirmed\n"
+            "    sources: [only-source]\n"
+            "sources:\n  - id: only-source\n    title: The only source\n    publisher: Test publisher\n"
+            "    kind: news report\n    reliability: B\n    credibility: 2\n" + place)
+
+
+BRIEFS = {"alpha.yaml": brief("alpha", "ML", "floods", "2026-01-15"),
+          "bravo.yaml": brief("bravo", "NE", "elections", "2026-02-10"),
+          "charlie.yaml": brief("charlie", "NE", "floods", "2026-02-20")}
+BRAVO_PAGES = {"index.html", "feed.xml", "countries/ne/index.html", "tags/elections/index.html",
+               "archive/2026-02/index.html"}
+
+
+@pytest.fixture
+def built(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    (project.root / "site.yaml").write_text("title: Test desk\nbase_url: https://example.org/\n")
+    for name, text in BRIEFS.items():
+        project.write(name, text)
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    return project
+
+
+def site_files(site: Path, pages: set[str] | None = None) -> dict[str, tuple[int, bytes]]:
+    """The site pages (all, or ``pages``) present in ``site``: inode and bytes, by path."""
+    names = pages if pages is not None else SITE_PAGES | {
+        p.relative_to(site).as_posix() for p in site.glob("series/*/*") if p.is_file()}
+    return {name: ((site / name).stat().st_ino, (site / name).read_bytes())
+            for name in sorted(names) if (site / name).is_file()}
+
+
+def rebuild(project: TmpProject) -> tuple[set[str], dict[str, tuple[int, bytes]]]:
+    """Build again; the site pages rewritten (a new file), and every site page now."""
+    before = site_files(project.root / "site")
+    result = project.run("-j", "1", "--no-pdf")
+    assert result.code == 0, result.err
+    after = site_files(project.root / "site")
+    return {name for name, (inode, _) in after.items() if before.get(name, (None,))[0] != inode}, after
+
+
+def assert_as_from_scratch(project: TmpProject, pages: dict[str, tuple[int, bytes]]) -> None:
+    """Every site page equals the one a full build of the same briefs writes."""
+    assert project.run("-j", "1", "--no-pdf", "--out", "fresh").code == 0
+    fresh = site_files(project.root / "fresh", set(pages) | set(site_files(project.root / "fresh")))
+    assert {name: content for name, (_, content) in pages.items()} == {
+        name: content for name, (_, content) in fresh.items()}
+
+
+def edit(name: str, **changes: str) -> Callable[[TmpProject], None]:
+    def change(project: TmpProject) -> None:
+        brief_id, country, tag, as_of = {"alpha.yaml": ("alpha", "ML", "floods", "2026-01-15"),
+                                         "bravo.yaml": ("bravo", "NE", "elections", "2026-02-10"),
+                                         "charlie.yaml": ("charlie", "NE", "floods", "2026-02-20")}[name]
+        project.write(name, brief(brief_id, changes.pop("country", country), changes.pop("tag", tag),
+                                  changes.pop("as_of", as_of), **changes))
+    return change
+
+
+def remove(name: str) -> Callable[[TmpProject], None]:
+    return lambda project: (project.root / "briefs" / name).unlink()
+
+
+def add(name: str, text: str) -> Callable[[TmpProject], None]:
+    return lambda project: project.write(name, text) and None
+
+
+@pytest.mark.parametrize(("change", "rewritten"), [
+    pytest.param(edit("bravo.yaml", title="Bravo, revised"), BRAVO_PAGES, id="a listed title"),
+    pytest.param(edit("bravo.yaml", as_of="2026-01-20"),
+                 BRAVO_PAGES | {"archive/2026-01/index.html", "archive/index.html"},
+                 id="a date that moves it to another month"),
+    pytest.param(edit("bravo.yaml", tlp="TLP:AMBER"),
+                 (BRAVO_PAGES - {"tags/elections/index.html"}) | OVERVIEWS | {"sitemap.xml"},
+                 id="a label that drops it from the site"),
+    pytest.param(add("delta.yaml", brief("delta", "ML", "floods", "2026-01-25")),
+                 {"index.html", "feed.xml", "sitemap.xml", "countries/ml/index.html",
+                  "tags/floods/index.html", "archive/2026-01/index.html"} | OVERVIEWS,
+                 id="a new brief"),
+    pytest.param(remove("charlie.yaml"),
+                 {"index.html", "feed.xml", "sitemap.xml", "countries/ne/index.html",
+                  "tags/floods/index.html", "archive/2026-02/index.html"} | OVERVIEWS,
+                 id="a removed brief"),
+    pytest.param(edit("bravo.yaml", place=PLACE.format(id="p", name="Gao", country="ML", lat="16.3")),
+                 BRAVO_PAGES | {"countries/ml/index.html"},
+                 id="a place another country's map marks"),
+    pytest.param(edit("bravo.yaml", value="13"), set(), id="a fact no listing shows"),
+])
+def test_a_change_rewrites_exactly_the_site_pages_that_show_it(
+        built: TmpProject, change: Callable[[TmpProject], None], rewritten: set[str]) -> None:
+    before = site_files(built.root / "site")
+    change(built)
+    written, after = rebuild(built)
+    assert written == rewritten
+    assert {name: after[name] for name in after if name not in rewritten} == {
+        name: before[name] for name in after if name not in rewritten}, "kept: same inode, same bytes"
+    assert_as_from_scratch(built, after)
+
+
+def test_a_changed_title_shows_on_every_page_that_lists_the_brief(built: TmpProject) -> None:
+    edit("bravo.yaml", title="Bravo, revised")(built)
+    rebuild(built)
+    for name in BRAVO_PAGES:
+        assert "Bravo, revised" in (built.root / "site" / name).read_text(encoding="utf-8"), name
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda root: (root / "templates/index.html").write_text(
+        (root / "templates/index.html").read_text().replace("newest first", "latest first")),
+        id="a listing template"),
+    pytest.param(lambda root: (root / "templates/base.html").write_text(
+        (root / "templates/base.html").read_text() + "{# a comment #}\n"), id="a template every page extends"),
+    pytest.param(lambda root: (root / "site.yaml").write_text(
+        "title: Test desk\nbase_url: https://example.org/\nlanguage: fr\n"), id="the site's language"),
+    pytest.param(lambda root: (root / "site.yaml").write_text(
+        "title: Another desk\nbase_url: https://example.org/\n"), id="the site's title"),
+])
+def test_a_template_or_setting_change_rewrites_every_site_page(
+        built: TmpProject, change: Callable[[Path], object]) -> None:
+    change(built.root)
+    written, after = rebuild(built)
+    assert written == SITE_PAGES
+    assert_as_from_scratch(built, after)
+
+
+def test_a_changed_catalog_rewrites_every_site_page(built: TmpProject, monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    """The message catalogs are inputs of every page, as the templates are."""
+    locale = tmp_path / "locale"
+    shutil.copytree(render_html.LOCALE_DIR, locale)
+    catalog = next(locale.glob("fr/LC_MESSAGES/*.po"))
+    catalog.write_text(catalog.read_text(encoding="utf-8") + "\n# a translator's change\n",
+                       encoding="utf-8")
+    monkeypatch.setattr(render_html, "LOCALE_DIR", locale)
+    written, _ = rebuild(built)
+    assert written == SITE_PAGES
+
+
+def test_force_rewrites_every_site_page(built: TmpProject) -> None:
+    before = site_files(built.root / "site")
+    assert built.run("-j", "1", "--no-pdf", "--force").code == 0
+    after = site_files(built.root / "site")
+    assert {name for name in after if after[name][0] != before[name][0]} == SITE_PAGES
+
+
+# --- the site a build replaces -------------------------------------------------------------
+
+def retired(project: TmpProject) -> list[str]:
+    return sorted(p.name for p in project.root.iterdir() if p.name.startswith(".site.old-"))
+
+
+def wait_until_removed(project: TmpProject) -> list[str]:
+    """The retired sites still there once their removal had a minute to finish."""
+    deadline = time.monotonic() + 60
+    while retired(project) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return retired(project)
+
+
+def test_the_replaced_site_is_removed_after_the_swap(built: TmpProject) -> None:
+    edit("bravo.yaml", title="Bravo, revised")(built)
+    _, after = rebuild(built)
+    assert "Bravo, revised" in after["index.html"][1].decode(), "published whole before removal"
+    assert wait_until_removed(built) == []
+
+
+def test_a_retired_site_left_by_an_interrupted_removal_is_removed_by_the_next_build(
+        built: TmpProject) -> None:
+    leftover = built.root / ".site.old-0123456789abcdef"
+    shutil.copytree(built.root / "site", leftover)
+    published = {name: content for name, (_, content) in site_files(built.root / "site").items()}
+    edit("bravo.yaml", value="13")(built)
+    assert built.run("-j", "1", "--no-pdf").code == 0
+    assert wait_until_removed(built) == []
+    assert {name: content for name, (_, content) in site_files(built.root / "site").items()} == published
+
+
+# --- series pages --------------------------------------------------------------------------
+
+def issue(number: int, as_of: str, title: str) -> str:
+    return (f"id: issue-{number}\ntitle: {title}\nseries: floods\nnumber: {number}\nas_of: {as_of}\n"
+            "countries: [ZZ]\nstatus: final\ndesk: Test desk\nbluf:\n  - One.\n  - Two.\n"
+            "summary: Text.\nfigures:\n  - key: displaced\n    value: \"100\"\n"
+            "    counts: people displaced\n    status: reported\n    sources: [s]\n"
+            "sources:\n  - id: s\n    title: S\n    publisher: P\n    kind: report\n"
+            "    reliability: B\n    credibility: 2\n")
+
+
+SERIES_PAGES = {"series/floods/index.html", "series/floods/feed.xml"}
+
+
+@pytest.fixture
+def with_series(built: TmpProject) -> TmpProject:
+    (built.root / "series" / "floods.yaml").write_text("title: Test floods\ndesk: Test desk\ncadence: weekly\n")
+    built.write("issue-1.yaml", issue(1, "2026-02-01", "Issue 1"))
+    built.write("issue-2.yaml", issue(2, "2026-02-08", "Issue 2"))
+    assert built.run("-j", "1", "--no-pdf").code == 0
+    return built
+
+
+def test_an_issue_edit_rewrites_its_series_pages(with_series: TmpProject) -> None:
+    with_series.write("issue-1.yaml", issue(1, "2026-02-01", "Issue 1, corrected"))
+    written, after = rebuild(with_series)
+    assert SERIES_PAGES <= written
+    assert "Issue 1, corrected" in after["series/floods/index.html"][1].decode()
+    assert_as_from_scratch(with_series, after)
+
+
+def test_an_unrelated_edit_keeps_the_series_pages(with_series: TmpProject) -> None:
+    before = site_files(with_series.root / "site")
+    edit("alpha.yaml", title="Alpha, revised")(with_series)
+    written, after = rebuild(with_series)
+    assert not written & SERIES_PAGES
+    assert {name: after[name] for name in SERIES_PAGES} == {name: before[name] for name in SERIES_PAGES}
+
+
+def test_a_changed_series_declaration_rewrites_its_series_pages(with_series: TmpProject) -> None:
+    (with_series.root / "series" / "floods.yaml").write_text(
+        "title: Test floods, renamed\ndesk: Test desk\ncadence: weekly\n")
+    written, after = rebuild(with_series)
+    assert SERIES_PAGES <= written
+    assert "Test floods, renamed" in after["series/floods/index.html"][1].decode()
+
+
+# --- the brief files, each once --------------------------------------------------------------
+
+def test_a_brief_reached_by_a_link_and_by_name_is_built_once(built: TmpProject) -> None:
+    """Files are told apart by their real paths, however they are named."""
+    (built.root / "briefs" / "also-alpha.yaml").symlink_to(built.root / "briefs" / "alpha.yaml")
+    result = built.run("-j", "1", "--no-pdf", "briefs/alpha.yaml", "./briefs/../briefs/alpha.yaml")
+    assert result.code == 0, result.err
+    assert [line.split()[1] for line in result.out.splitlines() if line.startswith("rendered ")] == [
+        "briefs/alpha.yaml"]
+
+
+# --- a build in which nothing changed ------------------------------------------------------
+
+NOT_FOR_A_NO_OP = ["fieldbrief.render_site", "fieldbrief.render_series", "fieldbrief.render_json",
+                   "weasyprint"]
+
+
+def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProject) -> None:
+    """What only writing needs is imported only when something is written."""
+    script = ("import sys; from fieldbrief.cli import main; code = main(['-j', '1', '--no-pdf']); "
+              f"print(code, [name for name in {NOT_FOR_A_NO_OP!r} if name in sys.modules])")
+    run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.splitlines()[-1] == "0 []", run.stderr
