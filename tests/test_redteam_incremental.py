@@ -193,3 +193,23 @@ def held(monkeypatch: pytest.MonkeyPatch) -> HeldBuilds:
     monkeypatch.setattr("fieldbrief.serve.build", builds)
     return builds
 
+
+
+@pytest.mark.parametrize("rebuild", [
+    pytest.param(("-j", "1", "--no-pdf", "--force"), id="--force"),
+    pytest.param(("-j", "1", "--no-pdf"), id="build records deleted"),
+])
+def test_a_rebuild_from_scratch_writes_the_search_code_afresh(project: TmpProject,
+                                                              rebuild: tuple[str, ...]) -> None:
+    """Pagefind's script is carried over from whatever site is in the output folder, even when
+    the build may not trust it (--force, no build records, another project's site): a script
+    edited by hand in the published site survives every rebuild."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    script = project.root / "site" / "pagefind" / "pagefind-ui.js"
+    script.write_text(script.read_text() + "/* tampered by hand */\n")
+    if "--force" not in rebuild:
+        for record in (project.root / ".fieldbrief").glob("build-*.json"):
+            record.unlink()
+    assert project.run(*rebuild).code == 0
+    assert "tampered by hand" not in script.read_text()
