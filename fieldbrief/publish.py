@@ -5,10 +5,7 @@ stays flat however many briefs there are), plus the files to keep unchanged from
 site already published. The new site is assembled in a staging folder beside the
 output folder and swapped in only when complete: on Linux with one atomic ``renameat2(RENAME_EXCHANGE)``, elsewhere
 with two renames. A build that fails or is killed half-way leaves the published site
-as it was; its staging folder is removed by the next build. The site a swap replaced
-is renamed aside (``.<site>.old-<build id>``, never published) and removed by a process
-of its own, so that the build does not wait for thousands of unlinks; a removal that
-did not finish is started again by the next build. A lock file keeps two
+as it was; its staging folder is removed by the next build. A lock file keeps two
 builds from publishing into one folder at once. The output folder is only ever
 replaced if it is empty or was written by fieldbrief.
 """
@@ -21,8 +18,6 @@ import errno
 import fcntl
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -34,8 +29,6 @@ from fieldbrief.errors import BuildFailed
 SITE_MARKER = ".fieldbrief-site"
 """A file in the root of every site fieldbrief writes; its presence allows replacing it."""
 RENAME_EXCHANGE = 2
-REMOVE_FOLDER = "import shutil, sys; shutil.rmtree(sys.argv[1], ignore_errors=True)"
-"""What the process that removes a retired site runs (the folder is its argument)."""
 AT_FDCWD = -100
 
 
@@ -79,7 +72,6 @@ class Staging:
             shutil.copy2(source, target)
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
-        swapped = False
         try:
             if kind is None:
                 (self.path / SITE_MARKER).write_text(
@@ -87,12 +79,8 @@ class Staging:
                     f"build {self.build_id}\n")
                 os.chmod(self.path, 0o755)
                 _swap_in(self.path, self.out_dir)
-                swapped = True
         finally:
-            if swapped:  # the staging folder now holds the site it replaced
-                _retire(self.path, self.path.with_name(f".{self.out_dir.name}.old-{self.build_id}"))
-            else:
-                shutil.rmtree(self.path, ignore_errors=True)
+            shutil.rmtree(self.path, ignore_errors=True)
             self._lock.__exit__(None, None, None)
 
 
@@ -133,38 +121,10 @@ def _locked(out_dir: Path) -> Iterator[None]:
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """Staging folders of builds that were killed, and retired sites whose removal did
-    not finish (we hold the lock)."""
-    for leftover in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for retired in out_dir.parent.glob(f".{out_dir.name}.old-*"):
-        _remove_in_background(retired)
-
-
-def _retire(replaced: Path, retired: Path) -> None:
-    """Rename the site a swap replaced to ``retired`` and remove it in the background
-    (an empty folder, as after a first build, at once)."""
-    try:
-        replaced.rmdir()
-        return
-    except OSError:
-        pass
-    try:
-        replaced.rename(retired)
-    except OSError:
-        shutil.rmtree(replaced, ignore_errors=True)
-        return
-    _remove_in_background(retired)
-
-
-def _remove_in_background(folder: Path) -> None:
-    """Remove ``folder`` in a process of its own, which outlives the build; here if no
-    process can be started."""
-    try:
-        subprocess.Popen([sys.executable, "-c", REMOVE_FOLDER, str(folder)], stdin=subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    except OSError:
-        shutil.rmtree(folder, ignore_errors=True)
+    """Staging and retired folders of builds that were killed (we hold the lock)."""
+    for prefix in (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"):
+        for leftover in out_dir.parent.glob(f"{prefix}*"):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:
