@@ -219,9 +219,9 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         series = _series(declared, [Member(_name(e.path), e.card, e.issue, placements[e.path])
                                     for e in entries if e.issue is not None])
         _gather_translations(entries, placements)
-        site_ok = previous.site_build is not None and previous.site_build == published_build_id(out_dir)
-        restricted_ok = (previous.restricted_build is not None and
-                         previous.restricted_build == published_build_id(options.restricted_dir))
+        planned = (published_build_id(out_dir), published_build_id(options.restricted_dir))
+        site_ok = previous.site_build is not None and previous.site_build == planned[0]
+        restricted_ok = previous.restricted_build is not None and previous.restricted_build == planned[1]
         keep = {e.path for e in entries if e.path not in named and _can_keep(
             e, placements[e.path], _with_series(prints, series, e), options, out_dir, site_ok,
             restricted_ok)}
@@ -231,9 +231,9 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
-        published_pages = previous.site_pages if site_ok and not options.force else {}
+        published_pages = previous.site_pages if site_ok and not options.force else None
         _publish(project, html, workers, entries, to_render, placements, prints, series,
-                 out_dir, options, progress, manifest_file, passed, published_pages)
+                 out_dir, options, progress, manifest_file, passed, published_pages, planned)
     return _report(entries, to_render, placements, started, wrote=True)
 
 
@@ -411,11 +411,15 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
              to_render: Sequence[Entry], placements: dict[Path, Placement], prints: Fingerprints,
              series: SeriesFacts, out_dir: Path, options: BuildOptions, progress: Progress,
-             manifest_file: Path, passed: dict[str, Seal], published_pages: dict[str, str]) -> None:
+             manifest_file: Path, passed: dict[str, Seal], published_pages: dict[str, str] | None,
+             planned: tuple[str | None, str | None]) -> None:
     """Write the new site (and restricted folder), gate it, record it, and swap it in.
 
     ``published_pages`` are the fingerprints of the site-wide pages of the published site
-    (empty when it may not be trusted): a page whose fingerprint is unchanged is kept.
+    (None when it may not be trusted, or --force): a page whose fingerprint is unchanged is
+    kept, as are the search shards whose pages are. ``planned`` are the builds of the site
+    and restricted folder this build was planned against: if another build published
+    meanwhile, what was planned to be kept may show what this build withholds, so it stops.
 
     The manifest is saved before the swap: a build that cannot record what it built
     fails with the published site as it was (a manifest naming a site that was never
@@ -423,6 +427,9 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
+        if (published_build_id(out_dir), published_build_id(options.restricted_dir)) != planned:
+            raise BuildFailed(f"another build published into {display_path(out_dir)} while this "
+                              "one was preparing; run the build again")
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
         rendered, scanned = _render_changed(workers, to_render, placements, series, site, private,
                                             progress)
@@ -430,11 +437,12 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         _check_one_owner(outputs, placements)
         # brief pages are all there: index the search shards whose pages changed meanwhile
         search = SearchIndexing(site, {brief_page_path(e.card.id): e.card.language for e in entries
-                                       if placements[e.path] == "published"}, options.jobs)
+                                       if placements[e.path] == "published"}, options.jobs,
+                                carry_over=published_pages is not None)
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
             pages = _write_site_pages(html, site, published, series, options, prints,
-                                      published_pages)
+                                      published_pages or {})
             for relative, content in _static_files(project).items():
                 site.write(relative, content)
             if private is not None and any(p == "restricted" for p in placements.values()):
@@ -459,7 +467,8 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
                       series: SeriesFacts, options: BuildOptions, prints: Fingerprints,
                       published_pages: dict[str, str]) -> dict[str, str]:
     """Render the site-wide and series pages whose inputs changed, keep the others; the
-    fingerprint of each (its inputs, the site's templates and settings), by path.
+    fingerprint of each (its inputs, the site's templates and settings, then the digest of
+    the bytes written), by path.
 
     Their renderers are imported here: a build in which nothing changed never needs them."""
     from fieldbrief import render_site
@@ -473,12 +482,25 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
              *series_pages(html, series.listings, options.generated_at, options.pdf)]
     fingerprints = {}
     for page in pages:
-        fingerprint = fingerprints[page.path] = digest(prints.site, page.inputs)
-        if published_pages.get(page.path) == fingerprint and safe_join(site.out_dir, page.path).is_file():
+        inputs = digest(prints.site, page.inputs)
+        recorded = published_pages.get(page.path, "")
+        if recorded.startswith(f"{inputs} ") and _published_digest(site, page.path) == recorded[len(inputs) + 1:]:
             site.keep(page.path)
+            fingerprints[page.path] = recorded
         else:
-            site.write(page.path, page.render())
+            content = page.render()
+            site.write(page.path, content)
+            fingerprints[page.path] = f"{inputs} {digest(content)}"
     return fingerprints
+
+
+def _published_digest(site: Staging, page: str) -> str | None:
+    """The digest of a site page as it is in the published site (None if it is not a
+    regular file there): a page edited by hand since its build wrote it is not kept."""
+    path = safe_join(site.out_dir, page)
+    if path.is_symlink() or not path.is_file():
+        return None
+    return digest(path.read_bytes())
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],

@@ -92,17 +92,21 @@ class SearchIndexing:
     indexed) can be written meanwhile. :meth:`wait` raises if indexing failed.
     """
 
-    def __init__(self, site: Staging, pages: dict[str, str], jobs: int = 1) -> None:
+    def __init__(self, site: Staging, pages: dict[str, str], jobs: int = 1,
+                 carry_over: bool = True) -> None:
+        """``carry_over``: whether the published site is the one the last build wrote (and
+        no --force): otherwise nothing of its search folder is trusted, and all is indexed."""
         self.site = site
         self.shards = plan_shards(pages)
         self.published = site.out_dir / BUNDLE
+        self.code_files: tuple[str, ...] = ()
         self.running: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopped = False
-        stale = [shard for shard in self.shards if not self._carried_over(shard)]
+        stale = [shard for shard in self.shards if not (carry_over and self._carried_over(shard))]
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = [self.pool.submit(self._index, shard) for shard in stale]
-        if not self._code_carried_over():
+        if not (carry_over and self._code_carried_over()):
             self.futures.append(self.pool.submit(self._write_code))
 
     def wait(self) -> None:
@@ -132,18 +136,21 @@ class SearchIndexing:
         return True
 
     def _code_carried_over(self) -> bool:
-        """Carry Pagefind's search code over when the published site has this version's."""
+        """Carry Pagefind's search code over when the published site has this version's: the
+        files ``shards.json`` lists as the code, each a regular file (anything else found in
+        the folder is left behind)."""
         try:
             listing = json.loads((self.published / "shards.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return False
-        names = [path.name for path in self.published.iterdir() if path.is_file()
-                 and path.name != "shards.json"] if self.published.is_dir() else []
-        if not isinstance(listing, dict) or listing.get("pagefind") != pagefind_version() \
-                or not set(INTERFACE_FILES) <= set(names):
+        code = listing.get("code") if isinstance(listing, dict) else None
+        if listing.get("pagefind") != pagefind_version() or not isinstance(code, list) \
+                or not set(INTERFACE_FILES) <= set(code) \
+                or not all(isinstance(name, str) and _regular(self.published / name) for name in code):
             return False
-        for name in names:
+        for name in code:
             self.site.keep(f"{BUNDLE}/{name}")
+        self.code_files = tuple(code)
         return True
 
     def _index(self, shard: Shard) -> None:
@@ -171,9 +178,11 @@ class SearchIndexing:
             self._run(Path(scratch) / "site", Path(scratch) / "out")
             target = self.site.path / BUNDLE
             target.mkdir(parents=True, exist_ok=True)
-            for path in (Path(scratch) / "out").iterdir():
-                if path.is_file() and not _shard_file(path.name):
-                    shutil.copyfile(path, target / path.name)
+            code = sorted(path.name for path in (Path(scratch) / "out").iterdir()
+                          if path.is_file() and not _shard_file(path.name))
+            for name in code:
+                shutil.copyfile(Path(scratch) / "out" / name, target / name)
+            self.code_files = tuple(code)
 
     def _run(self, source: Path, output: Path) -> None:
         command = [_executable(), "--site", str(source), "--output-path", str(output), "--quiet"]
@@ -206,7 +215,8 @@ class SearchIndexing:
                                .read_text(encoding="utf-8"))
             shards.append({"path": f"{shard.folder}/", "languages": {
                 language: index["page_count"] for language, index in entry["languages"].items()}})
-        return json.dumps({"pagefind": pagefind_version(), "shards": shards}).encode()
+        return json.dumps({"pagefind": pagefind_version(), "code": list(self.code_files),
+                           "shards": shards}).encode()
 
 
 def _shard_file(name: str) -> bool:
@@ -216,12 +226,19 @@ def _shard_file(name: str) -> bool:
 
 def _keep_folder(published: Path, staged: Path) -> None:
     """Carry a folder of the published site over unchanged, as :meth:`Staging.keep` does a
-    file: hard links (copies where links are impossible), each folder made once."""
+    file: hard links (copies where links are impossible), each folder made once. Only
+    regular files: a link planted in the published folder is left behind."""
     for root, _, names in os.walk(published):
         target = staged / Path(root).relative_to(published)
         target.mkdir(parents=True, exist_ok=True)
         for name in names:
-            _link(Path(root, name), target / name)
+            if _regular(Path(root, name)):
+                _link(Path(root, name), target / name)
+
+
+def _regular(path: Path) -> bool:
+    """A regular file, not a link to one."""
+    return path.is_file() and not path.is_symlink()
 
 
 def _link(source: Path, target: Path) -> None:

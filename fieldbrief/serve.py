@@ -139,15 +139,19 @@ class LiveSite:
         """Serve the page the build will publish for ``brief`` before the build, and reload.
 
         Shows nothing when the build would not publish it, or on any failure: the build that
-        follows reports those as before."""
+        follows reports those as before. Then every page shown ahead is dropped too (the
+        built site is served until that build ends): one of them may be an earlier edit of
+        this brief, which may now be withheld."""
         try:
             project = self.load_project()
             page = page_ahead(project, project.briefs_dir / brief.name, self.out_dir, self.options,
                               self._html(project), self._manifest(project))
         except Exception:  # noqa: BLE001 (the build that follows says what is wrong)
-            return
+            page = None
         if page is not None:
             self._show(page)
+        elif self._forget_ahead(self._shown):
+            self.state.record(None)
 
     def _show(self, page: PageAhead) -> None:
         with self._lock:
