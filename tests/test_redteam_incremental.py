@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import TmpProject
 from fieldbrief import publish
-from test_serve import HeldBuilds, LocalServer, host
+from test_serve import HeldBuilds, LocalServer, held, host  # noqa: F401 (held: a fixture)
 
 SECRET = "Zanzibarquux withheld title"
 
@@ -180,13 +179,6 @@ def test_a_page_shown_ahead_leaves_the_preview_once_its_brief_is_withheld(
     finally:
         held.release.set()
         server.close()
-
-
-@pytest.fixture
-def held(monkeypatch: pytest.MonkeyPatch) -> HeldBuilds:
-    builds = HeldBuilds()
-    monkeypatch.setattr("fieldbrief.serve.build", builds)
-    return builds
 
 
 

@@ -12,19 +12,16 @@ import gzip
 import http.server
 import json
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, expect, sync_playwright
+from playwright.sync_api import Browser, expect
 
 from conftest import SCENARIOS, TmpProject
 from fieldbrief.search import bucket_of
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from test_browser import _QuietHandler, browser  # noqa: F401 (browser: a fixture used by name)
 
 
 def brief_text(brief_id: str, summary: str, tlp: str = "TLP:CLEAR", status: str = "final",
@@ -118,23 +115,6 @@ def test_each_shard_holds_one_language_and_the_list_counts_its_pages(project: Tm
 
 
 # --- searching in the browser ------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("the browser tests need Chromium: sudo apt-get install -y chromium "
-                    "(make test installs it when run as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-        pass
-
 
 @pytest.fixture
 def served(project: TmpProject) -> Iterator[str]:
