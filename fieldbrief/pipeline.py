@@ -429,7 +429,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
     with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
         if (published_build_id(out_dir), published_build_id(options.restricted_dir)) != planned:
             raise BuildFailed(f"another build published into {display_path(out_dir)} while this "
-                              "one was preparing; run the build again")
+                              "one was preparing (run this build again)")
         outputs = _keep_unchanged(entries, to_render, placements, site, private)
         rendered, scanned = _render_changed(workers, to_render, placements, series, site, private,
                                             progress)

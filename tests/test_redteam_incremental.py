@@ -106,7 +106,10 @@ def test_a_build_that_publishes_after_another_never_keeps_that_builds_listings(
 
     monkeypatch.setattr(publish.Staging, "__enter__", first_build_meanwhile)
     result = project.run("-j", "1", "--no-pdf")
-    assert result.code != 0 or files_showing(project.root / "site", SECRET) == [], result.err
+    assert (result.code, result.err.splitlines()[-1]) == (1, (
+        "error: another build published into site while this one was preparing (run this build "
+        "again); nothing was written")), result.err
+    assert files_showing(project.root / "site", SECRET) == []
 
 
 def test_a_hand_edited_listing_page_is_not_published_again(project: TmpProject) -> None:
