@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser
 from pypdf import PdfReader
 
 from fieldbrief.cli import main
@@ -79,3 +81,23 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def pdf_pages_text(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium through Playwright, one for the whole run: Playwright's sync API
+    cannot start a second instance while one is running."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("the browser tests need Chromium: sudo apt-get install -y chromium "
+                    "(make test installs it when run as root)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -16,14 +16,12 @@ from pathlib import Path
 
 import axe_playwright_python
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from conftest import REPO, TmpProject
 
 SCREENSHOTS = REPO / "tests" / "output" / "screenshots"
 AXE_SCRIPT = Path(axe_playwright_python.__file__).parent / "axe.min.js"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
@@ -56,18 +54,6 @@ def base_url(site_root: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{server.server_address[1]}/desk/"
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("the browser tests need Chromium: sudo apt-get install -y chromium "
-                    "(make test installs it when run as root)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     made = run("new", "project", "desk")
     assert made.code == 0, made.err
-    assert made.out == "wrote 10 files into desk/; build it with: cd desk && fieldbrief build\n"
+    assert made.out == "wrote 11 files into desk/; build it with: cd desk && fieldbrief build\n"
     monkeypatch.chdir(tmp_path / "desk")
     return tmp_path / "desk"
 

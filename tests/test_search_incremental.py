@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, expect
 
 from conftest import SCENARIOS, TmpProject
 from fieldbrief.search import bucket_of
-from test_browser import _QuietHandler, browser  # noqa: F401 (browser: a fixture used by name)
+from test_browser import _QuietHandler
 
 
 def brief_text(brief_id: str, summary: str, tlp: str = "TLP:CLEAR", status: str = "final",
