@@ -20,13 +20,14 @@ from pathlib import Path
 from typing import Protocol
 
 from fieldbrief import __version__
+from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
+from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
-                                    manifest_path, problem_record, save_manifest)
+                                    problem_record, save_manifest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
-from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
+from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, safe_join
@@ -35,6 +36,7 @@ from fieldbrief.translations import Translation, translation_problem, translatio
 from fieldbrief.resources import PageParts, site_problems
 from fieldbrief.search import SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
+from fieldbrief.stamp import STATE_DIR, manifest_path
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
