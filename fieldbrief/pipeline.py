@@ -229,7 +229,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
             restricted_ok)}
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
-        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
+        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
@@ -404,10 +404,14 @@ def _output_prints(content: str, placement: Placement, prints: Fingerprints, opt
 
 def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      placements: dict[Path, Placement], previous: Manifest,
-                     prints: Fingerprints, site_ok: bool) -> bool:
+                     prints: Fingerprints, site_ok: bool, out_dir: Path) -> bool:
+    """Nothing to render, nothing placed elsewhere, and every site page still as its
+    build wrote it (one deleted or edited by hand is written again)."""
     return (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
-            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries))
+            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)
+            and all(recorded.endswith(f" {_published_digest(out_dir, page)}")
+                    for page, recorded in previous.site_pages.items()))
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -486,7 +490,7 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     for page in pages:
         inputs = digest(prints.site, page.inputs)
         recorded = published_pages.get(page.path, "")
-        if recorded.startswith(f"{inputs} ") and _published_digest(site, page.path) == recorded[len(inputs) + 1:]:
+        if recorded.startswith(f"{inputs} ") and _published_digest(site.out_dir, page.path) == recorded[len(inputs) + 1:]:
             site.keep(page.path)
             fingerprints[page.path] = recorded
         else:
@@ -496,10 +500,10 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     return fingerprints
 
 
-def _published_digest(site: Staging, page: str) -> str | None:
+def _published_digest(out_dir: Path, page: str) -> str | None:
     """The digest of a site page as it is in the published site (None if it is not a
     regular file there): a page edited by hand since its build wrote it is not kept."""
-    path = safe_join(site.out_dir, page)
+    path = safe_join(out_dir, page)
     if path.is_symlink() or not path.is_file():
         return None
     return digest(path.read_bytes())
