@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from fieldbrief.incremental import digest
 from fieldbrief.locator_map import LocatorMap, MapPlace
@@ -59,17 +60,17 @@ class Group:
 class GroupKind:
     folder: str  # countries, tags, archive
     title: str  # heading of the overview page (a catalog message)
-    keys: Callable[[BriefCard, Localizer], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
+    keys: Callable[[BriefCard], Iterable[tuple[str, Any]]]  # (key, what names it) pairs of a brief
+    group_title: Callable[[Any, Localizer], str]  # a group's title from what names it, once a group
     newest_key_first: bool = False
 
 
 GROUP_KINDS = (
-    GroupKind("countries", N_("Countries"),
-              lambda b, words: ((c.lower(), country_name(c, words)) for c in b.countries)),
-    GroupKind("tags", N_("Tags"), lambda b, words: ((slug(t), t) for t in b.tags)),
-    GroupKind("archive", N_("Archive"),
-              lambda b, words: [(f"{b.as_of_date:%Y-%m}", words.month_year(b.as_of_date))],
-              newest_key_first=True),
+    GroupKind("countries", N_("Countries"), lambda b: ((c.lower(), c) for c in b.countries),
+              lambda code, words: country_name(code, words)),
+    GroupKind("tags", N_("Tags"), lambda b: ((slug(t), t) for t in b.tags), lambda tag, words: tag),
+    GroupKind("archive", N_("Archive"), lambda b: [(f"{b.as_of_date:%Y-%m}", b.as_of_date)],
+              lambda day, words: words.month_year(day), newest_key_first=True),
 )
 
 
@@ -286,9 +287,10 @@ def _groups(kind: GroupKind, briefs: Sequence[BriefCard], words: Localizer) -> l
     members: dict[str, list[BriefCard]] = {}
     titles: dict[str, str] = {}
     for brief in briefs:
-        for key, title in dict(kind.keys(brief, words)).items():
+        for key, name in dict(kind.keys(brief)).items():
             members.setdefault(key, []).append(brief)
-            titles.setdefault(key, title)
+            if key not in titles:
+                titles[key] = kind.group_title(name, words)
     order = sorted(members, reverse=True) if kind.newest_key_first else sorted(
         members, key=lambda key: titles[key].lower())
     return [Group(key, titles[key], f"{kind.folder}/{key}/index.html", tuple(members[key]))
