@@ -300,3 +300,21 @@ def test_pagination_reads_in_the_site_language_and_direction(long_group: TmpProj
     assert '<nav class="pagination" aria-label="صفحات هذه القائمة">' in page
     assert re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>([^<]+)</a></li>', page) == [
         "الأحدث", "الصفحة 2", "الأقدم منها"]
+
+
+def test_a_translation_stays_beside_its_original_on_the_original_page(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are cut between entries: a newer translation of the oldest brief is listed
+    with it on page 1, not counted among the newest."""
+    monkeypatch.setattr(render_site, "PAGE_SIZE", 2)
+    for number, day in enumerate(SEVEN_DAYS[:6], start=1):
+        project.write(f"b{number}.yaml", brief_text(f"b{number}", as_of=day))
+    project.write("b1-fr.yaml", brief_text("bonfr", as_of="2026-01-09").replace(
+        "status: final", "status: final\nlanguage: fr\ntranslation_of: b1"))
+    assert project.run("--no-pdf").code == 0
+    site = project.root / "site"
+    assert listed_on(site, "countries/ml/index.html") == ["b6", "b5"]
+    assert listed_on(site, "countries/ml/page/2/index.html") == ["b4", "b3"]
+    assert listed_on(site, "countries/ml/page/1/index.html") == ["b2", "b1"]
+    oldest = (site / "countries/ml/page/1/index.html").read_text()
+    assert 'href="../../../../briefs/bonfr/index.html" hreflang="fr" lang="fr"' in oldest
