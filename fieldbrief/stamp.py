@@ -7,7 +7,8 @@ file system with the stamp before importing anything else: if no file differs, t
 that wrote the stamp has already judged this very state to need nothing, and it says so
 again. Any difference, however small, runs the whole build, which judges what changed.
 
-Covered: every file of the project (its hidden top-level folders such as ``.git``, its
+Covered: every file and folder of the project (an empty folder named like a brief is
+refused by the build; its hidden top-level folders such as ``.git``, its
 top-level ``node_modules`` and the output folders aside: no brief, template, style, image,
 archive or series file may be read from those), the configuration file and the build
 records, fieldbrief's own code and data, the fonts, the map data, and the folders Python
@@ -133,7 +134,9 @@ def _walk_project(root: Path, outputs: set[str], seen: list[tuple[str, int]]) ->
 
 def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: bool,
           seen: list[tuple[str, int]]) -> None:
-    """Add each file under ``folder`` to ``seen``, described; nothing if it does not exist."""
+    """Add each file and folder under ``folder`` to ``seen``, described; nothing if it
+    does not exist. A folder counts in itself: an empty one where the build reads a file
+    is refused, and its times change when an entry is added, removed or renamed."""
     pending = [folder]
     while pending:
         try:
@@ -148,6 +151,7 @@ def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: 
                 if not entry.is_dir(follow_symlinks=False):
                     seen.append(_describe(entry.path, in_project))
                 elif not skipped(entry):
+                    seen.append(_describe(entry.path, in_project))
                     pending.append(entry.path)
 
 

@@ -253,3 +253,19 @@ def test_every_change_to_a_project_file_changes_the_scene(tmp_path_factory: pyte
     else:
         (root / ("~" * 13)).write_bytes(b"")
     assert stamp.observe(root, ["build"], [], []).digest != before.digest
+
+
+# --- red team: what the stamp must see, or must not break --------------------------------
+
+
+@pytest.mark.parametrize("folder", ["briefs/bravo.yaml", "site.yaml", "series/weekly.yaml"])
+def test_an_empty_folder_named_like_an_input_after_a_stamp_is_refused(
+        stamped: tuple[TmpProject, Builds], folder: str) -> None:
+    """A folder where the build reads a file is refused at its name, even an empty one,
+    which holds no file whose state a stamp would have seen."""
+    project, _ = stamped
+    (project.root / folder).mkdir()
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err.splitlines()) == (1, [
+        f"{folder}:1:1: refused: the file is not a regular file (a folder, device or pipe)",
+        "error: 1 problem in 1 file; nothing was written"])
