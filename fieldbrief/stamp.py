@@ -207,15 +207,20 @@ def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> N
         return
     content = json.dumps({"format": STAMP_FORMAT, "scene": scene.digest,
                           "briefs": unchanged.briefs, "warnings": list(unchanged.warnings)})
-    path.parent.mkdir(exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_text(content, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        partial.write_text(content, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:  # a stamp only saves time: the build went as it went without one
+        forget(partial)
+        forget(path)
 
 
 def forget(path: Path) -> None:
-    """Remove the stamp: the scene it vouches for is no longer one that needs nothing."""
+    """Remove the stamp, if it can be removed. One left behind does no harm: the scene it
+    vouches for needed nothing, and any later change shows as a scene that differs."""
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:
         pass

@@ -269,3 +269,20 @@ def test_an_empty_folder_named_like_an_input_after_a_stamp_is_refused(
     assert (run.code, run.err.splitlines()) == (1, [
         f"{folder}:1:1: refused: the file is not a regular file (a folder, device or pipe)",
         "error: 1 problem in 1 file; nothing was written"])
+
+
+def test_a_stamp_that_cannot_be_written_leaves_the_build_as_it_went(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp only saves time: when it can be neither written nor removed (here a
+    folder is in its place; so is a stamp in a .fieldbrief/ made read-only, once a file is
+    touched) the build still succeeds, and leaves no half-written file behind."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    blocked = stamp.stamp_path(project.root, Path("site"))
+    blocked.mkdir()
+    (blocked / "kept").write_text("")
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.out.startswith("nothing changed: 1 brief unchanged, site/ untouched (")) == (0, True), run.err
+    assert sorted(path.name for path in blocked.parent.iterdir()
+                  if path.name.startswith(blocked.name)) == [blocked.name]
