@@ -192,8 +192,8 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
         warnings = tuple(str(line) for line in stamp["warnings"])
         if stamp["format"] != STAMP_FORMAT:
             return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        return None  # damaged, or copied from elsewhere: the build runs in full
     return Unchanged(briefs, warnings) if observe_now().digest == scene else None
 
 

@@ -4,6 +4,7 @@ build depends on (or has published) makes it build again."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -286,3 +287,27 @@ def test_a_stamp_that_cannot_be_written_leaves_the_build_as_it_went(
     assert (run.code, run.out.startswith("nothing changed: 1 brief unchanged, site/ untouched (")) == (0, True), run.err
     assert sorted(path.name for path in blocked.parent.iterdir()
                   if path.name.startswith(blocked.name)) == [blocked.name]
+
+
+@pytest.mark.parametrize("content", [
+    '{"format": 1, "scene": "0", "briefs": 1e999, "warnings": []}',  # a count too large for int
+    "[" * 100_000,  # nested beyond what the JSON reader can follow
+])
+def test_a_damaged_stamp_is_passed_over(stamped: tuple[TmpProject, Builds], content: str) -> None:
+    """A stamp is the project's own file, but one damaged (or copied from elsewhere) only
+    makes the build run in full."""
+    project, builds = stamped
+    stamp.stamp_path(project.root, Path("site")).write_text(content)
+    run = project.run("--no-pdf", "-j", "1")
+    assert run.code == 0 and builds.ran == 2
+    assert run.out.startswith("nothing changed: 1 brief unchanged, site/ untouched (")
+
+
+def test_the_warnings_a_stamp_repeats_cannot_drive_the_terminal(stamped: tuple[TmpProject, Builds]) -> None:
+    """They are written as every message is: controls shown as escapes."""
+    project, builds = stamped
+    path = stamp.stamp_path(project.root, Path("site"))
+    content = json.loads(path.read_text())
+    path.write_text(json.dumps({**content, "warnings": ["briefs/alpha.yaml:1:1: \x1b]0;title\x07"]}))
+    run = project.run("--no-pdf", "-j", "1")
+    assert builds.ran == 1 and run.err == "briefs/alpha.yaml:1:1: \\x1b]0;title\\x07\n"
