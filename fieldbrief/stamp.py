@@ -95,10 +95,14 @@ def observe(root: Path, options: Sequence[str], outputs: Sequence[Path],
 
     Raises Uncoverable when some file cannot be covered by a stamp."""
     seen: list[tuple[str, int]] = []
+    beside = list(files)
     _walk_project(root, {os.path.realpath(folder) for folder in outputs}, seen)
     for folder in (PACKAGE_DIR, *FONT_FOLDERS, *_builtin_folders(), *outputs):
         _walk(str(folder), lambda entry: entry.name == "__pycache__", False, seen)
-    seen.extend(_describe(str(path), in_project=False) for path in {*files, *_library_folders()})
+    seen.extend(_describe(str(path), in_project=False) for path in {*beside, *_library_folders()})
+    # where the output folders and the files beside are, links followed (the build
+    # refuses some places), even for an output folder that does not exist yet
+    seen.extend((f"{path}\0at {os.path.realpath(path)}", 0) for path in (*outputs, *beside))
     seen.sort()
     state = hashlib.sha256()
     for part in (str(STAMP_FORMAT), sys.version, sys.executable, *options, *(line for line, _ in seen)):
@@ -156,7 +160,8 @@ def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: 
 
 
 def _describe(path: str, in_project: bool = True) -> tuple[str, int]:
-    """One file as a line of the scene, and its change time; a link with its target.
+    """One file as a line of the scene, and its change time; a link with where it leads
+    and its target.
 
     A linked folder outside the project (among the fonts, say) is covered as the link
     and the folder itself, as the build's fingerprints see it; inside the project, where
@@ -167,7 +172,8 @@ def _describe(path: str, in_project: bool = True) -> tuple[str, int]:
         return f"{path}\0missing", 0
     described = f"{path}\0{_fields(own)}"
     changed = own.st_ctime_ns
-    if stat.S_ISLNK(own.st_mode):
+    if stat.S_ISLNK(own.st_mode):  # where it leads: its hops may be where no walk goes
+        described = f"{described}\0to {os.path.realpath(path)}"
         try:
             target = os.stat(path)
         except OSError:

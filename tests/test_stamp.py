@@ -311,3 +311,48 @@ def test_the_warnings_a_stamp_repeats_cannot_drive_the_terminal(stamped: tuple[T
     path.write_text(json.dumps({**content, "warnings": ["briefs/alpha.yaml:1:1: \x1b]0;title\x07"]}))
     run = project.run("--no-pdf", "-j", "1")
     assert builds.ran == 1 and run.err == "briefs/alpha.yaml:1:1: \\x1b]0;title\\x07\n"
+
+
+def test_an_output_folder_that_now_leads_elsewhere_is_checked_again(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the output folders are (once links are followed) decides whether the build may
+    write there at all, even when there is nothing in them yet."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    private = project.root.parent / "private"
+    private.symlink_to(project.root.parent / "not-yet")
+    argv = ("--no-pdf", "-j", "1", "--restricted-out", str(private))
+    assert project.run(*argv).code == 0
+    assert project.run(*argv).out.startswith("nothing changed")
+    private.unlink()
+    private.symlink_to(project.root / "briefs" / "private")
+    run = project.run(*argv)
+    assert (run.code, run.err) == (1, f"error: --restricted-out {private} lies inside briefs/ "
+                                      "(the project's briefs); choose a folder outside it; "
+                                      "nothing was written\n")
+
+
+def test_a_brief_whose_chain_of_links_now_leads_outside_the_project_is_refused(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link's hops may be where the stamp does not look (a hidden top-level folder), and
+    its end may be the very same file seen from outside the project (a hard link): where
+    the link leads is part of what the stamp sees."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    inside = project.root / "drafts" / "alpha.yaml"
+    inside.parent.mkdir()
+    inside.write_text(BRIEF)
+    outside = project.root.parent / "alpha.yaml"
+    os.link(inside, outside)
+    hop = project.root / ".links" / "alpha.yaml"
+    hop.parent.mkdir()
+    hop.symlink_to(inside)
+    (project.root / "briefs" / "alpha.yaml").symlink_to(hop)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed")
+    hop.unlink()
+    hop.symlink_to(outside)
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err.splitlines()) == (1, [
+        "briefs/alpha.yaml:1:1: refused: the file is a link to a file outside the project; "
+        "fieldbrief reads only files inside the project folder",
+        "error: 1 problem in 1 file; nothing was written"])
