@@ -13,8 +13,9 @@ top-level ``node_modules`` and the output folders aside: no brief, template, sty
 archive or series file may be read from those), the configuration file and the build
 records, fieldbrief's own code and data, the fonts, the map data, and the folders Python
 loads libraries from (an install or upgrade changes them). A link is followed and both
-the link and its target are covered; a linked folder in the project cannot be covered,
-so no stamp is made for a project holding one.
+the link, where it leads and its target are covered; a linked folder in the project
+cannot be covered, so no stamp is made for a project holding one (a link in place of a
+folder passed over, such as ``node_modules``, is passed over too).
 
 The change time (``st_ctime``) cannot be set by a program, so an edit that keeps a file's
 size and sets its modification time back is still seen. A file changed twice within one
@@ -153,7 +154,8 @@ def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: 
         with entries:
             for entry in entries:
                 if not entry.is_dir(follow_symlinks=False):
-                    seen.append(_describe(entry.path, in_project))
+                    if not (entry.is_symlink() and skipped(entry)):  # a link is passed over
+                        seen.append(_describe(entry.path, in_project))  # as its folder would be
                 elif not skipped(entry):
                     seen.append(_describe(entry.path, in_project))
                     pending.append(entry.path)

@@ -356,3 +356,18 @@ def test_a_brief_whose_chain_of_links_now_leads_outside_the_project_is_refused(
         "briefs/alpha.yaml:1:1: refused: the file is a link to a file outside the project; "
         "fieldbrief reads only files inside the project folder",
         "error: 1 problem in 1 file; nothing was written"])
+
+
+@pytest.mark.parametrize("name", [".venv", "node_modules"])
+def test_a_linked_folder_where_no_input_is_read_does_not_stop_stamps(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """A top-level hidden folder or node_modules is passed over whether it is a folder or a
+    link to one (a clone's node_modules linked to another's, a linked virtualenv)."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    (project.root.parent / "elsewhere").mkdir()
+    (project.root / name).symlink_to(project.root.parent / "elsewhere")
+    builds = Builds(monkeypatch)
+    for _ in range(3):
+        assert project.run("--no-pdf", "-j", "1").code == 0
+    assert builds.ran == 2
