@@ -195,7 +195,7 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     """What the build that left the stamp at ``path`` reported, if the scene it stamped
     is the scene now (observed only when there is a stamp to compare it with)."""
     try:
-        stamp = json.loads(path.read_bytes())
+        stamp = json.loads(_regular_bytes(path))
         scene, briefs = stamp["scene"], int(stamp["briefs"])
         warnings = tuple(str(line) for line in stamp["warnings"])
         if stamp["format"] != STAMP_FORMAT:
@@ -203,6 +203,15 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
         return None  # damaged, or copied from elsewhere: the build runs in full
     return Unchanged(briefs, warnings) if observe_now().digest == scene else None
+
+
+def _regular_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file and not a link (OSError otherwise): a pipe in
+    its place would block the build for ever, a link could lead out of the project."""
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return file.read()
 
 
 def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> None:

@@ -371,3 +371,21 @@ def test_a_linked_folder_where_no_input_is_read_does_not_stop_stamps(
     for _ in range(3):
         assert project.run("--no-pdf", "-j", "1").code == 0
     assert builds.ran == 2
+
+
+@pytest.mark.parametrize("kind", ["pipe", "link"])
+def test_a_stamp_that_is_not_a_regular_file_is_passed_over(project: TmpProject, kind: str) -> None:
+    """A pipe in the stamp's place would block the build for ever; a link could lead
+    outside the project (here to a pipe). Either only makes the build run in full."""
+    project.write("alpha.yaml", BRIEF)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    path = stamp.stamp_path(project.root, Path("site"))
+    if kind == "pipe":
+        os.mkfifo(path)
+    else:
+        os.mkfifo(project.root.parent / "pipe")
+        path.symlink_to(project.root.parent / "pipe")
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--no-pdf", "-j", "1"],
+                         cwd=project.root, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.startswith("nothing changed: 1 brief unchanged, site/ untouched ("), run.stderr
