@@ -262,7 +262,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     watch = None if args.briefs or args.force else _Watch(args)
     if watch is not None and (unchanged := watch.recorded()) is not None:
         for line in unchanged.warnings:
-            err.write(line + "\n")
+            err.write(printable(line) + "\n")
         out.write(_nothing_changed(unchanged.briefs, args, time.perf_counter() - started) + "\n")
         return EXIT_OK
     from fieldbrief.pipeline import build

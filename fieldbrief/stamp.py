@@ -7,13 +7,15 @@ file system with the stamp before importing anything else: if no file differs, t
 that wrote the stamp has already judged this very state to need nothing, and it says so
 again. Any difference, however small, runs the whole build, which judges what changed.
 
-Covered: every file of the project (its hidden top-level folders such as ``.git``, its
+Covered: every file and folder of the project (an empty folder named like a brief is
+refused by the build; its hidden top-level folders such as ``.git``, its
 top-level ``node_modules`` and the output folders aside: no brief, template, style, image,
 archive or series file may be read from those), the configuration file and the build
 records, fieldbrief's own code and data, the fonts, the map data, and the folders Python
 loads libraries from (an install or upgrade changes them). A link is followed and both
-the link and its target are covered; a linked folder in the project cannot be covered,
-so no stamp is made for a project holding one.
+the link, where it leads and its target are covered; a linked folder in the project
+cannot be covered, so no stamp is made for a project holding one (a link in place of a
+folder passed over, such as ``node_modules``, is passed over too).
 
 The change time (``st_ctime``) cannot be set by a program, so an edit that keeps a file's
 size and sets its modification time back is still seen. A file changed twice within one
@@ -94,10 +96,14 @@ def observe(root: Path, options: Sequence[str], outputs: Sequence[Path],
 
     Raises Uncoverable when some file cannot be covered by a stamp."""
     seen: list[tuple[str, int]] = []
+    beside = list(files)
     _walk_project(root, {os.path.realpath(folder) for folder in outputs}, seen)
     for folder in (PACKAGE_DIR, *FONT_FOLDERS, *_builtin_folders(), *outputs):
         _walk(str(folder), lambda entry: entry.name == "__pycache__", False, seen)
-    seen.extend(_describe(str(path), in_project=False) for path in {*files, *_library_folders()})
+    seen.extend(_describe(str(path), in_project=False) for path in {*beside, *_library_folders()})
+    # where the output folders and the files beside are, links followed (the build
+    # refuses some places), even for an output folder that does not exist yet
+    seen.extend((f"{path}\0at {os.path.realpath(path)}", 0) for path in (*outputs, *beside))
     seen.sort()
     state = hashlib.sha256()
     for part in (str(STAMP_FORMAT), sys.version, sys.executable, *options, *(line for line, _ in seen)):
@@ -133,7 +139,9 @@ def _walk_project(root: Path, outputs: set[str], seen: list[tuple[str, int]]) ->
 
 def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: bool,
           seen: list[tuple[str, int]]) -> None:
-    """Add each file under ``folder`` to ``seen``, described; nothing if it does not exist."""
+    """Add each file and folder under ``folder`` to ``seen``, described; nothing if it
+    does not exist. A folder counts in itself: an empty one where the build reads a file
+    is refused, and its times change when an entry is added, removed or renamed."""
     pending = [folder]
     while pending:
         try:
@@ -146,13 +154,16 @@ def _walk(folder: str, skipped: Callable[[os.DirEntry[str]], bool], in_project: 
         with entries:
             for entry in entries:
                 if not entry.is_dir(follow_symlinks=False):
-                    seen.append(_describe(entry.path, in_project))
+                    if not (entry.is_symlink() and skipped(entry)):  # a link is passed over
+                        seen.append(_describe(entry.path, in_project))  # as its folder would be
                 elif not skipped(entry):
+                    seen.append(_describe(entry.path, in_project))
                     pending.append(entry.path)
 
 
 def _describe(path: str, in_project: bool = True) -> tuple[str, int]:
-    """One file as a line of the scene, and its change time; a link with its target.
+    """One file as a line of the scene, and its change time; a link with where it leads
+    and its target.
 
     A linked folder outside the project (among the fonts, say) is covered as the link
     and the folder itself, as the build's fingerprints see it; inside the project, where
@@ -163,7 +174,8 @@ def _describe(path: str, in_project: bool = True) -> tuple[str, int]:
         return f"{path}\0missing", 0
     described = f"{path}\0{_fields(own)}"
     changed = own.st_ctime_ns
-    if stat.S_ISLNK(own.st_mode):
+    if stat.S_ISLNK(own.st_mode):  # where it leads: its hops may be where no walk goes
+        described = f"{described}\0to {os.path.realpath(path)}"
         try:
             target = os.stat(path)
         except OSError:
@@ -183,14 +195,23 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     """What the build that left the stamp at ``path`` reported, if the scene it stamped
     is the scene now (observed only when there is a stamp to compare it with)."""
     try:
-        stamp = json.loads(path.read_bytes())
+        stamp = json.loads(_regular_bytes(path))
         scene, briefs = stamp["scene"], int(stamp["briefs"])
         warnings = tuple(str(line) for line in stamp["warnings"])
         if stamp["format"] != STAMP_FORMAT:
             return None
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        return None  # damaged, or copied from elsewhere: the build runs in full
     return Unchanged(briefs, warnings) if observe_now().digest == scene else None
+
+
+def _regular_bytes(path: Path) -> bytes:
+    """The bytes of ``path``, a regular file and not a link (OSError otherwise): a pipe in
+    its place would block the build for ever, a link could lead out of the project."""
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return file.read()
 
 
 def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> None:
@@ -203,15 +224,20 @@ def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> N
         return
     content = json.dumps({"format": STAMP_FORMAT, "scene": scene.digest,
                           "briefs": unchanged.briefs, "warnings": list(unchanged.warnings)})
-    path.parent.mkdir(exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-    partial.write_text(content, encoding="utf-8")
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(exist_ok=True)
+        partial.write_text(content, encoding="utf-8")
+        os.replace(partial, path)
+    except OSError:  # a stamp only saves time: the build went as it went without one
+        forget(partial)
+        forget(path)
 
 
 def forget(path: Path) -> None:
-    """Remove the stamp: the scene it vouches for is no longer one that needs nothing."""
+    """Remove the stamp, if it can be removed. One left behind does no harm: the scene it
+    vouches for needed nothing, and any later change shows as a scene that differs."""
     try:
         path.unlink()
-    except FileNotFoundError:
+    except OSError:
         pass

@@ -4,6 +4,7 @@ build depends on (or has published) makes it build again."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -253,3 +254,138 @@ def test_every_change_to_a_project_file_changes_the_scene(tmp_path_factory: pyte
     else:
         (root / ("~" * 13)).write_bytes(b"")
     assert stamp.observe(root, ["build"], [], []).digest != before.digest
+
+
+# --- red team: what the stamp must see, or must not break --------------------------------
+
+
+@pytest.mark.parametrize("folder", ["briefs/bravo.yaml", "site.yaml", "series/weekly.yaml"])
+def test_an_empty_folder_named_like_an_input_after_a_stamp_is_refused(
+        stamped: tuple[TmpProject, Builds], folder: str) -> None:
+    """A folder where the build reads a file is refused at its name, even an empty one,
+    which holds no file whose state a stamp would have seen."""
+    project, _ = stamped
+    (project.root / folder).mkdir()
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err.splitlines()) == (1, [
+        f"{folder}:1:1: refused: the file is not a regular file (a folder, device or pipe)",
+        "error: 1 problem in 1 file; nothing was written"])
+
+
+def test_a_stamp_that_cannot_be_written_leaves_the_build_as_it_went(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stamp only saves time: when it can be neither written nor removed (here a
+    folder is in its place; so is a stamp in a .fieldbrief/ made read-only, once a file is
+    touched) the build still succeeds, and leaves no half-written file behind."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    blocked = stamp.stamp_path(project.root, Path("site"))
+    blocked.mkdir()
+    (blocked / "kept").write_text("")
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.out.startswith("nothing changed: 1 brief unchanged, site/ untouched (")) == (0, True), run.err
+    assert sorted(path.name for path in blocked.parent.iterdir()
+                  if path.name.startswith(blocked.name)) == [blocked.name]
+
+
+@pytest.mark.parametrize("content", [
+    '{"format": 1, "scene": "0", "briefs": 1e999, "warnings": []}',  # a count too large for int
+    "[" * 100_000,  # nested beyond what the JSON reader can follow
+])
+def test_a_damaged_stamp_is_passed_over(stamped: tuple[TmpProject, Builds], content: str) -> None:
+    """A stamp is the project's own file, but one damaged (or copied from elsewhere) only
+    makes the build run in full."""
+    project, builds = stamped
+    stamp.stamp_path(project.root, Path("site")).write_text(content)
+    run = project.run("--no-pdf", "-j", "1")
+    assert run.code == 0 and builds.ran == 2
+    assert run.out.startswith("nothing changed: 1 brief unchanged, site/ untouched (")
+
+
+def test_the_warnings_a_stamp_repeats_cannot_drive_the_terminal(stamped: tuple[TmpProject, Builds]) -> None:
+    """They are written as every message is: controls shown as escapes."""
+    project, builds = stamped
+    path = stamp.stamp_path(project.root, Path("site"))
+    content = json.loads(path.read_text())
+    path.write_text(json.dumps({**content, "warnings": ["briefs/alpha.yaml:1:1: \x1b]0;title\x07"]}))
+    run = project.run("--no-pdf", "-j", "1")
+    assert builds.ran == 1 and run.err == "briefs/alpha.yaml:1:1: \\x1b]0;title\\x07\n"
+
+
+def test_an_output_folder_that_now_leads_elsewhere_is_checked_again(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the output folders are (once links are followed) decides whether the build may
+    write there at all, even when there is nothing in them yet."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    private = project.root.parent / "private"
+    private.symlink_to(project.root.parent / "not-yet")
+    argv = ("--no-pdf", "-j", "1", "--restricted-out", str(private))
+    assert project.run(*argv).code == 0
+    assert project.run(*argv).out.startswith("nothing changed")
+    private.unlink()
+    private.symlink_to(project.root / "briefs" / "private")
+    run = project.run(*argv)
+    assert (run.code, run.err) == (1, f"error: --restricted-out {private} lies inside briefs/ "
+                                      "(the project's briefs); choose a folder outside it; "
+                                      "nothing was written\n")
+
+
+def test_a_brief_whose_chain_of_links_now_leads_outside_the_project_is_refused(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A link's hops may be where the stamp does not look (a hidden top-level folder), and
+    its end may be the very same file seen from outside the project (a hard link): where
+    the link leads is part of what the stamp sees."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    inside = project.root / "drafts" / "alpha.yaml"
+    inside.parent.mkdir()
+    inside.write_text(BRIEF)
+    outside = project.root.parent / "alpha.yaml"
+    os.link(inside, outside)
+    hop = project.root / ".links" / "alpha.yaml"
+    hop.parent.mkdir()
+    hop.symlink_to(inside)
+    (project.root / "briefs" / "alpha.yaml").symlink_to(hop)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed")
+    hop.unlink()
+    hop.symlink_to(outside)
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err.splitlines()) == (1, [
+        "briefs/alpha.yaml:1:1: refused: the file is a link to a file outside the project; "
+        "fieldbrief reads only files inside the project folder",
+        "error: 1 problem in 1 file; nothing was written"])
+
+
+@pytest.mark.parametrize("name", [".venv", "node_modules"])
+def test_a_linked_folder_where_no_input_is_read_does_not_stop_stamps(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """A top-level hidden folder or node_modules is passed over whether it is a folder or a
+    link to one (a clone's node_modules linked to another's, a linked virtualenv)."""
+    monkeypatch.setattr(stamp, "SETTLED", 0)
+    project.write("alpha.yaml", BRIEF)
+    (project.root.parent / "elsewhere").mkdir()
+    (project.root / name).symlink_to(project.root.parent / "elsewhere")
+    builds = Builds(monkeypatch)
+    for _ in range(3):
+        assert project.run("--no-pdf", "-j", "1").code == 0
+    assert builds.ran == 2
+
+
+@pytest.mark.parametrize("kind", ["pipe", "link"])
+def test_a_stamp_that_is_not_a_regular_file_is_passed_over(project: TmpProject, kind: str) -> None:
+    """A pipe in the stamp's place would block the build for ever; a link could lead
+    outside the project (here to a pipe). Either only makes the build run in full."""
+    project.write("alpha.yaml", BRIEF)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    path = stamp.stamp_path(project.root, Path("site"))
+    if kind == "pipe":
+        os.mkfifo(path)
+    else:
+        os.mkfifo(project.root.parent / "pipe")
+        path.symlink_to(project.root.parent / "pipe")
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--no-pdf", "-j", "1"],
+                         cwd=project.root, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.startswith("nothing changed: 1 brief unchanged, site/ untouched ("), run.stderr
