@@ -273,3 +273,13 @@ def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProje
     run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.stdout.splitlines()[-1] == "0 []", run.stderr
+
+
+def test_a_build_in_which_nothing_changed_prepares_no_brief_validator(built: TmpProject) -> None:
+    """The validators of the brief model are built when a brief is first validated, not
+    at import: a build that validates no brief never pays for them."""
+    script = ("from fieldbrief.cli import main; from fieldbrief.model import Brief; "
+              "code = main(['-j', '1', '--no-pdf']); print(code, Brief.__pydantic_complete__)")
+    run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.splitlines()[-1] == "0 False", run.stderr
