@@ -448,9 +448,13 @@ def _covering(boxes: Sequence[Box]) -> Box:
 
 
 def _meets(a: Box, b: Box) -> bool:
-    """Whether two boxes share a point, either of them taken a turn of the globe east or west."""
-    return any(a[0] + shift <= b[2] and b[0] <= a[2] + shift and a[1] <= b[3] and b[1] <= a[3]
-               for shift in (0, -360, 360))
+    """Whether two boxes share a point, either of them taken a turn of the globe east or west
+    (asked of every ring of every country for each map, so written out)."""
+    if a[1] > b[3] or b[1] > a[3]:
+        return False
+    west, east = a[0], a[2]
+    return ((west <= b[2] and b[0] <= east) or (west - 360 <= b[2] and b[0] <= east - 360)
+            or (west + 360 <= b[2] and b[0] <= east + 360))
 
 
 def _box_outline(box: Box) -> list[Point]:
