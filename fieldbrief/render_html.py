@@ -13,6 +13,7 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -405,12 +406,21 @@ def format_period(period: Period, words: Localizer = ENGLISH) -> str:
 
 def country_name(code: str, words: Localizer = ENGLISH) -> str:
     """The country's name in the reader's language; an exercise code (XA...) says so."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
+    known = _iso_names(code)
+    if known is None:
         return words.gettext(N_("Exercise area (%(code)s)")) % {"code": code}
+    name, common_name = known
     if not words.english:
-        return words.country(code) or country.name
-    return getattr(country, "common_name", None) or country.name
+        return words.country(code) or name
+    return common_name or name
+
+
+@lru_cache(maxsize=1024)
+def _iso_names(code: str) -> tuple[str, str | None] | None:
+    """ISO 3166's name and common name of a country, looked up once per code (a site's
+    list pages name a country for every brief)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return None if country is None else (country.name, getattr(country, "common_name", None))
 
 
 def format_coordinates(coordinates: tuple[float, float], words: Localizer = ENGLISH) -> str:
