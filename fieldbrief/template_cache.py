@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import stat
 import sys
 from collections.abc import Mapping
@@ -29,8 +30,14 @@ from fieldbrief import __version__
 
 
 class UserTemplateCache(FileSystemBytecodeCache):
-    """Jinja2's file cache, in a folder checked to be the user's own; a cache that
-    cannot be written is skipped, never a failed build."""
+    """Jinja2's file cache, in a folder checked to be the user's own; a cache file that
+    cannot be read or written (cut short, unreadable) is skipped, never a failed build."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except (OSError, EOFError, ValueError, pickle.UnpicklingError):
+            bucket.reset()
 
     def dump_bytecode(self, bucket: Bucket) -> None:
         try:

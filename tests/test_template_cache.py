@@ -91,3 +91,12 @@ def test_a_cache_folder_others_may_write_is_not_used(
     assert result.code == 0, result.err
     assert page(project) == expected
     assert not (tmp_path / "ran").exists()
+
+
+def test_a_cache_file_cut_short_is_compiled_again(project: TmpProject, cached: Path) -> None:
+    expected = page(project)
+    for path in cached.iterdir():
+        path.write_bytes(path.read_bytes()[:len(bc_magic) + 3])
+    result = fresh_build(project)
+    assert result.code == 0, result.err
+    assert page(project) == expected
