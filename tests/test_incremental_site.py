@@ -275,11 +275,13 @@ def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProje
     assert run.stdout.splitlines()[-1] == "0 []", run.stderr
 
 
-def test_a_build_in_which_nothing_changed_prepares_no_brief_validator(built: TmpProject) -> None:
-    """The validators of the brief model are built when a brief is first validated, not
-    at import: a build that validates no brief never pays for them."""
+def test_a_build_in_which_nothing_changed_prepares_no_validator_or_markdown_converter(
+        built: TmpProject) -> None:
+    """The brief model's validators and the Markdown converter are made when a brief is
+    first validated or converted, not at import: a build that does neither never pays."""
     script = ("from fieldbrief.cli import main; from fieldbrief.model import Brief; "
-              "code = main(['-j', '1', '--no-pdf']); print(code, Brief.__pydantic_complete__)")
+              "from fieldbrief.markup import _converter; code = main(['-j', '1', '--no-pdf']); "
+              "print(code, Brief.__pydantic_complete__, _converter.cache_info().currsize)")
     run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
-    assert run.stdout.splitlines()[-1] == "0 False", run.stderr
+    assert run.stdout.splitlines()[-1] == "0 False 0", run.stderr
