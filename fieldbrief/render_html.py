@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pycountry
-from jinja2 import BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound,
+                    select_autoescape)
 
 from fieldbrief import __version__
 from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LABELS, CREDIBILITY, FIGURE_STATUSES,
