@@ -45,9 +45,8 @@ def main() -> None:
     started = time.process_time()
     world = load_world()
     maker = MapMaker(world)
-    maker.coarse_arcs  # the inset's thinned arcs, made once per process
-    print(f"| decode {MAP_DATA_FILE.name} ({MAP_DATA_FILE.stat().st_size // 1024} KiB) and thin "
-          f"its arcs for insets, once per worker process | "
+    print(f"| read {MAP_DATA_FILE.name} ({MAP_DATA_FILE.stat().st_size // 1024} KiB) and find "
+          f"its arcs' boxes, once per worker process (arcs are decoded as maps need them) | "
           f"{(time.process_time() - started) * 1000:.0f} ms |")
     for label, countries, places in (
             ("Mali brief (ML, no positions)", ["ML"], []),

@@ -273,14 +273,13 @@ class MapMaker:
         self.world = world
         self._layers: dict[tuple[tuple[str, ...], tuple[float, ...]], BaseLayer] = {}
         self._ring_boxes: dict[Ring, Box] = {}
-        self._coarse: tuple[tuple[Point, ...], ...] | None = None
+        self._coarse: dict[int, list[Point]] = {}
 
-    @property
-    def coarse_arcs(self) -> tuple[tuple[Point, ...], ...]:
-        """The arcs thinned to what an inset can show, made once (an inset spans a continent)."""
-        if self._coarse is None:
-            self._coarse = tuple(tuple(_thinned(arc, INSET_DEGREES)) for arc in self.world.arcs)
-        return self._coarse
+    def coarse_arc(self, index: int) -> list[Point]:
+        """An arc thinned to what an inset can show, made once (an inset spans a continent)."""
+        if index not in self._coarse:
+            self._coarse[index] = _thinned(self.world.arcs[index], INSET_DEGREES)
+        return self._coarse[index]
 
     def draw(self, countries: Sequence[str], places: Sequence[MapPlace], words: Localizer,
              not_shown: Sequence[str] = ()) -> LocatorMap | None:
@@ -374,7 +373,7 @@ class MapMaker:
                 # thinned in degrees first (to points at least two tolerances apart on the
                 # map), so points that would merge are never projected
                 outside = not _meets(self.world.arc_boxes[arc], window)
-                source = self.coarse_arcs[arc] if coarse or outside else self.world.arcs[arc]
+                source = self.coarse_arc(arc) if coarse or outside else self.world.arcs[arc]
                 thinned = _thinned(source, 2 * tolerance / (projection.scale * METRES_PER_DEGREE),
                                    math.cos(math.radians(projection.lat0)))
                 arcs[arc] = simplified(projection.many(thinned), tolerance)
@@ -449,9 +448,13 @@ def _covering(boxes: Sequence[Box]) -> Box:
 
 
 def _meets(a: Box, b: Box) -> bool:
-    """Whether two boxes share a point, either of them taken a turn of the globe east or west."""
-    return any(a[0] + shift <= b[2] and b[0] <= a[2] + shift and a[1] <= b[3] and b[1] <= a[3]
-               for shift in (0, -360, 360))
+    """Whether two boxes share a point, either of them taken a turn of the globe east or west
+    (asked of every ring of every country for each map, so written out)."""
+    if a[1] > b[3] or b[1] > a[3]:
+        return False
+    west, east = a[0], a[2]
+    return ((west <= b[2] and b[0] <= east) or (west - 360 <= b[2] and b[0] <= east - 360)
+            or (west + 360 <= b[2] and b[0] <= east + 360))
 
 
 def _box_outline(box: Box) -> list[Point]:

@@ -86,8 +86,12 @@ class _TextNotHtml(Extension):
         md.ESCAPED_CHARS.append("<")
 
 
-_converter = markdown.Markdown(extensions=["sane_lists", "tables", "smarty", _TextNotHtml()],
-                               output_format="html")
+@functools.cache
+def _converter() -> markdown.Markdown:
+    """The one converter, made when first asked for: making it imports its extensions and
+    compiles their patterns, which a build that converts no text never needs."""
+    return markdown.Markdown(extensions=["sane_lists", "tables", "smarty", _TextNotHtml()],
+                             output_format="html")
 
 
 PLAIN_TEXT = re.compile(r"""[^\s#>+=|0-9\-*_`\[\]!<>&\\'"][^\n*_`\[\]!<\\'"]*""")
@@ -263,8 +267,9 @@ _HREF = re.compile(r'<a\b[^>]*?\shref="([^"]*)"')
 @functools.lru_cache(maxsize=64)  # validation asks for depth and links, rendering for HTML
 def _converted(text: str) -> str:
     """Python-Markdown's HTML for ``text``, not yet sanitised."""
-    _converter.reset()
-    return _converter.convert(text)
+    converter = _converter()
+    converter.reset()
+    return converter.convert(text)
 
 
 @functools.lru_cache(maxsize=64)

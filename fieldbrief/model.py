@@ -462,9 +462,12 @@ and the pages a brief makes stay bounded too."""
 
 
 class Strict(BaseModel):
-    """Base of every part of a brief: unknown fields are errors, values are frozen."""
+    """Base of every part of a brief: unknown fields are errors, values are frozen.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    Every model here builds its validator when first used (``defer_build``), not at
+    import: the same validator, but a build that validates no brief never pays for it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, defer_build=True)
 
 
 class Dated(Strict):
@@ -954,7 +957,7 @@ class SeriesDeclaration(Strict):
 class LocatedPlace(BaseModel):
     """A place with the position its sources give, as the site's country maps need it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     country: str
@@ -969,7 +972,7 @@ class BriefCard(BaseModel):
     site's pages can be rebuilt without reading every brief again.
     """
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     title: str
@@ -1027,7 +1030,7 @@ class BriefCard(BaseModel):
 class KeyedFigure(BaseModel):
     """A figure with a key, as a series compares it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     key: str
     counts: str
@@ -1035,7 +1038,7 @@ class KeyedFigure(BaseModel):
 
 
 class Judgement(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     section: str  # assessment or outlook
     index: int  # 1-based, as the page numbers it
@@ -1046,7 +1049,7 @@ class Judgement(BaseModel):
 
 
 class SourceFact(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     id: str
     title: str
@@ -1056,7 +1059,7 @@ class IssueFacts(BaseModel):
     """What the series stage needs of one issue: small, and kept in the build record
     beside the card (see fieldbrief.series)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     positions: dict[str, tuple[int, int]]  # of series, number and as_of, for errors
     next_update: str | None

@@ -13,11 +13,13 @@ import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pycountry
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+from jinja2 import (BytecodeCache, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound,
+                    select_autoescape)
 
 from fieldbrief import __version__
 from fieldbrief.i18n import (ACTOR_KINDS, CONFIDENCE_LABELS, CREDIBILITY, FIGURE_STATUSES,
@@ -35,6 +37,7 @@ from fieldbrief.model import (Brief, BriefCard, DateInterval, Dated, Figure, Par
 from fieldbrief.render_indicators import defang, export_names
 from fieldbrief.resources import ResourcePolicy
 from fieldbrief.series import IssueContext
+from fieldbrief.template_cache import template_cache
 from fieldbrief.translations import Translation, translation_sets
 from fieldbrief.verify import VerificationReport
 
@@ -111,6 +114,7 @@ class HtmlRenderer:
         self.config = config
         self.resources = resources
         self.loader = FileSystemLoader(templates)
+        self.bytecode_cache = template_cache(resources.root, CACHE_KEY_OPTIONS)
         self.environments: dict[str, Environment] = {}
         self.env = self.environment(config.language)
 
@@ -118,7 +122,8 @@ class HtmlRenderer:
         """The Jinja2 environment that renders pages in ``language``: its catalog installed
         for ``_()``/``{% trans %}``, its filters writing dates and names in that language."""
         if language not in self.environments:
-            self.environments[language] = _environment(self.loader, localizer(language))
+            self.environments[language] = _environment(self.loader, localizer(language),
+                                                        self.bytecode_cache)
         return self.environments[language]
 
     def brief_page(self, brief: Brief, *, with_pdf: bool = True,
@@ -223,15 +228,18 @@ def referenced_templates(source: str) -> list[str]:
             for literal in STRING_LITERAL.findall(tag.group(1)) if literal[1]]
 
 
-def _environment(loader: FileSystemLoader, words: Localizer) -> Environment:
-    env = Environment(
-        loader=loader,
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        extensions=["jinja2.ext.i18n"],
-    )
+ENVIRONMENT_OPTIONS: dict[str, Any] = {
+    "autoescape": select_autoescape(default=True, default_for_string=True),
+    "undefined": StrictUndefined, "trim_blocks": True, "lstrip_blocks": True,
+    "extensions": ("jinja2.ext.i18n",)}
+"""The options that shape compiled templates (their cache is keyed by them)."""
+CACHE_KEY_OPTIONS = {**ENVIRONMENT_OPTIONS, "autoescape": "everything"}
+"""The options as the cache's key (the autoescape function as what it does)."""
+
+
+def _environment(loader: FileSystemLoader, words: Localizer,
+                 bytecode_cache: BytecodeCache | None) -> Environment:
+    env = Environment(loader=loader, bytecode_cache=bytecode_cache, **ENVIRONMENT_OPTIONS)
     env.install_gettext_translations(words.translations, newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
         markdown=to_html,
@@ -399,12 +407,21 @@ def format_period(period: Period, words: Localizer = ENGLISH) -> str:
 
 def country_name(code: str, words: Localizer = ENGLISH) -> str:
     """The country's name in the reader's language; an exercise code (XA...) says so."""
-    country = pycountry.countries.get(alpha_2=code)
-    if country is None:
+    known = _iso_names(code)
+    if known is None:
         return words.gettext(N_("Exercise area (%(code)s)")) % {"code": code}
+    name, common_name = known
     if not words.english:
-        return words.country(code) or country.name
-    return getattr(country, "common_name", None) or country.name
+        return words.country(code) or name
+    return common_name or name
+
+
+@lru_cache(maxsize=1024)
+def _iso_names(code: str) -> tuple[str, str | None] | None:
+    """ISO 3166's name and common name of a country, looked up once per code (a site's
+    list pages name a country for every brief)."""
+    country = pycountry.countries.get(alpha_2=code)
+    return None if country is None else (country.name, getattr(country, "common_name", None))
 
 
 def format_coordinates(coordinates: tuple[float, float], words: Localizer = ENGLISH) -> str:

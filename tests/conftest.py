@@ -87,6 +87,15 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
+@pytest.fixture(scope="session", autouse=True)
+def template_cache_of_the_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Compiled templates go to a cache folder of this test run, not the user's (every
+    throw-away project's templates would stay there)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 def pdf_pages_text(path: Path) -> list[str]:
     return [page.extract_text() for page in PdfReader(path).pages]
 

@@ -266,6 +266,18 @@ NOT_FOR_A_NO_OP = ["fieldbrief.render_site", "fieldbrief.render_series", "fieldb
                    "weasyprint"]
 
 
+def test_a_build_in_which_nothing_changed_prepares_no_validator_or_markdown_converter(
+        built: TmpProject) -> None:
+    """The brief model's validators and the Markdown converter are made when a brief is
+    first validated or converted, not at import: a build that does neither never pays."""
+    script = ("from fieldbrief.cli import main; from fieldbrief.model import Brief; "
+              "from fieldbrief.markup import _converter; code = main(['-j', '1', '--no-pdf']); "
+              "print(code, Brief.__pydantic_complete__, _converter.cache_info().currsize)")
+    run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
+                         text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.stdout.splitlines()[-1] == "0 False 0", run.stderr
+
+
 def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProject) -> None:
     """What only writing needs is imported only when something is written."""
     script = ("import sys; from fieldbrief.cli import main; code = main(['-j', '1', '--no-pdf']); "

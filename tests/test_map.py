@@ -334,3 +334,13 @@ def test_a_country_across_the_antimeridian_is_mapped_where_it_is(code: str, cent
     assert drawn.centre == centre
     svg = ET.fromstring(str(drawn.svg))
     assert f"country-{code}" in {p.get("id") for p in svg.iter(f"{SVG}path")}
+
+
+def test_every_arcs_box_is_the_box_of_its_decoded_points() -> None:
+    """Boxes are found from the quantised positions, without decoding most arcs: they must
+    be the very floats the decoded points give (a map leaves out the countries whose boxes
+    miss its frame), antimeridian arcs included."""
+    world = map_data.load_world()
+    assert world.arc_boxes == tuple(map_data._box(world.arcs[index])  # noqa: SLF001
+                                    for index in range(len(world.arcs)))
+    assert any(box[2] > 180 for box in world.arc_boxes)
