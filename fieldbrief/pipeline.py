@@ -29,7 +29,7 @@ from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, safe_join
+from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, regular_file, safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -388,7 +388,7 @@ def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options:
     folder_ok, folder = ((site_ok, out_dir) if placement == "published"
                          else (restricted_ok, options.restricted_dir))
     return (folder_ok and record.page == page and record.pdf == pdf
-            and all((folder / output).is_file() for output in record.outputs))
+            and all(regular_file(folder, output) for output in record.outputs))
 
 
 def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,
@@ -513,8 +513,7 @@ def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
             continue
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
-        for output in entry.record.outputs:
-            stage.keep(output)
+        stage.keep_all(entry.record.outputs)
         kept[entry.path] = entry.record.outputs
     return kept
 
