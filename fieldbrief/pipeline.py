@@ -23,7 +23,8 @@ from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
-                                    manifest_path, problem_record, save_manifest)
+                                    manifest_path, problem_record, save_manifest, save_sealed,
+                                    sealed_at)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
@@ -453,7 +454,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             search.stop()
         _check_site(site, project, scanned)
         policy = _policy(project, options)
-        gated = _gate(site, policy, passed)
+        gated = _gate(site, policy, _unchanged(passed, site, sealed_at(manifest_file, planned[0])))
         save_manifest(manifest_file, Manifest(
             site_build=site.build_id, restricted_build=private.build_id if private else None,
             rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
@@ -461,6 +462,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
                                           _with_series(prints, series, e), options)
                      for e in entries}))
+    save_sealed(manifest_file, site.build_id)
 
 
 def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
@@ -600,6 +602,17 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
     problems = site_problems(site.path, project.resources, pages, scanned)
     if problems:
         raise BuildFailed("; ".join(problems))
+
+
+def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> dict[str, Seal]:
+    """The seals of ``passed`` files kept unchanged since the last build recorded its site
+    whole (``sealed``): kept as the very inode sealed, whose change time (set by every write,
+    and by setting the modification time back) was no later."""
+    if sealed is None:
+        return {}
+    return {relative: seal for relative, seal in passed.items()
+            if (found := site.kept.get(relative)) is not None and found[0] == seal[0]
+            and found[1] <= sealed}
 
 
 def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal]) -> dict[str, Seal]:

@@ -88,7 +88,9 @@ class PublishingPolicy:
 
 
 Seal = tuple[int, int, int]
-"""What a gated file was when its bytes were read: inode, size and modification time (ns)."""
+"""What a gated file was when its bytes were read: inode, size and modification time (ns).
+The build honours a seal only for a file kept as that inode whose change time (which no one
+can set back) is no later than when the last build recorded its site whole."""
 
 
 def gate(site: Path, policy: PublishingPolicy) -> list[str]:

@@ -58,6 +58,9 @@ class Staging:
         self.build_id = uuid.uuid4().hex
         self.written: set[str] = set()
         self._trees: tuple[_Folders, _Folders] | None = None  # published, staged: once keeping
+        self.kept: dict[str, tuple[int, int]] = {}
+        """Inode and change time (ns) each kept file had in the published site before it was
+        linked (a file copied instead is not here)."""
 
     def __enter__(self) -> Staging:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -88,10 +91,12 @@ class Staging:
                 if self._trees is None:
                     self._trees = (_Folders(self.out_dir), _Folders(self.path, create=True))
                 published, staged = self._trees
-                _link_at(published.folder(parts[:-1]), staged.folder(parts[:-1]), parts[-1])
+                found = _link_at(published.folder(parts[:-1]), staged.folder(parts[:-1]), parts[-1])
             except OSError as error:
                 raise BuildFailed(f"cannot keep {relative} of the published site {self.out_dir}: "
                                   f"{error.strerror or error}") from None
+            if found is not None:
+                self.kept[relative] = found
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
         try:
@@ -188,17 +193,21 @@ class _Folders:
         os.close(self.root)
 
 
-def _link_at(source: int, target: int, name: str) -> None:
-    """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``."""
+def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
+    """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``; the
+    inode and change time it had before, if the file linked is that one (linking changes it)."""
+    before = os.stat(name, dir_fd=source, follow_symlinks=False)
     try:
         os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
     except OSError as error:
         if error.errno in (errno.ENOENT, errno.EEXIST):
             raise
         _copy_at(source, target, name)
-    if not stat.S_ISREG(os.stat(name, dir_fd=target, follow_symlinks=False).st_mode):
+    after = os.stat(name, dir_fd=target, follow_symlinks=False)
+    if not stat.S_ISREG(after.st_mode):
         os.unlink(name, dir_fd=target)
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
+    return (before.st_ino, before.st_ctime_ns) if after.st_ino == before.st_ino else None
 
 
 def _copy_at(source: int, target: int, name: str) -> None:
