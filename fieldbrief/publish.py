@@ -38,7 +38,7 @@ AT_FDCWD = -100
 FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 MAX_OPEN_FOLDERS = 64
 """Folder descriptors a tree keeps open for the next file (kept files come brief by brief)."""
-REMOVERS = 8
+REMOVERS = 4
 """Threads removing a replaced site: each mostly waits for the file system's journal."""
 T = TypeVar("T")
 
