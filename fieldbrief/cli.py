@@ -19,19 +19,23 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
 
 from fieldbrief import __version__
+from fieldbrief import stamp
+from fieldbrief.choices import PDF_VARIANTS
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path, printable
-from fieldbrief.pipeline import BuildOptions, BuildReport, build, check, now
 from fieldbrief.progress import progress_for
-from fieldbrief.project import Project
-from fieldbrief.model import PDF_VARIANTS
-from fieldbrief.verify import audit_lines, audit_summary
+
+if TYPE_CHECKING:  # the build's own modules load only once a build has something to do
+    from fieldbrief.pipeline import BuildOptions, BuildReport
+    from fieldbrief.project import Project
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("build", "check", "serve", "new")
@@ -74,7 +78,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
     if command == "check":
         return _guarded(lambda: _check(_project(args), [Path(name) for name in args.briefs],
                                        args, out, err), err)
-    return _guarded(lambda: _build(_project(args), args, out, err), err)
+    return _guarded(lambda: _build(args, out, err), err)
 
 
 def _guarded(run: Callable[[], int], err: TextIO) -> int:
@@ -208,6 +212,7 @@ def _positive(text: str) -> int:
 
 
 def _project(args: argparse.Namespace) -> Project:
+    from fieldbrief.project import Project
     project = Project.load(Path.cwd(), args.config)
     if getattr(args, "page_size", None):
         project = replace(project, config=project.config.model_copy(
@@ -217,6 +222,8 @@ def _project(args: argparse.Namespace) -> Project:
 
 def _check(project: Project, files: list[Path], args: argparse.Namespace, out: TextIO,
            err: TextIO) -> int:
+    from fieldbrief.pipeline import check
+    from fieldbrief.verify import audit_lines, audit_summary
     briefs = check(project, files or project.brief_files(), args.strict)
     _print_problems([warning for valid in briefs for warning in valid.warnings], err)
     if args.report:
@@ -229,6 +236,7 @@ def _check(project: Project, files: list[Path], args: argparse.Namespace, out: T
 
 
 def _build_options(args: argparse.Namespace) -> BuildOptions:
+    from fieldbrief.pipeline import BuildOptions
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     return BuildOptions(strict=args.strict, drafts=args.drafts, pdf=args.pdf,
                         pdf_variant=args.pdf_variant, restricted_dir=args.restricted_out,
@@ -248,23 +256,76 @@ def _warn_if_slow_pdfs(args: argparse.Namespace, err: TextIO) -> None:
                   "install it: sudo apt-get install libharfbuzz-subset0\n")
 
 
-def _build(project: Project, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    started, started_ns = time.perf_counter(), time.time_ns()
     _warn_if_slow_pdfs(args, err)
+    watch = None if args.briefs or args.force else _Watch(args)
+    if watch is not None and (unchanged := watch.recorded()) is not None:
+        for line in unchanged.warnings:
+            err.write(line + "\n")
+        out.write(_nothing_changed(unchanged.briefs, args, time.perf_counter() - started) + "\n")
+        return EXIT_OK
+    from fieldbrief.pipeline import build
+    project = _project(args)
     progress = progress_for(out)
     try:
         report = build(project, args.out, [Path(name) for name in args.briefs],
                        _build_options(args), progress)
     finally:
         progress.close()
+    if watch is not None:
+        watch.finish(report, started_ns)
     _print_problems(list(report.warnings), err)
     out.write(_summary(report, args, args.docx or project.config.docx) + "\n")
     return EXIT_OK
 
 
+class _Watch:
+    """The stamp of a build of every brief (not of named briefs, nor --force): read
+    before the build, to stop at once when nothing changed since a build that found
+    nothing to do; written after such a build (see :mod:`fieldbrief.stamp`). A project
+    holding what a stamp cannot cover is never stamped."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args, self.root = args, Path.cwd()
+        self.path = stamp.stamp_path(self.root, args.out)
+
+    def recorded(self) -> stamp.Unchanged | None:
+        try:
+            return stamp.recorded(self.path, self._observe)
+        except (stamp.Uncoverable, OSError):
+            return None
+
+    def finish(self, report: BuildReport, started_ns: int) -> None:
+        """Stamp the scene if the build found nothing to do in it; forget any stamp if
+        it did something (or the scene cannot be observed)."""
+        try:
+            if report.wrote:
+                stamp.forget(self.path)
+            else:
+                warnings = tuple(str(warning) for warning in report.warnings)
+                stamp.record(self.path, self._observe(), started_ns,
+                             stamp.Unchanged(len(report.unchanged), warnings))
+        except (stamp.Uncoverable, OSError):
+            stamp.forget(self.path)
+
+    def _observe(self) -> stamp.Scene:
+        args = self.args
+        options = ["build", str(self.root.resolve()), os.environ.get("SOURCE_DATE_EPOCH", "-"),
+                   *(f"{name}={value!r}" for name, value in sorted(vars(args).items())
+                     if name != "jobs")]
+        beside = [stamp.manifest_path(self.root, args.out), *([args.config] if args.config else [])]
+        return stamp.observe(self.root, options, [args.out, args.restricted_out], beside)
+
+
+def _nothing_changed(briefs: int, args: argparse.Namespace, seconds: float) -> str:
+    return (f"nothing changed: {briefs} brief{'s' * (briefs != 1)} unchanged, "
+            f"{display_path(args.out)}/ untouched ({seconds:.2f} s)")
+
+
 def _summary(report: BuildReport, args: argparse.Namespace, word: bool) -> str:
     if not report.wrote:
-        return (f"nothing changed: {len(report.unchanged)} brief{'s' * (len(report.unchanged) != 1)} "
-                f"unchanged, {display_path(args.out)}/ untouched ({report.seconds:.2f} s)")
+        return _nothing_changed(len(report.unchanged), args, report.seconds)
     count = len(report.rendered)
     parts = [f"built {count} brief{'s' * (count != 1)} ({_formats(args.pdf, word)})"]
     if report.unchanged:
@@ -307,6 +368,7 @@ def _serve(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _build_date(epoch: str | None) -> datetime:
     """The date written into PDFs: SOURCE_DATE_EPOCH when set, for reproducible builds."""
     if epoch is None:
+        from fieldbrief.pipeline import now
         return now()
     try:
         return datetime.fromtimestamp(int(epoch), timezone.utc)

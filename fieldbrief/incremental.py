@@ -28,14 +28,10 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief import __version__
 from fieldbrief.errors import Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
+from fieldbrief.stamp import FONT_FOLDERS
 
 MANIFEST_FORMAT = 1
-FONT_FOLDERS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"),
-                Path.home() / ".local/share/fonts", Path.home() / ".fonts")
 Placement = Literal["published", "restricted", "draft"]
-STATE_DIR = ".fieldbrief"
-"""Where the project keeps its build records (titles and summaries of every brief,
-restricted ones too): never inside a published folder."""
 
 
 def digest(*parts: bytes | str) -> str:
@@ -121,12 +117,6 @@ def problem_record(problem: Problem) -> dict[str, object]:
     return {"file": problem.file, "line": problem.line, "column": problem.column,
             "field": problem.field, "message": problem.message,
             "severity": problem.severity.value}
-
-
-def manifest_path(project_root: Path, out_dir: Path) -> Path:
-    """Where the manifest of builds into ``out_dir`` is kept, inside the project."""
-    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16]
-    return project_root / STATE_DIR / f"build-{key}.json"
 
 
 def load_manifest(path: Path) -> Manifest:

@@ -177,8 +177,6 @@ SourceKind = Literal["news report", "official statement", "press release", "pres
                      "situation report", "field report", "report", "academic paper", "dataset",
                      "satellite imagery", "imagery", "other"]
 PageSize = Literal["A4", "Letter"]
-PdfVariant = Literal["pdf/a-3b", "pdf/ua-1"]
-PDF_VARIANTS: tuple[PdfVariant, ...] = ("pdf/a-3b", "pdf/ua-1")
 ActorKind = Literal["armed group", "criminal group", "state forces", "foreign military",
                     "government", "local authority", "international organisation", "UN agency",
                     "humanitarian organisation", "company", "civil society", "media",

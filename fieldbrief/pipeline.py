@@ -20,14 +20,14 @@ from pathlib import Path
 from typing import Protocol
 
 from fieldbrief import __version__
+from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.incremental import (STATE_DIR, Manifest, Placement, Record, config_digest, content_digest,
+from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
-                                    manifest_path, problem_record, save_manifest, save_sealed,
-                                    sealed_at)
+                                    problem_record, save_manifest, save_sealed, sealed_at)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
-from fieldbrief.model import BriefCard, IssueFacts, PdfVariant
+from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
 from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, regular_file, safe_join
@@ -36,6 +36,7 @@ from fieldbrief.translations import Translation, translation_problem, translatio
 from fieldbrief.resources import PageParts, site_problems
 from fieldbrief.search import SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
+from fieldbrief.stamp import STATE_DIR, manifest_path
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
@@ -228,7 +229,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
             restricted_ok)}
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
-        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok):
+        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
@@ -403,10 +404,14 @@ def _output_prints(content: str, placement: Placement, prints: Fingerprints, opt
 
 def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      placements: dict[Path, Placement], previous: Manifest,
-                     prints: Fingerprints, site_ok: bool) -> bool:
+                     prints: Fingerprints, site_ok: bool, out_dir: Path) -> bool:
+    """Nothing to render, nothing placed elsewhere, and every site page still as its
+    build wrote it (one deleted or edited by hand is written again)."""
     return (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
-            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries))
+            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)
+            and all(recorded.endswith(f" {_published_digest(out_dir, page)}")
+                    for page, recorded in previous.site_pages.items()))
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -486,7 +491,7 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     for page in pages:
         inputs = digest(prints.site, page.inputs)
         recorded = published_pages.get(page.path, "")
-        if recorded.startswith(f"{inputs} ") and _published_digest(site, page.path) == recorded[len(inputs) + 1:]:
+        if recorded.startswith(f"{inputs} ") and _published_digest(site.out_dir, page.path) == recorded[len(inputs) + 1:]:
             site.keep(page.path)
             fingerprints[page.path] = recorded
         else:
@@ -496,10 +501,10 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     return fingerprints
 
 
-def _published_digest(site: Staging, page: str) -> str | None:
+def _published_digest(out_dir: Path, page: str) -> str | None:
     """The digest of a site page as it is in the published site (None if it is not a
     regular file there): a page edited by hand since its build wrote it is not kept."""
-    path = safe_join(site.out_dir, page)
+    path = safe_join(out_dir, page)
     if path.is_symlink() or not path.is_file():
         return None
     return digest(path.read_bytes())

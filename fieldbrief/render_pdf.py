@@ -41,9 +41,10 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from fieldbrief.archive import MEDIA_TYPES as ARCHIVE_MEDIA_TYPES, Archive
+from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed
 from fieldbrief.images import MAX_IMAGE_BYTES, svg_problem
-from fieldbrief.model import PageSize, PdfVariant
+from fieldbrief.model import PageSize
 from fieldbrief.project import stylesheets_on
 from fieldbrief.resources import ResourcePolicy
 

@@ -5,6 +5,16 @@ site configuration. Out: the pages, each with the digest of its inputs and a way
 it to bytes (:class:`SitePage`), so that the build renders only the pages whose inputs
 changed. Briefs are grouped by country, by tag and by the month
 of their as-of date; each group gets a page, and each kind of group an overview.
+
+Every listing is bounded, so that one edited brief re-renders only small pages. The home
+page lists the newest :data:`HOME_BRIEFS` entries and links to the month, country and tag
+overviews, which reach every brief; the feed carries the newest :data:`FEED_ENTRIES`. A
+group longer than two pages' worth is paginated in stable chunks of :data:`PAGE_SIZE`
+entries counted from its oldest brief (``page/1/`` holds the oldest): a new brief changes
+the group's own page (the newest entries, :data:`PAGE_SIZE` to twice that less one) and,
+once in :data:`PAGE_SIZE` additions, opens one new numbered page; an edited brief
+changes only the page that lists it. A numbered page's contents and links depend on
+nothing newer than the page after it, so that is exactly what keeps it unchanged.
 """
 
 from __future__ import annotations
@@ -14,15 +24,24 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import Any
 
 from fieldbrief.incremental import digest
 from fieldbrief.locator_map import LocatorMap, MapPlace
 from fieldbrief.i18n import N_, Localizer, localizer
 from fieldbrief.model import BriefCard
 from fieldbrief.render_html import (HtmlRenderer, brief_page_path, brief_pdf_path, country_name,
-                                    newest_first)
+                                    newest_first, root_of)
 from fieldbrief.render_json import brief_json_path
 
+HOME_BRIEFS = 30
+"""Entries on the home page: a month or two of a busy desk's briefs, a page that loads at
+once; every brief stays one link away through the month, country and tag overviews."""
+FEED_ENTRIES = 50
+"""Entries in the Atom feed: the usual window of a feed (readers poll it and keep what
+they have seen), which every brief of recent weeks fits."""
+PAGE_SIZE = 30
+"""Entries on a numbered page of a long group; its own page holds up to twice this less one."""
 FEED_NAMESPACE = uuid.UUID("5b0c6c2e-3f7e-4b53-9f61-0f1e2d3c4b5a")
 """Namespace of the stable urn:uuid ids a feed gets when the site has no base_url."""
 
@@ -41,17 +60,17 @@ class Group:
 class GroupKind:
     folder: str  # countries, tags, archive
     title: str  # heading of the overview page (a catalog message)
-    keys: Callable[[BriefCard, Localizer], Iterable[tuple[str, str]]]  # (key, title) pairs of a brief
+    keys: Callable[[BriefCard], Iterable[tuple[str, Any]]]  # (key, what names it) pairs of a brief
+    group_title: Callable[[Any, Localizer], str]  # a group's title from what names it, once a group
     newest_key_first: bool = False
 
 
 GROUP_KINDS = (
-    GroupKind("countries", N_("Countries"),
-              lambda b, words: ((c.lower(), country_name(c, words)) for c in b.countries)),
-    GroupKind("tags", N_("Tags"), lambda b, words: ((slug(t), t) for t in b.tags)),
-    GroupKind("archive", N_("Archive"),
-              lambda b, words: [(f"{b.as_of_date:%Y-%m}", words.month_year(b.as_of_date))],
-              newest_key_first=True),
+    GroupKind("countries", N_("Countries"), lambda b: ((c.lower(), c) for c in b.countries),
+              lambda code, words: country_name(code, words)),
+    GroupKind("tags", N_("Tags"), lambda b: ((slug(t), t) for t in b.tags), lambda tag, words: tag),
+    GroupKind("archive", N_("Archive"), lambda b: [(f"{b.as_of_date:%Y-%m}", b.as_of_date)],
+              lambda day, words: words.month_year(day), newest_key_first=True),
 )
 
 
@@ -68,6 +87,25 @@ class SitePage:
     path: str
     inputs: str
     render: Callable[[], bytes]
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """A link of a listing's pagination: to its newest page (``number`` None) or a numbered one."""
+
+    kind: str  # newest, newer, page, older or oldest: the word that names it
+    number: int | None
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The pagination of one page of a long group: its number (None on the group's own
+    page, which shows the newest entries) and its links, relative to the page."""
+
+    number: int | None
+    links: tuple[PageLink, ...]
 
 
 MapDrawer = Callable[[str, tuple[MapPlace, ...]], LocatorMap | None]
@@ -89,11 +127,12 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
     series = series or {}
     places = country_places or {}
     cards = _card_digests(briefs)
-    home = briefs if index_briefs is None else index_briefs
-    yield _listing(html, "index.html", html.config.title, home, cards, with_pdf, series, is_home=True)
+    home = _entry_units(briefs if index_briefs is None else index_briefs)
+    yield _listing(html, "index.html", html.config.title, _flat(home[:HOME_BRIEFS]), cards,
+                   with_pdf, series, is_home=True, more=len(home) > HOME_BRIEFS)
     yield SitePage("search/index.html", digest("search"),
                    lambda: html.page("search.html", "search/index.html").encode())
-    yield _feed(html, briefs, cards, generated_at, with_pdf)
+    yield _feed(html, newest_first(briefs)[:FEED_ENTRIES], cards, generated_at, with_pdf)
     listed = ["index.html", "search/index.html"]
     words = localizer(html.config.language)  # listings speak the site's language
     for kind in GROUP_KINDS:
@@ -104,9 +143,11 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
             code = group.key.upper()
             country_map = (_CountryMap(code, places.get(code, ()), draw_map)
                            if kind.folder == "countries" and draw_map is not None else None)
-            yield _listing(html, group.path, group.title, group.briefs, cards, with_pdf, series,
-                           country_map=country_map)
-            listed.append(group.path)
+            for path, shown, pager, total in _group_pages(group):
+                yield _listing(html, path, group.title, shown, cards, with_pdf, series,
+                               country_map=country_map if pager is None or pager.number is None else None,
+                               pager=pager, total=total)
+                listed.append(path)
     if html.config.base_url:
         yield _sitemap(html, [html.config.base_url + path.removesuffix("index.html")
                               for path in sorted(listed) + [f"series/{name}/index.html" for name in sorted(series)]
@@ -125,6 +166,67 @@ class _CountryMap:
         return self.drawer(self.code, self.places)
 
 
+def _entry_units(briefs: Sequence[BriefCard]) -> list[tuple[BriefCard, ...]]:
+    """The entries of a listing of ``briefs``, newest first, each with its cards: a brief
+    and the translations of it that are listed too, which its entry shows beside it
+    (:meth:`HtmlRenderer.entries`); a listing is cut between entries, never inside one."""
+    order = newest_first(briefs)
+    listed = {brief.id for brief in briefs}
+    units = {card.id: [card] for card in order if card.translation_of not in listed}
+    for card in order:
+        if card.translation_of in listed:
+            units[card.translation_of].append(card)
+    return [tuple(cards) for cards in units.values()]
+
+
+def _flat(units: Sequence[tuple[BriefCard, ...]]) -> list[BriefCard]:
+    return [card for unit in units for card in unit]
+
+
+def page_path(group_path: str, number: int) -> str:
+    """Where the numbered page ``number`` of a group lives: 'tags/x/index.html', 2 ->
+    'tags/x/page/2/index.html'."""
+    return f"{group_path.removesuffix('index.html')}page/{number}/index.html"
+
+
+def _group_pages(group: Group) -> Iterator[tuple[str, list[BriefCard], Pager | None, int | None]]:
+    """The pages of a group: (path, briefs shown, pagination, number of entries in all if
+    the page shows only the newest of them). A short group is one page; a long one is its
+    own page with the newest entries, then numbered pages of :data:`PAGE_SIZE` entries
+    counted from the oldest, newest first."""
+    units = _entry_units(group.briefs)
+    numbered = len(units) // PAGE_SIZE - 1
+    if numbered < 1:
+        yield group.path, _flat(units), None, None
+        return
+    oldest_first = units[::-1]
+    chunks = [oldest_first[k * PAGE_SIZE:(k + 1) * PAGE_SIZE][::-1] for k in range(numbered)]
+    yield (group.path, _flat(oldest_first[numbered * PAGE_SIZE:][::-1]),
+           _pager(group.path, None, numbered), len(units))
+    for number, chunk in enumerate(chunks, start=1):
+        yield page_path(group.path, number), _flat(chunk), _pager(group.path, number, numbered), None
+
+
+def _pager(group_path: str, number: int | None, numbered: int) -> Pager:
+    """The links of page ``number`` (None: the group's own page) of a group with ``numbered``
+    numbered pages. The own page links every numbered page; a numbered page links the
+    newest, the next newer and older ones and the oldest, so that it changes only when the
+    page after it is opened."""
+    root = root_of(group_path if number is None else page_path(group_path, number))
+
+    def link(kind: str, to: int | None, current: bool = False) -> PageLink:
+        return PageLink(kind, to, root + (group_path if to is None else page_path(group_path, to)),
+                        current)
+    if number is None:
+        return Pager(None, (link("newest", None, True),
+                            *(link("page", k) for k in range(numbered, 0, -1))))
+    return Pager(number, (link("newest", None),
+                          *([link("newer", number + 1)] if number < numbered else []),
+                          link("page", number, True),
+                          *([link("older", number - 1)] if number > 1 else []),
+                          *([link("oldest", 1)] if number > 2 else [])))
+
+
 def _card_digests(briefs: Sequence[BriefCard]) -> dict[str, str]:
     """Each brief's listing facts as one digest, computed once for all the pages listing it."""
     return {card.id: digest(card.model_dump_json()) for card in briefs}
@@ -132,21 +234,28 @@ def _card_digests(briefs: Sequence[BriefCard]) -> dict[str, str]:
 
 def _listing(html: HtmlRenderer, path: str, heading: str, briefs: Sequence[BriefCard],
              cards: Mapping[str, str], with_pdf: bool, series: dict[str, tuple[str, int]], *,
-             is_home: bool = False, country_map: _CountryMap | None = None) -> SitePage:
-    """The home page or a group's page; a country's page with its map."""
+             is_home: bool = False, more: bool = False, country_map: _CountryMap | None = None,
+             pager: Pager | None = None, total: int | None = None) -> SitePage:
+    """The home page (``more``: it shows only the newest briefs) or a page of a group's
+    (``total``: the group's number of entries, on its own page when it has numbered ones);
+    a country's own page with its map."""
     shown = {card.series: series[card.series] for card in briefs if card.series in series}
 
     def render() -> bytes:
         return html.page("index.html", path, heading=heading, entries=html.entries(briefs, path),
-                         is_home=is_home, with_pdf=with_pdf, series=series,
+                         is_home=is_home, more=more, with_pdf=with_pdf, series=series,
+                         pager=pager, total=total,
                          locator=country_map.draw() if country_map else None).encode()
-    inputs = digest("listing", heading, str(is_home), str(with_pdf), repr(sorted(shown.items())),
-                    repr(country_map), *sorted(cards[card.id] for card in briefs))
+    inputs = digest("listing", heading, str(is_home), str(more), str(with_pdf),
+                    repr(sorted(shown.items())), repr(country_map), repr(pager), str(total),
+                    *sorted(cards[card.id] for card in briefs))
     return SitePage(path, inputs, render)
 
 
 def _feed(html: HtmlRenderer, briefs: Sequence[BriefCard], cards: Mapping[str, str],
           generated_at: datetime, with_pdf: bool) -> SitePage:
+    """The feed of ``briefs`` (its newest entries); it was last updated when the latest
+    of them was, since the feed is exactly these entries."""
     updated = _rfc3339(_site_updated(briefs, generated_at))
 
     def render() -> bytes:
@@ -178,9 +287,10 @@ def _groups(kind: GroupKind, briefs: Sequence[BriefCard], words: Localizer) -> l
     members: dict[str, list[BriefCard]] = {}
     titles: dict[str, str] = {}
     for brief in briefs:
-        for key, title in dict(kind.keys(brief, words)).items():
+        for key, name in dict(kind.keys(brief)).items():
             members.setdefault(key, []).append(brief)
-            titles.setdefault(key, title)
+            if key not in titles:
+                titles[key] = kind.group_title(name, words)
     order = sorted(members, reverse=True) if kind.newest_key_first else sorted(
         members, key=lambda key: titles[key].lower())
     return [Group(key, titles[key], f"{kind.folder}/{key}/index.html", tuple(members[key]))

@@ -47,7 +47,8 @@ import watchfiles
 
 from fieldbrief.config import CONFIG_FILE
 from fieldbrief.errors import FieldbriefError, InvalidInput, printable
-from fieldbrief.incremental import Manifest, load_manifest, manifest_path
+from fieldbrief.incremental import Manifest, load_manifest
+from fieldbrief.stamp import manifest_path
 from fieldbrief.pipeline import STATIC_DIR, BuildOptions, PageAhead, build, page_ahead
 from fieldbrief.progress import PlainProgress
 from fieldbrief.project import BRIEF_SUFFIXES, Project

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 from pypdf import PdfReader
 
+from fieldbrief import stamp
 from fieldbrief.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,6 +57,13 @@ class TmpProject:
         out, err = io.StringIO(), io.StringIO()
         code = main(list(argv), stdout=out, stderr=err)
         return Run(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(autouse=True)
+def no_stamps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No build in a test stops at a stamp unless the test says so (tests/test_stamp.py):
+    whether a stamp is made depends on how long ago the test wrote its files."""
+    monkeypatch.setattr(stamp, "SETTLED", float("inf"))
 
 
 @pytest.fixture

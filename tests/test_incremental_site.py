@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, TmpProject
-from fieldbrief import render_html
+from fieldbrief import render_html, render_site
 from fieldbrief.resources import ResourcePolicy, site_problems
 
 EPOCH = "1767225600"
@@ -288,3 +288,73 @@ def test_after_an_issue_is_withdrawn_no_page_of_the_site_links_to_it(with_series
     assert not (site / "briefs/issue-1").exists()
     pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
     assert site_problems(site, ResourcePolicy.for_project(with_series.root), pages, {}) == []
+
+
+# --- paginated listings ----------------------------------------------------------------------
+
+GROUPS = ("countries/ml/", "tags/floods/", "archive/2026-01/")
+
+
+def in_every_group(*pages: str) -> set[str]:
+    return {group + page for group in GROUPS for page in pages}
+
+
+def day_brief(number: int, **changes: str) -> str:
+    return brief(f"b{number}", "ML", "floods", f"2026-01-{number:02d}", **changes)
+
+
+@pytest.fixture
+def paginated(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    """Seven briefs of one country, tag and month, on pages of two: each group's own page
+    lists b7-b5, page 2 b4-b3, page 1 b2-b1; the home page and the feed the newest three."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    for name, value in (("PAGE_SIZE", 2), ("HOME_BRIEFS", 3), ("FEED_ENTRIES", 3)):
+        monkeypatch.setattr(render_site, name, value)
+    (project.root / "site.yaml").write_text("title: Test desk\nbase_url: https://example.org/\n")
+    for number in range(1, 8):
+        project.write(f"b{number}.yaml", day_brief(number))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    return project
+
+
+def listing_pages(site: Path) -> set[str]:
+    return {p.relative_to(site).as_posix() for p in site.rglob("*")
+            if p.suffix in (".html", ".xml") and p.relative_to(site).parts[0] not in ("briefs", "pagefind")}
+
+
+@pytest.mark.parametrize(("change", "rewritten"), [
+    pytest.param(lambda project: project.write("b1.yaml", day_brief(1, title="Oldest, revised")),
+                 in_every_group("page/1/index.html"), id="a brief on the oldest page"),
+    pytest.param(lambda project: project.write("b4.yaml", day_brief(4, title="Older, revised")),
+                 in_every_group("page/2/index.html"), id="a brief on a middle page"),
+    pytest.param(lambda project: project.write("b7.yaml", day_brief(7, title="Newest, revised")),
+                 {"index.html", "feed.xml"} | in_every_group("index.html"), id="the newest brief"),
+    pytest.param(lambda project: project.write("b8.yaml", day_brief(8)),
+                 {"index.html", "feed.xml", "sitemap.xml"} | OVERVIEWS
+                 | in_every_group("index.html", "page/2/index.html", "page/3/index.html"),
+                 id="a new brief that opens a page"),
+])
+def test_a_change_in_a_paginated_group_rewrites_only_the_pages_that_show_it(
+        paginated: TmpProject, change: Callable[[TmpProject], None], rewritten: set[str]) -> None:
+    site = paginated.root / "site"
+    pages = listing_pages(site)
+    assert in_every_group("index.html", "page/1/index.html", "page/2/index.html") <= pages
+    before = site_files(site, pages)
+    change(paginated)
+    written, after = rebuild_pages(paginated, listing_pages)
+    assert written == rewritten
+    assert {name: after[name] for name in after if name not in rewritten} == {
+        name: before[name] for name in after if name not in rewritten}, "kept: same inode, same bytes"
+    assert_as_from_scratch(paginated, after)
+    assert listing_pages(paginated.root / "fresh") == set(after)
+
+
+def rebuild_pages(project: TmpProject, pages: Callable[[Path], set[str]]
+                  ) -> tuple[set[str], dict[str, tuple[int, bytes]]]:
+    """Build again; the pages ``pages`` finds that were rewritten (or are new), and all of them now."""
+    site = project.root / "site"
+    before = site_files(site, pages(site))
+    result = project.run("-j", "1", "--no-pdf")
+    assert result.code == 0, result.err
+    after = site_files(site, pages(site))
+    return {name for name, (inode, _) in after.items() if before.get(name, (None,))[0] != inode}, after

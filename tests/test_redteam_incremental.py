@@ -126,6 +126,26 @@ def test_a_hand_edited_listing_page_is_not_published_again(project: TmpProject) 
     assert "Tampered by hand" not in index.read_text()
 
 
+@pytest.mark.parametrize("tamper", [
+    pytest.param(lambda page: page.unlink(), id="deleted"),
+    pytest.param(lambda page: page.write_text(page.read_text().replace("<main", "<p>Tampered by hand</p><main", 1)),
+                 id="edited"),
+])
+def test_a_site_page_deleted_or_edited_by_hand_is_restored_by_the_next_build(
+        project: TmpProject, tamper) -> None:
+    """Even by a build in which no brief changed: it was left as it was (a missing
+    country page, a listing showing what no brief says)."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    for name in ("index.html", "countries/ml/index.html"):
+        page = project.root / "site" / name
+        written = page.read_bytes()
+        tamper(page)
+        run = project.run("-j", "1", "--no-pdf")
+        assert run.code == 0 and "built 0 briefs (HTML only), 1 unchanged" in run.out, run.out
+        assert page.read_bytes() == written
+
+
 @pytest.mark.parametrize("planted", [
     pytest.param(lambda search: (search / "notes.txt").write_text("Tampered by hand"), id="a file"),
     pytest.param(lambda search: (search / "notes.txt").symlink_to(search.parents[2] / "outside.txt"),

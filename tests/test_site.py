@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ElementTree
 import pytest
 
 from conftest import SCENARIOS, TmpProject
+from fieldbrief import render_site
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -199,3 +200,121 @@ def test_search_index_covers_brief_pages(project: TmpProject) -> None:
     shard = bundle / listing["shards"][0]["path"]
     assert (shard / "pagefind-entry.json").is_file()
     assert len(list((shard / "fragment").iterdir())) == 1, "only brief pages are indexed"
+
+
+# --- bounded listings: the newest on the home page and in the feed, long groups paginated ----
+
+def listed_on(site, page: str) -> list[str]:
+    return re.findall(r'<h2[^>]*><a href="[^"]+">Brief (\w+)</a></h2>', (site / page).read_text())
+
+
+def test_home_page_lists_the_newest_briefs_and_links_to_all_of_them(
+        three_briefs: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(render_site, "HOME_BRIEFS", 2)
+    assert three_briefs.run("--no-pdf").code == 0
+    home = (three_briefs.root / "site/index.html").read_text()
+    assert listed_on(three_briefs.root / "site", "index.html") == ["charlie", "alpha"]
+    assert ('<p class="index-lede">The 2 newest briefs, newest first; all of them are listed by '
+            'month, country and tag below.</p>') in home
+    assert re.search(r'<nav class="all-briefs" aria-labelledby="all-briefs">\s*'
+                     r'<h2 id="all-briefs">All briefs</h2>\s*<ul>\s*'
+                     r'<li><a href="archive/index.html">By month</a></li>\s*'
+                     r'<li><a href="countries/index.html">By country</a></li>\s*'
+                     r'<li><a href="tags/index.html">By tag</a></li>', home)
+    assert listed_on(three_briefs.root / "site", "archive/2026-02/index.html") == ["bravo"]
+
+
+def test_home_page_that_shows_every_brief_has_no_link_to_more(three_briefs: TmpProject) -> None:
+    assert three_briefs.run("--no-pdf").code == 0
+    home = (three_briefs.root / "site/index.html").read_text()
+    assert '<p class="index-lede">3 briefs, newest first.</p>' in home
+    assert "all-briefs" not in home
+
+
+def test_feed_carries_the_newest_entries_updated_when_the_latest_of_them_was(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An old brief revised later is not in the feed, so the feed did not change with it."""
+    monkeypatch.setattr(render_site, "FEED_ENTRIES", 2)
+    project.write("a.yaml", brief_text("alpha", as_of="2026-03-02"))
+    project.write("b.yaml", brief_text("bravo", as_of="2026-02-10") +
+                  "revisions:\n  - date: 2026-04-01\n    change: Corrected a figure.\n")
+    project.write("c.yaml", brief_text("charlie", as_of="2026-03-20T08:00:00Z"))
+    assert project.run("--no-pdf").code == 0
+    feed = ElementTree.parse(project.root / "site/feed.xml").getroot()
+    assert [entry.findtext(f"{ATOM}title") for entry in feed.findall(f"{ATOM}entry")] == [
+        "Brief charlie", "Brief alpha"]
+    assert feed.findtext(f"{ATOM}updated") == "2026-03-20T08:00:00Z"
+
+
+SEVEN_DAYS = [f"2026-01-{day:02d}" for day in range(1, 8)]
+
+
+@pytest.fixture
+def long_group(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    """Seven briefs of Mali, one a day, on pages of two: Mali's own page lists the newest
+    three, page 2 the next two, page 1 the oldest two."""
+    monkeypatch.setattr(render_site, "PAGE_SIZE", 2)
+    (project.root / "site.yaml").write_text("title: Desk\nbase_url: https://example.org/\n")
+    for number, day in enumerate(SEVEN_DAYS, start=1):
+        project.write(f"b{number}.yaml", brief_text(f"b{number}", as_of=day))
+    return project
+
+
+def test_a_long_group_is_paginated_in_stable_pages_counted_from_the_oldest(long_group: TmpProject) -> None:
+    assert long_group.run("--no-pdf").code == 0  # the link check passes too
+    site = long_group.root / "site"
+    assert listed_on(site, "countries/ml/index.html") == ["b7", "b6", "b5"]
+    assert listed_on(site, "countries/ml/page/2/index.html") == ["b4", "b3"]
+    assert listed_on(site, "countries/ml/page/1/index.html") == ["b2", "b1"]
+    assert listed_on(site, "archive/2026-01/page/1/index.html") == ["b2", "b1"]
+    own = (site / "countries/ml/index.html").read_text()
+    assert '<p class="index-lede">7 briefs in all, newest first; older ones are on the pages below.</p>' in own
+    assert re.search(r'<nav class="pagination" aria-label="Pages of this list">\s*<ul>\s*'
+                     r'<li><a href="../../countries/ml/index.html" aria-current="page">Newest</a></li>\s*'
+                     r'<li><a href="../../countries/ml/page/2/index.html">Page 2</a></li>\s*'
+                     r'<li><a href="../../countries/ml/page/1/index.html">Page 1</a></li>\s*</ul>', own)
+    older = (site / "countries/ml/page/2/index.html").read_text()
+    assert "<title>Mali, page 2 — Desk</title>" in older
+    assert ('<p class="index-lede">Page 2: briefs from 3 January 2026 to 4 January 2026, '
+            'newest first.</p>') in older
+    up = "../../../../countries/ml/"
+    assert re.findall(r'<li><a href="([^"]+)"( aria-current="page")?>(\w+(?: \d)?)</a></li>', older) == [
+        (f"{up}index.html", "", "Newest"), (f"{up}page/2/index.html", ' aria-current="page"', "Page 2"),
+        (f"{up}page/1/index.html", "", "Older")]
+    sitemap = (site / "sitemap.xml").read_text()
+    assert "<loc>https://example.org/countries/ml/page/1/</loc>" in sitemap
+
+
+def test_a_short_group_has_one_page_and_no_pagination(three_briefs: TmpProject) -> None:
+    assert three_briefs.run("--no-pdf").code == 0
+    site = three_briefs.root / "site"
+    assert "pagination" not in (site / "countries/ml/index.html").read_text()
+    assert not (site / "countries/ml/page").exists()
+
+
+def test_pagination_reads_in_the_site_language_and_direction(long_group: TmpProject) -> None:
+    (long_group.root / "site.yaml").write_text("title: Desk\nlanguage: ar\n")
+    assert long_group.run("--no-pdf").code == 0
+    page = (long_group.root / "site/countries/ml/page/2/index.html").read_text()
+    assert '<html lang="ar" dir="rtl">' in page
+    assert '<nav class="pagination" aria-label="صفحات هذه القائمة">' in page
+    assert re.findall(r'<li><a href="[^"]+"(?: aria-current="page")?>([^<]+)</a></li>', page) == [
+        "الأحدث", "الصفحة 2", "الأقدم منها"]
+
+
+def test_a_translation_stays_beside_its_original_on_the_original_page(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are cut between entries: a newer translation of the oldest brief is listed
+    with it on page 1, not counted among the newest."""
+    monkeypatch.setattr(render_site, "PAGE_SIZE", 2)
+    for number, day in enumerate(SEVEN_DAYS[:6], start=1):
+        project.write(f"b{number}.yaml", brief_text(f"b{number}", as_of=day))
+    project.write("b1-fr.yaml", brief_text("bonfr", as_of="2026-01-09").replace(
+        "status: final", "status: final\nlanguage: fr\ntranslation_of: b1"))
+    assert project.run("--no-pdf").code == 0
+    site = project.root / "site"
+    assert listed_on(site, "countries/ml/index.html") == ["b6", "b5"]
+    assert listed_on(site, "countries/ml/page/2/index.html") == ["b4", "b3"]
+    assert listed_on(site, "countries/ml/page/1/index.html") == ["b2", "b1"]
+    oldest = (site / "countries/ml/page/1/index.html").read_text()
+    assert 'href="../../../../briefs/bonfr/index.html" hreflang="fr" lang="fr"' in oldest
