@@ -20,6 +20,7 @@ import ctypes.util
 import errno
 import fcntl
 import os
+import shutil
 import stat
 import tempfile
 import uuid
@@ -212,21 +213,15 @@ def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
 
 def _copy_at(source: int, target: int, name: str) -> None:
     """Copy ``name`` (a regular file, opened without following a link) with its times."""
-    reading = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=source)
-    try:
-        status = os.fstat(reading)
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    with open(os.open(name, flags, dir_fd=source), "rb") as reading:
+        status = os.fstat(reading.fileno())
         if not stat.S_ISREG(status.st_mode):
             raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
-        writing = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644,
-                          dir_fd=target)
-        try:
-            while chunk := os.read(reading, 1 << 20):
-                os.write(writing, chunk)
-            os.utime(writing, ns=(status.st_atime_ns, status.st_mtime_ns))
-        finally:
-            os.close(writing)
-    finally:
-        os.close(reading)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
+        with open(os.open(name, flags, 0o644, dir_fd=target), "wb") as writing:
+            shutil.copyfileobj(reading, writing)
+    os.utime(name, ns=(status.st_atime_ns, status.st_mtime_ns), dir_fd=target, follow_symlinks=False)
 
 
 def remove_tree(path: Path) -> None:
