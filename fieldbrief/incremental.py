@@ -7,7 +7,9 @@ site configuration, the templates the page uses, the print stylesheets, the font
 and the PDF options. An output is kept only when all of these are unchanged, its
 files are still in the published site, and that site is the one the manifest
 describes (the build id written in the site must match); anything else rebuilds it.
-The manifest lives in ``.fieldbrief/`` in the project, never in the published site.
+The manifest lives in ``.fieldbrief/`` in the project, never in the published site,
+with a record of when the site it describes was last whole (the gate reads again any kept
+file changed since).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
 from pathlib import Path
@@ -137,6 +140,25 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text(manifest.model_dump_json(), encoding="utf-8")
     temporary.replace(path)
+
+
+def save_sealed(path: Path, site_build: str) -> None:
+    """Record, beside the manifest at ``path``, that the site of build ``site_build`` is whole
+    now, its replaced site removed: a file of it whose inode changes later (an edit in place,
+    its modification time set back or not) has a later change time, which no one can set."""
+    try:
+        path.with_suffix(".sealed").write_text(f"{site_build} {time.time_ns()}\n", encoding="utf-8")
+    except OSError:
+        pass  # the next build reads every file again
+
+
+def sealed_at(path: Path, site_build: str | None) -> int | None:
+    """When the site of build ``site_build`` was recorded whole (see :func:`save_sealed`)."""
+    try:
+        build, at = path.with_suffix(".sealed").read_text(encoding="utf-8").split()
+        return int(at) if build == site_build else None
+    except (OSError, ValueError):
+        return None
 
 
 def config_digest(settings: dict[str, object]) -> str:

@@ -24,13 +24,13 @@ from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
                                     digest, files_digest, fonts_digest, load_manifest,
-                                    problem_record, save_manifest)
+                                    problem_record, save_manifest, save_sealed, sealed_at)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, safe_join
+from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, regular_file, safe_join
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -390,7 +390,7 @@ def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options:
     folder_ok, folder = ((site_ok, out_dir) if placement == "published"
                          else (restricted_ok, options.restricted_dir))
     return (folder_ok and record.page == page and record.pdf == pdf
-            and all((folder / output).is_file() for output in record.outputs))
+            and all(regular_file(folder, output) for output in record.outputs))
 
 
 def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,
@@ -459,7 +459,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             search.stop()
         _check_site(site, project, scanned)
         policy = _policy(project, options)
-        gated = _gate(site, policy, passed)
+        gated = _gate(site, policy, _unchanged(passed, site, sealed_at(manifest_file, planned[0])))
         save_manifest(manifest_file, Manifest(
             site_build=site.build_id, restricted_build=private.build_id if private else None,
             rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
@@ -467,6 +467,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
                                           _with_series(prints, series, e), options)
                      for e in entries}))
+    save_sealed(manifest_file, site.build_id)
 
 
 def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
@@ -519,8 +520,7 @@ def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
             continue
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
-        for output in entry.record.outputs:
-            stage.keep(output)
+        stage.keep_all(entry.record.outputs)
         kept[entry.path] = entry.record.outputs
     return kept
 
@@ -607,6 +607,17 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
     problems = site_problems(site.path, project.resources, pages, scanned)
     if problems:
         raise BuildFailed("; ".join(problems))
+
+
+def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> dict[str, Seal]:
+    """The seals of ``passed`` files kept unchanged since the last build recorded its site
+    whole (``sealed``): kept as the very inode sealed, whose change time (set by every write,
+    and by setting the modification time back) was no later."""
+    if sealed is None:
+        return {}
+    return {relative: seal for relative, seal in passed.items()
+            if (found := site.kept.get(relative)) is not None and found[0] == seal[0]
+            and found[1] <= sealed}
 
 
 def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal]) -> dict[str, Seal]:

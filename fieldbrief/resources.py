@@ -154,6 +154,9 @@ LOADING_LINKS = {"stylesheet", "icon", "preload", "modulepreload", "manifest", "
 
 TAG = re.compile(r"<([a-zA-Z][a-zA-Z0-9-]*)(\s[^>]*)?>")
 ATTRIBUTE = re.compile(r"""([^\s=/>"']+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?""")
+TELLING = re.compile(r"\b(?:id|src|href|data)\s*=", re.IGNORECASE)
+"""In a tag's attributes, where one that :func:`scan_page` reads may be given a value (a tag
+without any, most of a listing page's, is not read further)."""
 
 
 @dataclass
@@ -170,9 +173,11 @@ def scan_page(page: str) -> PageParts:
     brief text reaches pages escaped, so it can never form a tag)."""
     parts = PageParts()
     for tag in TAG.finditer(page):
+        if not tag[2] or not TELLING.search(tag[2]):
+            continue
         name = tag[1].lower()
         values = {m[1].lower(): html.unescape(m[2] or m[3] or m[4] or "")
-                  for m in ATTRIBUTE.finditer(tag[2] or "")}
+                  for m in ATTRIBUTE.finditer(tag[2])}
         if values.get("id"):
             parts.ids.add(values["id"])
         attribute = LOADING_ATTRIBUTES.get(name)
@@ -192,7 +197,7 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
     A page may load files of the site itself and URLs on allowed hosts, nothing else;
     a link inside the site must reach an existing file, and its #fragment an id there.
     """
-    files = {path.relative_to(site).as_posix() for path in site.rglob("*") if path.is_file()}
+    files = regular_files(site)
     parsed = _ParsedPages(site)
     parsed.update(scanned)
     problems = []
@@ -203,6 +208,21 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
         for reference in parts.links:
             problems.extend(_link_problem(name, reference, files, parsed))
     return problems
+
+
+def regular_files(site: Path) -> set[str]:
+    """The regular files under ``site`` (links not followed), by path relative to it."""
+    found = set()
+    folders = [""]
+    while folders:
+        prefix = folders.pop()
+        with os.scandir(os.path.join(site, prefix)) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(f"{prefix}{entry.name}/")
+                elif entry.is_file(follow_symlinks=False):
+                    found.add(prefix + entry.name)
+    return found
 
 
 class _ParsedPages(dict[str, PageParts]):

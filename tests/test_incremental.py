@@ -3,6 +3,7 @@ and the same output and messages whatever the number of workers."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -265,3 +266,41 @@ def test_a_kept_page_rewritten_to_the_same_size_is_still_refused(built_html: Tmp
     assert ("the site may not carry briefs/alpha/index.html: its status is draft, and drafts are "
             "published only with --drafts") in result.err
 
+
+
+def test_a_kept_page_edited_in_place_with_its_time_set_back_is_still_refused(
+        built_html: TmpProject) -> None:
+    """An edit in place (the same inode) to the same size, its modification time then set back:
+    the page's seal (inode, size, modification time) is unchanged, but its change time is not."""
+    page = built_html.root / "site/briefs/alpha/index.html"
+    before = page.stat()
+    text = page.read_text()
+    with open(page, "r+", encoding="utf-8") as file:
+        file.write(text.replace('name="fieldbrief-status" content="final"',
+                                'name="fieldbrief-status" content="draft"'))
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (page.stat().st_ino, page.stat().st_size, page.stat().st_mtime_ns) == \
+        (before.st_ino, before.st_size, before.st_mtime_ns)
+    built_html.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    result = built_html.run("--no-pdf", "-j", "1")
+    assert (result.code, result.err.splitlines()[-1]) == (1, (
+        "error: the site may not carry briefs/alpha/index.html: its status is draft, and drafts "
+        "are published only with --drafts; nothing was written")), result.err
+
+
+def test_a_kept_page_untouched_is_not_read_again(built_html: TmpProject,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The seal still spares the gate every unchanged kept page (the point of sealing), build
+    after build (each build's linking, and its removal of the site it replaced, change the
+    kept pages' change time before it records its site whole)."""
+    from fieldbrief import policy
+    read: list[str] = []
+    original = policy.page_refusal
+    monkeypatch.setattr(policy, "page_refusal",
+                        lambda relative, *rest: read.append(relative) or original(relative, *rest))
+    for title in ("Bravo, revised", "Bravo, revised again"):
+        read.clear()
+        built_html.write("bravo.yaml", brief_text("bravo", title))
+        assert built_html.run("--no-pdf", "-j", "1").code == 0
+        assert "briefs/bravo/index.html" in read
+        assert "briefs/alpha/index.html" not in read

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import REPO, TmpProject
 from fieldbrief import render_html, render_site
+from fieldbrief.resources import ResourcePolicy, site_problems
 
 EPOCH = "1767225600"
 SITE_PAGES = {
@@ -285,6 +286,20 @@ def test_a_build_in_which_nothing_changed_loads_no_page_renderer(built: TmpProje
     run = subprocess.run([sys.executable, "-c", script], cwd=built.root, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.stdout.splitlines()[-1] == "0 []", run.stderr
+
+
+def test_after_an_issue_is_withdrawn_no_page_of_the_site_links_to_it(with_series: TmpProject) -> None:
+    """The link check reads only the pages a build writes: every page that links to a brief
+    is rewritten when the brief leaves the site (its inputs changed), so a kept page never
+    links to a withdrawn one. Here every page of the site is checked again afterwards."""
+    site = with_series.root / "site"
+    assert "issue-1/index.html" in (site / "briefs/issue-2/index.html").read_text()
+    with_series.write("issue-1.yaml", issue(1, "2026-02-01", "Issue 1").replace(
+        "status: final", "tlp: TLP:RED\nstatus: final"))
+    assert with_series.run("-j", "1", "--no-pdf").code == 0
+    assert not (site / "briefs/issue-1").exists()
+    pages = sorted(path.relative_to(site).as_posix() for path in site.rglob("*.html"))
+    assert site_problems(site, ResourcePolicy.for_project(with_series.root), pages, {}) == []
 
 
 # --- paginated listings ----------------------------------------------------------------------

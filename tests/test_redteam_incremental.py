@@ -5,6 +5,7 @@ each fails on the code as merged (d3ac27f)."""
 
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from conftest import TmpProject
 from fieldbrief import publish
+from fieldbrief.policy import PublishingPolicy, gate
 from test_serve import HeldBuilds, LocalServer, held, host  # noqa: F401 (held: a fixture)
 
 SECRET = "Zanzibarquux withheld title"
@@ -222,3 +224,76 @@ def test_a_rebuild_from_scratch_writes_the_search_code_afresh(project: TmpProjec
             record.unlink()
     assert project.run(*rebuild).code == 0
     assert "tampered by hand" not in script.read_text()
+
+
+# --- the tail of publishing: kept files, the gate, the removal of the replaced site ------
+
+def test_a_kept_page_replaced_by_a_link_in_the_published_site_is_not_followed(
+        project: TmpProject) -> None:
+    """A brief page of the published site replaced by a link to a page outside the project
+    (carrying the same labels, so the gate lets it through): keeping it hard-linked the file
+    the link led to, and published it."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    project.write("other.yaml", brief("other", "NE", "elections"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    page = project.root / "site/briefs/open/index.html"
+    outside = project.root.parent / "outside.html"
+    outside.write_text(page.read_text().replace("Brief open", "Planted outside"))
+    page.unlink()
+    page.symlink_to(outside)
+    project.write("other.yaml", brief("other", "NE", "elections", value="13"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    assert not page.is_symlink()
+    assert "Planted outside" not in page.read_text()
+    assert "Brief open" in page.read_text()
+
+
+def test_removing_the_replaced_site_never_follows_a_link_planted_in_it(project: TmpProject) -> None:
+    outside = project.root.parent / "outside"
+    (outside / "inner").mkdir(parents=True)
+    (outside / "inner" / "keep.txt").write_text("not the site's")
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    (project.root / "site/briefs/open/planted").symlink_to(outside)
+    (project.root / "site/briefs/planted").symlink_to(outside / "inner")
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    assert (outside / "inner" / "keep.txt").read_text() == "not the site's"
+    assert not (project.root / "site/briefs/planted").is_symlink()
+    assert [p.name for p in project.root.iterdir() if p.name.startswith(".site.")] == [".site.lock"]
+
+
+def test_the_gate_refuses_a_link_in_the_site(tmp_path: Path) -> None:
+    """Files reached through a link are not read by the gate (nor is a linked folder walked):
+    a site carries none."""
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "page.html").write_text("<html><head></head><body>x</body></html>")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "notes.txt").symlink_to(tmp_path / "outside" / "page.html")
+    (site / "linked").symlink_to(tmp_path / "outside")
+    assert gate(site, PublishingPolicy(("TLP:CLEAR",))) == [
+        "the site may not carry linked: it is a link or a special file, not a regular file",
+        "the site may not carry notes.txt: it is a link or a special file, not a regular file"]
+
+
+
+def test_kept_files_are_copied_where_they_cannot_be_linked(project: TmpProject,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file system without hard links (or a published file owned by another user): kept
+    files are copied, with their bytes and modification time."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    project.write("other.yaml", brief("other", "NE", "elections"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    page = project.root / "site/briefs/open/index.html"
+    before, content = page.stat(), page.read_bytes()
+
+    def no_links(*args: object, **options: object) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "link", no_links)
+    project.write("other.yaml", brief("other", "NE", "elections", value="13"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    after = page.stat()
+    assert page.read_bytes() == content
+    assert (after.st_ino != before.st_ino, after.st_mtime_ns) == (True, before.st_mtime_ns)
