@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief import __version__
 from fieldbrief.errors import Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
-from fieldbrief.stamp import FONT_FOLDERS
+from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes
 
 MANIFEST_FORMAT = 1
 Placement = Literal["published", "restricted", "draft"]
@@ -122,7 +122,7 @@ def problem_record(problem: Problem) -> dict[str, object]:
 def load_manifest(path: Path) -> Manifest:
     """The manifest at ``path``, or an empty one (a full build) if it is missing or unreadable."""
     try:
-        manifest = Manifest.model_validate_json(path.read_bytes())
+        manifest = Manifest.model_validate_json(regular_file_bytes(path))
     except (OSError, ValidationError, ValueError):
         return Manifest()
     if manifest.format != MANIFEST_FORMAT or manifest.version != __version__:
@@ -155,7 +155,7 @@ def save_sealed(path: Path, site_build: str) -> None:
 def sealed_at(path: Path, site_build: str | None) -> int | None:
     """When the site of build ``site_build`` was recorded whole (see :func:`save_sealed`)."""
     try:
-        build, at = path.with_suffix(".sealed").read_text(encoding="utf-8").split()
+        build, at = regular_file_bytes(path.with_suffix(".sealed")).decode().split()
         return int(at) if build == site_build else None
     except (OSError, ValueError):
         return None

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.stamp import regular_file_bytes
 
 SITE_MARKER = ".fieldbrief-site"
 """A file in the root of every site fieldbrief writes; its presence allows replacing it."""
@@ -117,8 +118,8 @@ class Staging:
 def published_build_id(out_dir: Path) -> str | None:
     """The id of the build that wrote the site in ``out_dir``, if fieldbrief wrote it."""
     try:
-        marker = (out_dir / SITE_MARKER).read_text()
-    except OSError:
+        marker = regular_file_bytes(out_dir / SITE_MARKER).decode()
+    except (OSError, UnicodeDecodeError):
         return None
     return marker.rsplit("build ", 1)[-1].strip() if "build " in marker else None
 

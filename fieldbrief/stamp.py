@@ -195,7 +195,7 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     """What the build that left the stamp at ``path`` reported, if the scene it stamped
     is the scene now (observed only when there is a stamp to compare it with)."""
     try:
-        stamp = json.loads(_regular_bytes(path))
+        stamp = json.loads(regular_file_bytes(path))
         scene, briefs = stamp["scene"], int(stamp["briefs"])
         warnings = tuple(str(line) for line in stamp["warnings"])
         if stamp["format"] != STAMP_FORMAT:
@@ -205,9 +205,10 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     return Unchanged(briefs, warnings) if observe_now().digest == scene else None
 
 
-def _regular_bytes(path: Path) -> bytes:
+def regular_file_bytes(path: Path) -> bytes:
     """The bytes of ``path``, a regular file and not a link (OSError otherwise): a pipe in
-    its place would block the build for ever, a link could lead out of the project."""
+    its place would block the build for ever, a link could lead out of the project. For
+    the files a build keeps for itself: its stamp, its records, its site's marker."""
     with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as file:
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             raise OSError(f"{path} is not a regular file")

@@ -389,3 +389,26 @@ def test_a_stamp_that_is_not_a_regular_file_is_passed_over(project: TmpProject, 
                          cwd=project.root, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "PYTHONPATH": str(REPO)})
     assert run.stdout.startswith("nothing changed: 1 brief unchanged, site/ untouched ("), run.stderr
+
+
+@pytest.mark.parametrize("state_file, outcome", [
+    pytest.param(lambda root: stamp.manifest_path(root, Path("site")), "built 1 brief (HTML only) into site/",
+                 id="the build records"),
+    pytest.param(lambda root: stamp.manifest_path(root, Path("site")).with_suffix(".sealed"),
+                 "nothing changed: 1 brief unchanged, site/ untouched", id="the record of the sealed site"),
+    pytest.param(lambda root: root / "site" / ".fieldbrief-site", "built 1 brief (HTML only) into site/",
+                 id="the site's marker"),
+])
+def test_a_pipe_in_place_of_a_file_the_build_keeps_never_hangs_it(project: TmpProject,
+                                                                   state_file, outcome: str) -> None:
+    """Its records and the site's marker are read like the stamp: a regular file or
+    nothing (then the build runs in full; the seal only spares the gate reading)."""
+    project.write("alpha.yaml", BRIEF)
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    path = state_file(project.root)
+    path.unlink()
+    os.mkfifo(path)
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "--no-pdf", "-j", "1"],
+                         cwd=project.root, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0 and run.stdout.splitlines()[-1].startswith(outcome), run.stderr
