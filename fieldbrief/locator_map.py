@@ -564,6 +564,9 @@ CANDIDATES = [(1, 0), (-1, 0), (0, -1), (0, 1), (1, -1), (-1, -1), (1, 1), (-1, 
 """Directions a label may take from its marker, in order of preference."""
 GAPS = (5.0, 18.0, 32.0)
 """How far from the marker a label may go; beyond the first, a lead line joins them."""
+WRITTEN_ROUNDING = 0.1
+"""Room kept between labels for the rounding of their positions (written to one decimal:
+two labels that just clear each other could each move 0.05 towards the other)."""
 
 
 def place_labels(names: Sequence[str], markers: Sequence[tuple[float, float]],
@@ -601,11 +604,16 @@ def _free_spot(text: str, marker: tuple[float, float], size: float,
             box = (left, top, left + width, top + height)
             if not (0 <= box[0] and box[2] <= WIDTH and 0 <= box[1] and box[3] <= MAP_HEIGHT):
                 continue
-            if any(overlaps(box, other) for other in taken):
+            if any(overlaps(_with_margin(box, WRITTEN_ROUNDING), other) for other in taken):
                 continue
             lead = None if gap == gaps[0] else _nearest_on(box, marker)
             return Label(text, box, size, "place"), lead
     return None
+
+
+def _with_margin(box: tuple[float, float, float, float], margin: float
+                 ) -> tuple[float, float, float, float]:
+    return (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
 
 
 def _nearest_on(box: tuple[float, float, float, float], point: tuple[float, float]

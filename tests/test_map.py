@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PageObject, PdfReader
 
@@ -246,6 +246,7 @@ NAMES = st.text(st.characters(codec="utf-8", categories=["L", "Zs"]), min_size=1
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(NAMES, LATITUDES, LONGITUDES), min_size=1, max_size=25))
+@example([("A", 13.97265625, 0.0), ("A", 14.197265625, 0.0)])  # just clear, till written to 0.1
 def test_labels_never_overlap_however_crowded_the_places(places: list[tuple[str, float, float]]) -> None:
     drawn = _maker().draw(["BF"], [MapPlace(name, lat, lon) for name, lat, lon in places], localizer("en"))
     assert drawn is not None
