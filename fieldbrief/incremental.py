@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief import __version__
 from fieldbrief.errors import Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
-from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes
+from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes, replace_file
 
 MANIFEST_FORMAT = 1
 Placement = Literal["published", "restricted", "draft"]
@@ -135,11 +135,9 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
     titles and summaries of restricted briefs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     ignore = path.parent / ".gitignore"
-    if not ignore.is_file():
-        ignore.write_text("# Written by fieldbrief: build records, never to be committed.\n*\n")
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(manifest.model_dump_json(), encoding="utf-8")
-    temporary.replace(path)
+    if not ignore.is_file() or ignore.is_symlink():
+        replace_file(ignore, b"# Written by fieldbrief: build records, never to be committed.\n*\n")
+    replace_file(path, manifest.model_dump_json().encode())
 
 
 def save_sealed(path: Path, site_build: str) -> None:
@@ -147,7 +145,7 @@ def save_sealed(path: Path, site_build: str) -> None:
     now, its replaced site removed: a file of it whose inode changes later (an edit in place,
     its modification time set back or not) has a later change time, which no one can set."""
     try:
-        path.with_suffix(".sealed").write_text(f"{site_build} {time.time_ns()}\n", encoding="utf-8")
+        replace_file(path.with_suffix(".sealed"), f"{site_build} {time.time_ns()}\n".encode())
     except OSError:
         pass  # the next build reads every file again
 

@@ -292,8 +292,21 @@ def _check_replaceable(out_dir: Path) -> None:
 
 @contextmanager
 def _locked(out_dir: Path) -> Iterator[None]:
+    """The lock beside ``out_dir``, opened without following a link and never emptied (a
+    link in its place could lead to any file; a pipe would block the build)."""
     lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "w") as lock:
+    not_a_file = BuildFailed(f"cannot take the lock {lock_path}: it is a link, a pipe or a "
+                             "folder, not a regular file; remove it")
+    try:
+        descriptor = os.open(lock_path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+                             | os.O_CLOEXEC, 0o644)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+            raise not_a_file from None
+        raise
+    with os.fdopen(descriptor, "wb") as lock:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise not_a_file
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
 from fieldbrief.publish import Staging, safe_join
+from fieldbrief.stamp import regular_file_bytes
 
 BUNDLE = "pagefind"
 """The search folder inside the site."""
@@ -129,8 +130,8 @@ class SearchIndexing:
         """Carry an unchanged shard over from the published site: none of its pages was
         written in this build, and the published site holds a shard of exactly its pages."""
         published = self.published / shard.folder
-        if any(page in self.site.written for page in shard.pages) \
-                or not (published / "pagefind-entry.json").is_file():
+        if any(page in self.site.written for page in shard.pages) or not _real_folder(published) \
+                or not _regular(published / "pagefind-entry.json"):
             return False
         _keep_folder(published, safe_join(self.site.path, f"{BUNDLE}/{shard.folder}"))
         return True
@@ -140,13 +141,14 @@ class SearchIndexing:
         files ``shards.json`` lists as the code, each a regular file (anything else found in
         the folder is left behind)."""
         try:
-            listing = json.loads((self.published / "shards.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            listing = json.loads(regular_file_bytes(self.published / "shards.json"))
+        except (OSError, ValueError, RecursionError):
             return False
         code = listing.get("code") if isinstance(listing, dict) else None
-        if listing.get("pagefind") != pagefind_version() or not isinstance(code, list) \
+        if not isinstance(code, list) or listing.get("pagefind") != pagefind_version() \
+                or not all(isinstance(name, str) and _code_file(name) for name in code) \
                 or not set(INTERFACE_FILES) <= set(code) \
-                or not all(isinstance(name, str) and _regular(self.published / name) for name in code):
+                or not all(_regular(self.published / name) for name in code):
             return False
         for name in code:
             self.site.keep(f"{BUNDLE}/{name}")
@@ -224,16 +226,42 @@ def _shard_file(name: str) -> bool:
         (name.startswith("wasm.") and name.endswith(".pagefind"))
 
 
+SHARD_DATA = {"fragment": ".pf_fragment", "index": ".pf_index", "filter": ".pf_filter"}
+"""The folders of a shard's index data, and the ending of every file Pagefind writes in each."""
+
+
+def _code_file(name: str) -> bool:
+    """A name ``shards.json`` may list as search code: a file of ``pagefind/`` itself, not
+    of a shard (a shard indexed again must never start from a kept file: Pagefind would
+    write into it, and into every file linked to it)."""
+    return "/" not in name and name not in ("", ".", "..", "shards.json") and not name.startswith(".") \
+        and not _shard_file(name)
+
+
+def _shard_data(relative: Path) -> bool:
+    """A file Pagefind writes in a shard folder (``relative`` to it): anything else found
+    there was put there by someone else, and is not carried over."""
+    if len(relative.parts) == 1:
+        return _shard_file(relative.name)
+    return len(relative.parts) == 2 and relative.name.endswith(SHARD_DATA.get(relative.parts[0], "/"))
+
+
+def _real_folder(path: Path) -> bool:
+    """A folder, not a link to one."""
+    return path.is_dir() and not path.is_symlink()
+
+
 def _keep_folder(published: Path, staged: Path) -> None:
-    """Carry a folder of the published site over unchanged, as :meth:`Staging.keep` does a
-    file: hard links (copies where links are impossible), each folder made once. Only
-    regular files: a link planted in the published folder is left behind."""
+    """Carry a shard folder of the published site over unchanged, as :meth:`Staging.keep`
+    does a file: hard links (copies where links are impossible), each folder made once.
+    Only the regular files Pagefind writes: a link, or any other file planted in the
+    published folder, is left behind."""
     for root, _, names in os.walk(published):
-        target = staged / Path(root).relative_to(published)
-        target.mkdir(parents=True, exist_ok=True)
+        relative = Path(root).relative_to(published)
         for name in names:
-            if _regular(Path(root, name)):
-                _link(Path(root, name), target / name)
+            if _shard_data(relative / name) and _regular(Path(root, name)):
+                (staged / relative).mkdir(parents=True, exist_ok=True)
+                _link(Path(root, name), staged / relative / name)
 
 
 def _regular(path: Path) -> bool:

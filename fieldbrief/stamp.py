@@ -33,6 +33,7 @@ import json
 import os
 import stat
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,19 +226,32 @@ def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> N
         return
     content = json.dumps({"format": STAMP_FORMAT, "scene": scene.digest,
                           "briefs": unchanged.briefs, "warnings": list(unchanged.warnings)})
-    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     try:
         path.parent.mkdir(exist_ok=True)
-        partial.write_text(content, encoding="utf-8")
-        os.replace(partial, path)
+        replace_file(path, content.encode())
     except OSError:  # a stamp only saves time: the build went as it went without one
-        forget(partial)
         forget(path)
 
 
+def replace_file(path: Path, data: bytes) -> None:
+    """Put ``data`` at ``path`` whole, replacing whatever is there (a link too, never what it
+    leads to): written to a new file of a fresh name beside it, then renamed over it. For
+    the files a build keeps for itself, in a folder anyone who can write the project can
+    write (a planted link or pipe at a fixed temporary name would be followed)."""
+    descriptor, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        forget(Path(partial))
+        raise
+
+
 def forget(path: Path) -> None:
-    """Remove the stamp, if it can be removed. One left behind does no harm: the scene it
-    vouches for needed nothing, and any later change shows as a scene that differs."""
+    """Remove the file (the stamp, or a partial write), if it can be removed. A stamp left
+    behind does no harm: the scene it vouches for needed nothing, and any later change
+    shows as a scene that differs."""
     try:
         path.unlink()
     except OSError:

@@ -6,13 +6,16 @@ each fails on the code as merged (d3ac27f)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
 import pytest
 
-from conftest import TmpProject
+from conftest import REPO, TmpProject
 from fieldbrief import publish
 from fieldbrief.policy import PublishingPolicy, gate
 from test_serve import HeldBuilds, LocalServer, held, host  # noqa: F401 (held: a fixture)
@@ -167,6 +170,89 @@ def test_a_file_planted_in_the_published_search_folder_is_not_carried_over(
     assert not (project.root / "site" / "pagefind" / "notes.txt").is_symlink()
 
 
+def _two_shards(project: TmpProject) -> tuple[Path, Path]:
+    """A site whose briefs 'open' and 'other' are indexed in two shards (buckets 8 and 15):
+    the folder of the shard kept when only 'open' changes, and of the one indexed again."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    project.write("other.yaml", brief("other", "NE", "elections"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    search = project.root / "site" / "pagefind"
+    kept, = search.glob("en-15-*")
+    indexed, = search.glob("en-08-*")
+    return kept, indexed
+
+
+def _edit_open_and_build(project: TmpProject) -> None:
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    run = project.run("-j", "1", "--no-pdf")
+    assert run.code == 0, run.err
+
+
+def _site_files(project: TmpProject) -> list[Path]:
+    return [path for path in (project.root / "site").rglob("*") if path.is_file()]
+
+
+def test_only_what_pagefind_writes_is_carried_over_in_a_kept_search_shard(project: TmpProject) -> None:
+    """Files planted in a shard folder of the published site (a page, a script, one beside
+    the index data) were carried over into every later site with the shard."""
+    kept, _ = _two_shards(project)
+    (kept / "evil.html").write_text("<p>Planted</p>")
+    (kept / "fragment" / "evil.js").write_text("alert(1)")
+    _edit_open_and_build(project)
+    _edit_open_and_build(project)
+    assert [path.name for path in _site_files(project) if "evil" in path.name] == []
+    assert (kept / "pagefind-entry.json").is_file() and list((kept / "fragment").iterdir())
+
+
+def test_a_kept_search_shard_that_is_a_link_is_not_followed_out_of_the_site(project: TmpProject) -> None:
+    """A shard folder replaced by a link to a folder outside the project: its files (a secret
+    among them) were hard-linked into the new site."""
+    kept, _ = _two_shards(project)
+    outside = project.root.parent / "outside-shard"
+    kept.rename(outside)
+    (outside / "secret.txt").write_text("Outside the project")
+    kept.symlink_to(outside)
+    _edit_open_and_build(project)
+    outside_inodes = {path.stat().st_ino for path in outside.rglob("*") if path.is_file()}
+    assert [path for path in _site_files(project) if path.stat().st_ino in outside_inodes] == []
+    assert kept.is_dir() and not kept.is_symlink()
+
+
+def test_search_code_named_inside_a_shard_is_never_kept_for_pagefind_to_write_into(
+        project: TmpProject) -> None:
+    """``shards.json`` listed a file of a shard indexed again as search code: it was kept as a
+    hard link, and Pagefind then wrote its index into it, and into a file outside linked to it."""
+    _, indexed = _two_shards(project)
+    listing_path = project.root / "site" / "pagefind" / "shards.json"
+    listing = json.loads(listing_path.read_text())
+    listing["code"].append(f"{indexed.name}/pagefind-entry.json")
+    listing_path.write_text(json.dumps(listing))
+    victim = project.root.parent / "victim.txt"
+    victim.write_text("precious\n")
+    (indexed / "pagefind-entry.json").unlink()
+    os.link(victim, indexed / "pagefind-entry.json")
+    _edit_open_and_build(project)
+    assert victim.read_text() == "precious\n"
+
+
+@pytest.mark.parametrize("listing", [
+    pytest.param(lambda path: path.write_text("[]"), id="a list"),
+    pytest.param(lambda path: path.write_text("[" * 100_000 + "]" * 100_000), id="nested too deep"),
+    pytest.param(lambda path: (path.unlink(), os.mkfifo(path)), id="a pipe"),
+])
+def test_a_damaged_search_listing_only_makes_the_search_code_written_afresh(
+        project: TmpProject, listing) -> None:
+    """It crashed every build with a traceback (a list), or hung it (a pipe)."""
+    _two_shards(project)
+    listing(project.root / "site" / "pagefind" / "shards.json")
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "-j", "1", "--no-pdf"],
+                         cwd=project.root, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr
+    assert json.loads((project.root / "site" / "pagefind" / "shards.json").read_text())["code"]
+
+
 # --- serve: a page shown ahead -------------------------------------------------------------
 
 def test_a_page_shown_ahead_leaves_the_preview_once_its_brief_is_withheld(
@@ -297,3 +383,50 @@ def test_kept_files_are_copied_where_they_cannot_be_linked(project: TmpProject,
     after = page.stat()
     assert page.read_bytes() == content
     assert (after.st_ino != before.st_ino, after.st_mtime_ns) == (True, before.st_mtime_ns)
+
+
+@pytest.mark.parametrize("planted", ["a link", "a pipe"])
+def test_the_lock_beside_the_site_is_never_a_way_out_of_the_project(project: TmpProject,
+                                                                   planted: str) -> None:
+    """The lock was opened for writing through a link (the file it led to was emptied) and
+    through a pipe (the build hung); now the build stops and says what to remove."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    lock = project.root / ".site.lock"
+    victim = project.root.parent / "victim.txt"
+    victim.write_text("precious\n")
+    if planted == "a link":
+        lock.symlink_to(victim)
+    else:
+        os.mkfifo(lock)
+    run = subprocess.run([sys.executable, str(REPO / "build.py"), "-j", "1", "--no-pdf"],
+                         cwd=project.root, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert victim.read_text() == "precious\n"
+    assert run.returncode == 1 and run.stderr.splitlines()[-1] == (
+        f"error: cannot take the lock {lock}: it is a link, a pipe or a folder, not a regular "
+        "file; remove it; nothing was written"), run.stderr
+    assert not (project.root / "site").exists()
+
+
+@pytest.mark.parametrize("name", ["the records' temporary file", "record of the sealed site",
+                                  "git's ignore file"])
+def test_the_build_records_are_never_written_through_a_link(project: TmpProject, name: str) -> None:
+    """A link planted in .fieldbrief/ where the build writes a file: the build wrote through
+    it (the manifest, written first to a file of a fixed name, holds restricted briefs'
+    titles and summaries)."""
+    from fieldbrief.stamp import manifest_path
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    records = manifest_path(project.root, Path("site"))
+    planted = {"the records' temporary file": records.with_suffix(".tmp"),
+               "record of the sealed site": records.with_suffix(".sealed"),
+               "git's ignore file": records.parent / ".gitignore"}[name]
+    victim = project.root.parent / "victim.txt"
+    victim.write_text("precious\n")
+    nowhere = project.root.parent / "made-outside.txt"  # a link to nothing: writing makes it
+    planted.unlink(missing_ok=True)
+    planted.symlink_to(nowhere if planted.name == ".gitignore" else victim)
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    assert victim.read_text() == "precious\n" and not nowhere.exists()
+    assert records.is_file() and not records.is_symlink()
