@@ -238,7 +238,8 @@ def test_a_build_that_cannot_save_its_record_leaves_the_site_as_it_was(project: 
     before = {p: p.read_bytes() for p in site.rglob("*") if p.is_file()}
     project.write("a.yaml", brief_text("alpha", title="A new title"))
     (record,) = (project.root / ".fieldbrief").glob("build-*.json")
-    record.with_suffix(".tmp").mkdir()  # the record cannot be written
+    record.unlink()
+    record.mkdir()  # the record cannot be written: a folder stands where it is renamed to
     result = project.run("-j", "1", "--no-pdf")
     assert result.code == 1
     assert result.err.startswith("error: Is a directory (")
