@@ -36,7 +36,7 @@ from fieldbrief.translations import Translation, translation_problem, translatio
 from fieldbrief.resources import PageParts, site_problems
 from fieldbrief.search import SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
-from fieldbrief.stamp import STATE_DIR, manifest_path
+from fieldbrief.stamp import STATE_DIR, manifest_path, twin_path
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
@@ -432,7 +432,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
     swapped in only makes the next build a full one)."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
-    with Staging(out_dir) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
+    with Staging(out_dir, twin_path(project.root, out_dir)) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
         if (published_build_id(out_dir), published_build_id(options.restricted_dir)) != planned:
             raise BuildFailed(f"another build published into {display_path(out_dir)} while this "
                               "one was preparing (run this build again)")
@@ -457,6 +457,9 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             search.wait()
         finally:
             search.stop()
+        for stage in (site, private):
+            if stage is not None:
+                stage.settle()
         _check_site(site, project, scanned)
         policy = _policy(project, options)
         gated = _gate(site, policy, _unchanged(passed, site, sealed_at(manifest_file, planned[0])))
@@ -556,8 +559,9 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
             progress.done(f"failed {_name(entry.path)}")
             continue
         rendered[entry.path] = list(result.outputs)
-        if placements[entry.path] == "published":
-            site.written.update(result.outputs)
+        stage = site if placements[entry.path] == "published" else private
+        assert stage is not None
+        stage.written.update(result.outputs)
         if result.page is not None:
             scanned[brief_page_path(entry.card.id)] = result.page
         progress.done(f"rendered {_name(entry.path)} ({result.seconds:.2f} s)")

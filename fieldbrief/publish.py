@@ -2,15 +2,21 @@
 
 In: every output file of the build, written one by one as it is rendered (so memory
 stays flat however many briefs there are), plus the files to keep unchanged from the
-site already published. The new site is assembled in a staging folder beside the
-output folder and swapped in only when complete: on Linux with one atomic ``renameat2(RENAME_EXCHANGE)``, elsewhere
+site already published. The new site is assembled in a staging folder and swapped in
+only when complete: on Linux with one atomic ``renameat2(RENAME_EXCHANGE)``, elsewhere
 with two renames. A build that fails or is killed half-way leaves the published site
-as it was; its staging folder is removed by the next build. Kept files are reached
-folder by folder through descriptors opened without following links, and the replaced
-site is removed the same way (several folders at once: most of that time is spent
-waiting on the file system), so a link planted in the published site is never followed. A lock file keeps two
-builds from publishing into one folder at once. The output folder is only ever
-replaced if it is empty or was written by fieldbrief.
+as it was; its staging folder is removed by the next build.
+
+The staging folder is the copy of the published site the build before kept (its twin,
+in the project's build state, on the same file system), made of hard links: it is made
+the very copy of the published site again, the files that changed are written into it,
+what the new site does not hold is removed from it, and after the swap the replaced site
+becomes the next twin. So a build writes only what changed, instead of a new tree of a
+thousand folders. Every file is written as a new file (the name unlinked first), never
+into the file there, which may be a published one; folders are reached through
+descriptors opened without following links, so a link planted in the site or the twin
+is never followed. A lock file keeps two builds from publishing into one folder at once.
+The output folder is only ever replaced if it is empty or was written by fieldbrief.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import os
 import shutil
 import stat
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -49,35 +56,61 @@ class Staging:
     """A new version of a site, assembled beside it and swapped in on success.
 
     Use it as a context manager: files written or kept while inside become the
-    published site when the block ends without an exception; otherwise nothing is
-    published. Kept files are hard links to the published ones (copies where links
-    are impossible): the build never changes a published file in place.
+    published site when the block ends without an exception and :meth:`settle` was called;
+    otherwise nothing is published. Kept files are hard links to the published ones
+    (copies where links are impossible): the build never changes a published file in
+    place, and every file it writes is a new file (a name already there is unlinked
+    first), so a kept file, which is the published one, is never written through.
+
+    With a ``twin`` (a folder on the site's file system, in the project's build state),
+    the new site is assembled in the twin instead of a fresh folder: a copy of the
+    published site made of hard links, which the build before left behind. It is first
+    made the very copy of the published site again (anything else in it removed), so only
+    what changed is written, and no tree of a thousand folders is made and removed per
+    build. After the swap the replaced site, now in the staging folder, is made the copy
+    of the new one and becomes the twin.
     """
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, twin: Path | None = None) -> None:
         self.out_dir = out_dir.resolve()
         _check_replaceable(self.out_dir)
+        self.twin = twin
         self.build_id = uuid.uuid4().hex
         self.written: set[str] = set()
-        self._trees: tuple[_Folders, _Folders] | None = None  # published, staged: once keeping
+        self.carried: set[str] = set()
+        """Every file kept from the published site (linked, copied, or already in the twin)."""
+        self.claimed: set[tuple[str, ...]] = set()
+        """Folders a tool writes into whole (Pagefind): all in them is this build's."""
         self.kept: dict[str, tuple[int, int]] = {}
         """Inode and change time (ns) each kept file had in the published site before it was
         linked (a file copied instead is not here)."""
+        self._settled = False
+        self._guard = threading.Lock()  # search code is written from the indexing threads
 
     def __enter__(self) -> Staging:
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self._lock = _locked(self.out_dir)
         self._lock.__enter__()
-        _remove_leftovers(self.out_dir)
-        self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-",
-                                          dir=self.out_dir.parent))
+        try:
+            _remove_leftovers(self.out_dir)
+            self.path = self._prepared_twin() or Path(tempfile.mkdtemp(
+                prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent))
+            self._staged = _Folders(self.path, create=True)
+            self._published: _Folders | None = None
+        except BaseException:
+            self._lock.__exit__(None, None, None)
+            raise
         return self
 
     def write(self, relative: str, content: bytes) -> None:
-        target = safe_join(self.path, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
-        self.written.add(relative)
+        parts = _parts(relative)
+        with self._guard:
+            try:
+                write_new(self._staged.folder(parts[:-1]), parts[-1], content)
+            except OSError as error:
+                raise BuildFailed(f"cannot write {relative} into {self.path}: "
+                                  f"{error.strerror or error}") from None
+            self.written.add(relative)
 
     def keep(self, relative: str) -> None:
         """Carry a file of the published site over unchanged."""
@@ -87,32 +120,99 @@ class Staging:
         """Carry files of the published site over unchanged: each a hard link to the
         published file (a copy where links are impossible), reached without following a
         link; a build that finds anything but a regular file there stops."""
-        for relative in relatives:
-            parts = _parts(relative)
-            try:
-                if self._trees is None:
-                    self._trees = (_Folders(self.out_dir), _Folders(self.path, create=True))
-                published, staged = self._trees
-                found = _link_at(published.folder(parts[:-1]), staged.folder(parts[:-1]), parts[-1])
-            except OSError as error:
-                raise BuildFailed(f"cannot keep {relative} of the published site {self.out_dir}: "
-                                  f"{error.strerror or error}") from None
-            if found is not None:
-                self.kept[relative] = found
+        with self._guard:
+            for relative in relatives:
+                parts = _parts(relative)
+                try:
+                    if self._published is None:
+                        self._published = _Folders(self.out_dir)
+                    found = _link_at(self._published.folder(parts[:-1]),
+                                     self._staged.folder(parts[:-1]), parts[-1])
+                except OSError as error:
+                    raise BuildFailed(f"cannot keep {relative} of the published site {self.out_dir}: "
+                                      f"{error.strerror or error}") from None
+                self.carried.add(relative)
+                if found is not None:
+                    self.kept[relative] = found
+
+    def claim(self, relative: str) -> Path:
+        """An empty folder for a tool to write into (anything there before is removed); what
+        the tool writes there is part of the new site. Its path."""
+        parts = _parts(relative)
+        with self._guard:
+            self._staged.forget(parts)
+            _remove_entry(self._staged.folder(parts[:-1]), parts[-1])
+            self.claimed.add(parts)
+        return self.path.joinpath(*parts)
+
+    def settle(self) -> None:
+        """Remove from the new site every file this build neither wrote nor kept (what the
+        twin held of the site before, and anything planted meanwhile). Call it once all
+        is written, before the new site is checked."""
+        with self._guard:
+            self._staged.close_folders()
+            _remove_unclaimed(self._staged.root, (), self)
+            self._settled = True
+
+    def holds(self, relative: str) -> bool:
+        """Whether the file at ``relative`` was written or kept by this build."""
+        return relative in self.written or relative in self.carried
+
+    def claims(self, parts: tuple[str, ...]) -> bool:
+        """Whether the folder at ``parts`` was claimed by a tool in this build."""
+        return parts in self.claimed
 
     def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        published = False
         try:
-            for tree in self._trees or ():
-                tree.close()
+            for tree in (self._staged, self._published):
+                if tree is not None:
+                    tree.close()
             if kind is None:
-                (self.path / SITE_MARKER).write_text(
+                if not self._settled:
+                    raise RuntimeError("a staged site must be settled before it is published")
+                write_file(self.path, SITE_MARKER, (
                     f"This folder is written by fieldbrief; a build replaces it whole.\n"
-                    f"build {self.build_id}\n")
+                    f"build {self.build_id}\n").encode())
                 os.chmod(self.path, 0o755)
                 _swap_in(self.path, self.out_dir)
+                published = True
         finally:
-            remove_tree(self.path)
-            self._lock.__exit__(None, None, None)
+            try:
+                if not (published and self._kept_as_twin()):
+                    remove_tree(self.path)
+            finally:
+                self._lock.__exit__(None, None, None)
+
+    def _prepared_twin(self) -> Path | None:
+        """The twin, made the copy of the published site; None when there is none to use
+        (nothing published yet, or the twin cannot be on the site's file system)."""
+        if self.twin is None or not (_real_folder(self.twin.parent) and _real_folder(self.twin)):
+            return None
+        if not (_real_folder(self.out_dir) and _same_file_system(self.twin, self.out_dir)):
+            remove_tree(self.twin)
+            return None
+        try:
+            mirror(self.out_dir, self.twin)
+        except (OSError, RecursionError):  # a tree too deep to walk was planted in either
+            remove_tree(self.twin)
+            return None
+        return self.twin
+
+    def _kept_as_twin(self) -> bool:
+        """Make the replaced site (now in the staging folder) the copy of the published one
+        and keep it as the twin for the next build; False if it is not to be kept."""
+        if self.twin is None or not (_real_folder(self.twin.parent)
+                                     and _same_file_system(self.twin.parent, self.out_dir)):
+            return False
+        try:
+            mirror(self.out_dir, self.path)
+            if self.path != self.twin:
+                remove_tree(self.twin)
+                self.path.rename(self.twin)
+        except (OSError, RecursionError):
+            return False
+        return True
 
 
 def published_build_id(out_dir: Path) -> str | None:
@@ -168,7 +268,7 @@ class _Folders:
 
     def folder(self, parts: tuple[str, ...]) -> int:
         if len(self.opened) >= MAX_OPEN_FOLDERS and parts not in self.opened:
-            self._close_folders()
+            self.close_folders()
         return self._open(parts)
 
     def _open(self, parts: tuple[str, ...]) -> int:
@@ -177,28 +277,44 @@ class _Folders:
         if (found := self.opened.get(parts)) is not None:
             return found
         parent = self._open(parts[:-1])
-        if self.create:
-            try:
-                os.mkdir(parts[-1], dir_fd=parent)
-            except FileExistsError:
-                pass
-        self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
+        try:
+            self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
+        except FileNotFoundError:  # in a twin, most folders are there already
+            if not self.create:
+                raise
+            os.mkdir(parts[-1], dir_fd=parent)
+            self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
         return self.opened[parts]
 
-    def _close_folders(self) -> None:
+    def forget(self, parts: tuple[str, ...]) -> None:
+        """Close the folders kept open at and below ``parts`` (which is to be removed)."""
+        for opened in [found for found in self.opened if found[:len(parts)] == parts]:
+            os.close(self.opened.pop(opened))
+
+    def close_folders(self) -> None:
         for descriptor in self.opened.values():
             os.close(descriptor)
         self.opened.clear()
 
     def close(self) -> None:
-        self._close_folders()
+        self.close_folders()
         os.close(self.root)
 
 
 def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
-    """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``; the
-    inode and change time it had before, if the file linked is that one (linking changes it)."""
+    """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``, where
+    whatever else has that name is removed (the very file, already linked there, stays);
+    the inode and change time it had before, if the file there is that one (linking
+    changes the change time)."""
     before = os.stat(name, dir_fd=source, follow_symlinks=False)
+    if not stat.S_ISREG(before.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
+    there = _ignoring(os.stat, name, dir_fd=target, follow_symlinks=False)
+    if there is not None and stat.S_ISREG(there.st_mode) and there.st_ino == before.st_ino \
+            and there.st_dev == before.st_dev:
+        return before.st_ino, before.st_ctime_ns
+    if there is not None:
+        _remove_entry(target, name)
     try:
         os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
     except OSError as error:
@@ -210,6 +326,116 @@ def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
         os.unlink(name, dir_fd=target)
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
     return (before.st_ino, before.st_ctime_ns) if after.st_ino == before.st_ino else None
+
+
+def write_new(folder: int, name: str, content: bytes) -> None:
+    """Write ``content`` to ``name`` in the open ``folder`` as a new file: whatever had that
+    name is removed first, so a file linked to a published one is never written through
+    (and a link there is never followed)."""
+    _remove_entry(folder, name)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    with open(os.open(name, flags, 0o666, dir_fd=folder), "wb") as file:
+        file.write(content)
+
+
+def write_file(root: Path, relative: str, content: bytes) -> None:
+    """:func:`write_new` at ``relative`` under ``root``, its folders made as needed and
+    reached without following a link."""
+    parts = _parts(relative)
+    folders = _Folders(root, create=True)
+    try:
+        write_new(folders.folder(parts[:-1]), parts[-1], content)
+    finally:
+        folders.close()
+
+
+def mirror(source: Path, target: Path) -> None:
+    """Make the folder ``target`` a copy of ``source`` made of hard links: what ``target``
+    holds that ``source`` does not (or holds as another file) is removed, the rest linked.
+    No link is followed on either side, and links or special files in ``source`` are not
+    copied."""
+    source_folder = os.open(source, FOLDER_FLAGS)
+    try:
+        target_folder = os.open(target, FOLDER_FLAGS)
+        try:
+            _mirror_at(source_folder, target_folder)
+        finally:
+            os.close(target_folder)
+    finally:
+        os.close(source_folder)
+
+
+FOLDER, FILE, OTHER = "folder", "file", "other"
+
+
+def _scan(folder: int) -> dict[str, tuple[str, int]]:
+    """Each entry of the open ``folder``: its kind (a link is OTHER) and inode."""
+    with os.scandir(folder) as entries:
+        return {entry.name: (FOLDER if entry.is_dir(follow_symlinks=False) else
+                             FILE if entry.is_file(follow_symlinks=False) else OTHER, entry.inode())
+                for entry in entries}
+
+
+def _mirror_at(source: int, target: int) -> None:
+    wanted = {name: found for name, found in _scan(source).items() if found[0] != OTHER}
+    present = set()
+    for name, (kind, inode) in _scan(target).items():
+        want = wanted.get(name)
+        if want is None or want[0] != kind or (kind == FILE and want[1] != inode):
+            _remove_entry(target, name)
+        else:
+            present.add(name)
+    for name, (kind, _) in wanted.items():
+        if kind == FILE:
+            if name not in present:  # a link, never a copy: a copy would be no cheaper to keep
+                os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
+            continue
+        if name not in present:
+            os.mkdir(name, dir_fd=target)
+        inner_source = os.open(name, FOLDER_FLAGS, dir_fd=source)
+        try:
+            inner_target = os.open(name, FOLDER_FLAGS, dir_fd=target)
+            try:
+                _mirror_at(inner_source, inner_target)
+            finally:
+                os.close(inner_target)
+        finally:
+            os.close(inner_source)
+
+
+def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging) -> bool:
+    """Remove what in the open ``folder`` (at ``parts``) is not part of the new site;
+    whether the folder is empty then."""
+    empty = True
+    for name, (kind, _) in _scan(folder).items():
+        inner = (*parts, name)
+        if kind == FOLDER and not staging.claims(inner):
+            inner_folder = os.open(name, FOLDER_FLAGS, dir_fd=folder)
+            try:
+                emptied = _remove_unclaimed(inner_folder, inner, staging)
+            finally:
+                os.close(inner_folder)
+            if emptied:
+                os.rmdir(name, dir_fd=folder)
+                continue
+        elif kind != FOLDER and not (kind == FILE and staging.holds("/".join(inner))):
+            os.unlink(name, dir_fd=folder)
+            continue
+        empty = False
+    return empty
+
+
+def _remove_entry(folder: int, name: str) -> None:
+    """Remove ``name`` from the open ``folder`` if it is there: a file, a link (not what it
+    leads to) or a whole folder."""
+    try:
+        os.unlink(name, dir_fd=folder)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        _remove_folder(folder, name)
+        if _ignoring(os.stat, name, dir_fd=folder, follow_symlinks=False) is not None:
+            raise OSError(errno.ENOTEMPTY, "a folder could not be removed", name) from None
 
 
 def _copy_at(source: int, target: int, name: str) -> None:
@@ -282,6 +508,21 @@ def _ignoring(call: Callable[..., T], *args: object, **options: object) -> T | N
         return None
 
 
+def _real_folder(path: Path) -> bool:
+    """A folder, not a link to one."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _same_file_system(first: Path, second: Path) -> bool:
+    try:
+        return os.lstat(first).st_dev == os.lstat(second).st_dev
+    except OSError:
+        return False
+
+
 def _check_replaceable(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise BuildFailed(f"output folder {out_dir} is a file")
@@ -329,7 +570,7 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
         return
     if _exchange(staging, out_dir):
         return
-    retired = staging.with_name(staging.name.replace(".staging-", ".old-"))
+    retired = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex}")
     out_dir.rename(retired)
     staging.rename(out_dir)
     retired.rename(staging)

@@ -133,7 +133,7 @@ class SearchIndexing:
         if any(page in self.site.written for page in shard.pages) or not _real_folder(published) \
                 or not _regular(published / "pagefind-entry.json"):
             return False
-        _keep_folder(published, safe_join(self.site.path, f"{BUNDLE}/{shard.folder}"))
+        self.site.keep_all(_pagefind_files(published, f"{BUNDLE}/{shard.folder}"))
         return True
 
     def _code_carried_over(self) -> bool:
@@ -157,7 +157,7 @@ class SearchIndexing:
 
     def _index(self, shard: Shard) -> None:
         """Index the shard's pages alone, at their own addresses, into its folder."""
-        output = self.site.path / BUNDLE / shard.folder
+        output = self.site.claim(f"{BUNDLE}/{shard.folder}")
         with tempfile.TemporaryDirectory(prefix="fieldbrief-search-") as scratch:
             for page in shard.pages:
                 target = safe_join(Path(scratch), page)
@@ -178,12 +178,10 @@ class SearchIndexing:
             (Path(scratch) / "site").mkdir()
             (Path(scratch) / "site" / "index.html").write_text(EMPTY_PAGE, encoding="utf-8")
             self._run(Path(scratch) / "site", Path(scratch) / "out")
-            target = self.site.path / BUNDLE
-            target.mkdir(parents=True, exist_ok=True)
             code = sorted(path.name for path in (Path(scratch) / "out").iterdir()
                           if path.is_file() and not _shard_file(path.name))
             for name in code:
-                shutil.copyfile(Path(scratch) / "out" / name, target / name)
+                self.site.write(f"{BUNDLE}/{name}", (Path(scratch) / "out" / name).read_bytes())
             self.code_files = tuple(code)
 
     def _run(self, source: Path, output: Path) -> None:
@@ -251,17 +249,15 @@ def _real_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _keep_folder(published: Path, staged: Path) -> None:
-    """Carry a shard folder of the published site over unchanged, as :meth:`Staging.keep`
-    does a file: hard links (copies where links are impossible), each folder made once.
-    Only the regular files Pagefind writes: a link, or any other file planted in the
-    published folder, is left behind."""
+def _pagefind_files(published: Path, folder: str) -> list[str]:
+    """The files of the published shard folder to carry over (as ``folder/...``): only the
+    regular files Pagefind writes; a link, or any other file planted there, is left behind."""
+    found = []
     for root, _, names in os.walk(published):
         relative = Path(root).relative_to(published)
-        for name in names:
-            if _shard_data(relative / name) and _regular(Path(root, name)):
-                (staged / relative).mkdir(parents=True, exist_ok=True)
-                _link(Path(root, name), staged / relative / name)
+        found.extend(f"{folder}/{(relative / name).as_posix()}" for name in names
+                     if _shard_data(relative / name) and _regular(Path(root, name)))
+    return found
 
 
 def _regular(path: Path) -> bool:

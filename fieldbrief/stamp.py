@@ -55,6 +55,11 @@ def manifest_path(project_root: Path, out_dir: Path) -> Path:
     return project_root / STATE_DIR / f"build-{_output_key(out_dir)}.json"
 
 
+def twin_path(project_root: Path, out_dir: Path) -> Path:
+    """Where builds into ``out_dir`` keep the copy of the site they update (fieldbrief.publish)."""
+    return project_root / STATE_DIR / f"build-{_output_key(out_dir)}.site"
+
+
 def stamp_path(project_root: Path, out_dir: Path) -> Path:
     """Where the stamp of the last build into ``out_dir`` that changed nothing is kept."""
     return project_root / STATE_DIR / f"build-{_output_key(out_dir)}.unchanged.json"

@@ -33,7 +33,7 @@ from fieldbrief.incremental import content_digest
 from fieldbrief.load import LoadedFile
 from fieldbrief.model import Brief, BriefCard, IssueFacts
 from fieldbrief.project import Project
-from fieldbrief.publish import safe_join
+from fieldbrief.publish import write_file
 from fieldbrief import render_indicators
 from fieldbrief.render_archive import archive_pages
 from fieldbrief.maps import brief_map
@@ -204,9 +204,7 @@ def _render_brief(valid: ValidBrief, raw: bytes, job: RenderJob) -> dict[str, by
     for name, content in render_indicators.render(brief).items():  # beside the PDF's place
         files[f"briefs/{brief.id}/{name}" if job.published else name] = content
     for relative, content in files.items():
-        target = safe_join(job.folder, relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(content)
+        write_file(job.folder, relative, content)
     return files
 
 

@@ -367,19 +367,20 @@ def test_the_gate_refuses_a_link_in_the_site(tmp_path: Path) -> None:
 def test_kept_files_are_copied_where_they_cannot_be_linked(project: TmpProject,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     """A file system without hard links (or a published file owned by another user): kept
-    files are copied, with their bytes and modification time."""
+    files are copied, with their bytes and modification time, and no copy of the site is
+    kept for the next build (it is made of links)."""
+    def no_links(*args: object, **options: object) -> None:
+        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+
+    monkeypatch.setattr(os, "link", no_links)
     project.write("open.yaml", brief("open", "ML", "floods"))
     project.write("other.yaml", brief("other", "NE", "elections"))
     assert project.run("-j", "1", "--no-pdf").code == 0
     page = project.root / "site/briefs/open/index.html"
     before, content = page.stat(), page.read_bytes()
-
-    def no_links(*args: object, **options: object) -> None:
-        raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
-
-    monkeypatch.setattr(os, "link", no_links)
     project.write("other.yaml", brief("other", "NE", "elections", value="13"))
     assert project.run("-j", "1", "--no-pdf").code == 0
+    assert not list((project.root / ".fieldbrief").glob("*.site"))
     after = page.stat()
     assert page.read_bytes() == content
     assert (after.st_ino != before.st_ino, after.st_mtime_ns) == (True, before.st_mtime_ns)
