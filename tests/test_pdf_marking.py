@@ -113,7 +113,8 @@ def test_every_label_and_page_number_read_back_on_one_line(project: TmpProject) 
         project.write(f"{_slug(label)}.yaml", _brief(label, NOTE_60))
     assert project.run().code == 0
     for label in LABEL_COLOURS:
-        [pdf] = [*project.root.glob(f"**/marked-{_slug(label)}.pdf")]
+        [pdf] = [*(project.root / "site").glob(f"**/marked-{_slug(label)}.pdf"),
+                 *(project.root / "restricted").glob(f"marked-{_slug(label)}.pdf")]
         pages = pdf_pages_text(pdf)
         for number, text in enumerate(pages, 1):
             marking = f"{label} {NOTE_60[:10]}"
