@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import time
 from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ValidationError
 from fieldbrief import __version__
 from fieldbrief.errors import Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
+from fieldbrief import stamp
 from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes, replace_file
 
 MANIFEST_FORMAT = 1
@@ -79,6 +81,42 @@ def content_digest(raw: bytes, assets: Iterable[Path]) -> str:
     return digest(raw, *(path.read_bytes() if path.is_file() else b"missing" for path in assets))
 
 
+FileSeal = tuple[int, int, int, int, int] | None
+"""A file as it was: device, inode, size, modification and change time (ns); None when
+there is no regular file."""
+BriefSeal = list[FileSeal]
+"""A brief file (not through a link), then each local image it uses (as read: links followed)."""
+
+
+def brief_seal(path: Path, assets: Iterable[Path]) -> BriefSeal | None:
+    """The state of the brief file at ``path`` and of its ``assets``, now; None when the
+    brief is not a regular file (a link is never sealed: where it leads may change)."""
+    own = os.lstat(path)
+    if not stat.S_ISREG(own.st_mode):
+        return None
+    return [_file_seal(own), *(_asset_seal(asset) for asset in assets)]
+
+
+def settled(seal: BriefSeal, started_ns: int) -> bool:
+    """Was every file of ``seal`` left alone for SETTLED seconds when its state was taken,
+    at ``started_ns``? Only then does an unchanged state vouch for unchanged bytes: the
+    change time (which no program can set) of any later write is later than the one sealed,
+    even on a file system whose clock ticks coarsely (git's "racily clean" entries)."""
+    return all(found is None or found[4] <= started_ns - stamp.SETTLED * 1e9 for found in seal)
+
+
+def _asset_seal(path: Path) -> FileSeal:
+    try:
+        found = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return _file_seal(found) if stat.S_ISREG(found.st_mode) else None
+
+
+def _file_seal(found: os.stat_result) -> FileSeal:
+    return (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+
+
 class Record(BaseModel):
     """One brief file as the last successful build saw it."""
 
@@ -94,6 +132,7 @@ class Record(BaseModel):
     outputs: list[str] = []  # its files, relative to the site (or the restricted folder)
     id_line: int = 1  # where its id is, for duplicate-id errors
     id_column: int = 1
+    seal: BriefSeal | None = None  # its file and images when ``content`` was read, if settled
 
     def problems(self) -> list[Problem]:
         return [Problem(**{**warning, "severity": Severity(warning["severity"])})  # type: ignore[arg-type]

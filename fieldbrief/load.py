@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -144,15 +145,18 @@ def load_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES, root: Path | None 
 
 
 def read_regular_file(path: Path, max_bytes: int, root: Path | None = None,
-                      limit_setting: str = "max_brief_bytes") -> bytes:
+                      limit_setting: str = "max_brief_bytes",
+                      resolve: Callable[[Path], Path] = Path.resolve) -> bytes:
     """The bytes of ``path``, a regular file (inside ``root``, if given) of at most
     ``max_bytes``; InvalidInput naming the file otherwise. The file is opened once, by
-    its real path and without following a link, and checked through that handle."""
+    its real path and without following a link, and checked through that handle.
+
+    ``resolve`` finds real paths (a caller reading many files may resolve each folder once)."""
     try:
-        real = path.resolve()
+        real = resolve(path)
     except (OSError, RuntimeError):  # a loop of links
         raise _problem(path, (1, 1), "", "the file cannot be read: its links form a loop") from None
-    if root is not None and not real.is_relative_to(root.resolve()):
+    if root is not None and not real.is_relative_to(resolve(root)):
         what = "a link to a file outside the project" if path.is_symlink() else "outside the project"
         raise _problem(path, (1, 1), "", f"refused: the file is {what}; fieldbrief reads "
                                          "only files inside the project folder")

@@ -22,9 +22,10 @@ from typing import Protocol
 from fieldbrief import __version__
 from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
-from fieldbrief.incremental import (Manifest, Placement, Record, config_digest, content_digest,
-                                    digest, files_digest, fonts_digest, load_manifest,
-                                    problem_record, save_manifest, save_sealed, sealed_at)
+from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brief_seal,
+                                    config_digest, content_digest, digest, files_digest,
+                                    fonts_digest, load_manifest, problem_record, save_manifest,
+                                    save_sealed, sealed_at, settled)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
@@ -124,6 +125,7 @@ class Entry:
     record: Record | None  # from the last build, if its content is unchanged
     checked: Checked | None = None  # when it was loaded and validated in this build
     translations: tuple[Translation, ...] = ()  # its languages on the site, itself included
+    seal: BriefSeal | None = None  # its files as they were when found unchanged (see Record.seal)
 
     @property
     def card(self) -> BriefCard:
@@ -310,22 +312,39 @@ def _entries(project: Project, files: list[Path], previous: Manifest, prints: Fi
     Files keep the name they have in the project (a link is not replaced by its target,
     so messages name the file the analyst sees)."""
     entries = []
+    folders: dict[Path, Path] = {}  # each folder resolved once, for all its files
+    real_root = _real_folder(project.root, folders)
     for path in files:
         path = path.absolute()
         record = previous.records.get(str(path))
-        unchanged = (record is not None and not options.force and path not in named
-                     and previous.rules == prints.rules
-                     and record.content == _current_digest(project, path, record.assets))
-        entries.append(Entry(path, record if unchanged else None))
+        if (record is not None and not options.force and path not in named
+                and previous.rules == prints.rules):
+            unchanged, seal = _still_recorded(project, path, record, real_root, folders)
+            entries.append(Entry(path, record if unchanged else None, seal=seal))
+        else:
+            entries.append(Entry(path, None))
     return entries
 
 
-def _current_digest(project: Project, path: Path, assets: list[str]) -> str | None:
-    """The digest of a brief file as it is now, or None if it may not be read."""
+def _still_recorded(project: Project, path: Path, record: Record, real_root: Path,
+                    folders: dict[Path, Path]) -> tuple[bool, BriefSeal | None]:
+    """Whether the brief file and its images are as ``record`` recorded them, and their
+    seal if it may be trusted by the next build (see :func:`~fieldbrief.incremental.settled`).
+
+    Files in the very state the last build sealed are not read again: their change times
+    would show any write since. The others are read and compared by their digest."""
+    assets = [Path(a) for a in record.assets]
+    started = time.time_ns()
     try:
-        return content_digest(project.brief_bytes(path), [Path(a) for a in assets])
-    except (InvalidInput, OSError):
-        return None
+        seal = brief_seal(path, assets)
+        if (seal is not None and seal == record.seal  # a regular file, not a link: where its
+                and _real_folder(path.parent, folders).is_relative_to(real_root)):  # folder is
+            return True, seal
+        raw = project.brief_bytes(path, resolve=lambda found: _real_path(found, folders))
+        same = content_digest(raw, assets) == record.content
+    except (InvalidInput, OSError, RuntimeError):  # RuntimeError: a loop of links
+        return False, None
+    return same, seal if same and seal is not None and settled(seal, started) else None
 
 
 def _check_entries(workers: Workers, entries: Sequence[Entry]) -> None:
@@ -592,7 +611,8 @@ def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fing
     return Record(content=entry.content, id=entry.card.id, card=entry.card, issue=entry.issue,
                   warnings=[problem_record(w) for w in entry.warnings], assets=entry.assets,
                   placement=placement, page=page, pdf=pdf, outputs=outputs,
-                  id_line=line, id_column=column)
+                  id_line=line, id_column=column,
+                  seal=entry.seal if entry.checked is None else None)
 
 
 def _static_files(project: Project) -> dict[str, bytes]:
@@ -771,6 +791,11 @@ def _real_path(path: Path, folders: dict[Path, Path]) -> Path:
     not a link is its folder's real path and its name."""
     if path.name in ("", ".", "..") or path.is_symlink():
         return path.resolve()
-    if path.parent not in folders:
-        folders[path.parent] = path.parent.resolve()
-    return folders[path.parent] / path.name
+    return _real_folder(path.parent, folders) / path.name
+
+
+def _real_folder(folder: Path, folders: dict[Path, Path]) -> Path:
+    """``folder.resolve()``, once for all its files (``folders``, by path)."""
+    if folder not in folders:
+        folders[folder] = folder.resolve()
+    return folders[folder]

@@ -12,7 +12,7 @@ else stays built-in.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,9 +80,10 @@ class Project:
         """Read one brief: a regular file inside the project, within the size limit."""
         return load_file(path, self.config.max_brief_bytes, self.root)
 
-    def brief_bytes(self, path: Path) -> bytes:
-        """The bytes of one brief file, under the same rules as :meth:`load_brief`."""
-        return read_regular_file(path, self.config.max_brief_bytes, self.root)
+    def brief_bytes(self, path: Path, resolve: Callable[[Path], Path] = Path.resolve) -> bytes:
+        """The bytes of one brief file, under the same rules as :meth:`load_brief`
+        (``resolve`` finds real paths: see :func:`~fieldbrief.load.read_regular_file`)."""
+        return read_regular_file(path, self.config.max_brief_bytes, self.root, resolve=resolve)
 
     def brief_files(self) -> list[Path]:
         if not self.briefs_dir.is_dir():

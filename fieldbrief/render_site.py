@@ -127,12 +127,14 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
     series = series or {}
     places = country_places or {}
     cards = _card_digests(briefs)
-    home = _entry_units(briefs if index_briefs is None else index_briefs)
+    ordered = newest_first(briefs)
+    rank = {card.id: place for place, card in enumerate(ordered)}
+    home = _entry_units(briefs, rank) if index_briefs is None else _entry_units(index_briefs)
     yield _listing(html, "index.html", html.config.title, _flat(home[:HOME_BRIEFS]), cards,
                    with_pdf, series, is_home=True, more=len(home) > HOME_BRIEFS)
     yield SitePage("search/index.html", digest("search"),
                    lambda: html.page("search.html", "search/index.html").encode())
-    yield _feed(html, newest_first(briefs)[:FEED_ENTRIES], cards, generated_at, with_pdf)
+    yield _feed(html, ordered[:FEED_ENTRIES], cards, generated_at, with_pdf)
     listed = ["index.html", "search/index.html"]
     words = localizer(html.config.language)  # listings speak the site's language
     for kind in GROUP_KINDS:
@@ -143,7 +145,7 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
             code = group.key.upper()
             country_map = (_CountryMap(code, places.get(code, ()), draw_map)
                            if kind.folder == "countries" and draw_map is not None else None)
-            for path, shown, pager, total in _group_pages(group):
+            for path, shown, pager, total in _group_pages(group, rank):
                 yield _listing(html, path, group.title, shown, cards, with_pdf, series,
                                country_map=country_map if pager is None or pager.number is None else None,
                                pager=pager, total=total)
@@ -151,7 +153,7 @@ def site_pages(html: HtmlRenderer, briefs: Sequence[BriefCard], generated_at: da
     if html.config.base_url:
         yield _sitemap(html, [html.config.base_url + path.removesuffix("index.html")
                               for path in sorted(listed) + [f"series/{name}/index.html" for name in sorted(series)]
-                              + [brief_page_path(b.id) for b in newest_first(briefs)]])
+                              + [brief_page_path(b.id) for b in ordered]])
 
 
 @dataclass(frozen=True)
@@ -166,11 +168,15 @@ class _CountryMap:
         return self.drawer(self.code, self.places)
 
 
-def _entry_units(briefs: Sequence[BriefCard]) -> list[tuple[BriefCard, ...]]:
+def _entry_units(briefs: Sequence[BriefCard],
+                 rank: Mapping[str, int] | None = None) -> list[tuple[BriefCard, ...]]:
     """The entries of a listing of ``briefs``, newest first, each with its cards: a brief
     and the translations of it that are listed too, which its entry shows beside it
-    (:meth:`HtmlRenderer.entries`); a listing is cut between entries, never inside one."""
-    order = newest_first(briefs)
+    (:meth:`HtmlRenderer.entries`); a listing is cut between entries, never inside one.
+
+    ``rank`` is each brief's place among all briefs newest first, when known: sorting by it
+    is that order (dates and ids order briefs wholly), without working out each date again."""
+    order = newest_first(briefs) if rank is None else sorted(briefs, key=lambda card: rank[card.id])
     listed = {brief.id for brief in briefs}
     units = {card.id: [card] for card in order if card.translation_of not in listed}
     for card in order:
@@ -189,12 +195,13 @@ def page_path(group_path: str, number: int) -> str:
     return f"{group_path.removesuffix('index.html')}page/{number}/index.html"
 
 
-def _group_pages(group: Group) -> Iterator[tuple[str, list[BriefCard], Pager | None, int | None]]:
+def _group_pages(group: Group, rank: Mapping[str, int]
+                 ) -> Iterator[tuple[str, list[BriefCard], Pager | None, int | None]]:
     """The pages of a group: (path, briefs shown, pagination, number of entries in all if
     the page shows only the newest of them). A short group is one page; a long one is its
     own page with the newest entries, then numbered pages of :data:`PAGE_SIZE` entries
     counted from the oldest, newest first."""
-    units = _entry_units(group.briefs)
+    units = _entry_units(group.briefs, rank)
     numbered = len(units) // PAGE_SIZE - 1
     if numbered < 1:
         yield group.path, _flat(units), None, None

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from conftest import SCENARIOS, TmpProject
+from fieldbrief import stamp
+from fieldbrief.project import Project
 
 EPOCH = "1767225600"
 
@@ -304,3 +306,83 @@ def test_a_kept_page_untouched_is_not_read_again(built_html: TmpProject,
         assert built_html.run("--no-pdf", "-j", "1").code == 0
         assert "briefs/bravo/index.html" in read
         assert "briefs/alpha/index.html" not in read
+
+
+def build_then_rebuild_bravo(project: TmpProject, monkeypatch: pytest.MonkeyPatch,
+                             settled: float) -> TmpProject:
+    """alpha (with an image) and bravo built; then bravo changed and rebuilt, alpha found
+    unchanged by a build that counts files as left alone long enough after ``settled`` s."""
+    monkeypatch.setattr(stamp, "SETTLED", settled)
+    (project.root / "assets").mkdir()
+    (project.root / "assets/map.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="1"/>')
+    project.write("alpha.yaml", brief_text("alpha").replace(
+        "\nsources:", "\nmap:\n  image: assets/map.svg\n  alt: A map.\n  credit: Desk\nsources:"))
+    project.write("bravo.yaml", brief_text("bravo"))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    assert rendered(project.run("--no-pdf", "-j", "1").out) == ["briefs/bravo.yaml"]
+    return project
+
+
+@pytest.fixture
+def sealed(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    """alpha and its image sealed by the build that rebuilt bravo: files count as left alone
+    long enough at once (SETTLED 0; the test's own edits change their change times, the file
+    system's clock counting nanoseconds)."""
+    return build_then_rebuild_bravo(project, monkeypatch, 0.0)
+
+
+def edit_in_place_keeping_time(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` by ``new`` (as long) in the file itself, then set its times back: its
+    inode, size and modification time are as before, only its change time is not."""
+    before = path.stat()
+    text = path.read_text()
+    assert len(old) == len(new) and old in text
+    with open(path, "r+", encoding="utf-8") as file:
+        file.write(text.replace(old, new))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert (path.stat().st_ino, path.stat().st_size, path.stat().st_mtime_ns) == \
+        (before.st_ino, before.st_size, before.st_mtime_ns)
+
+
+def test_a_sealed_brief_edited_in_place_with_its_time_set_back_is_rebuilt(sealed: TmpProject) -> None:
+    edit_in_place_keeping_time(sealed.root / "briefs/alpha.yaml", "Brief alpha", "Brief ALPHA")
+    assert rendered(sealed.run("--no-pdf", "-j", "1").out) == ["briefs/alpha.yaml"]
+    assert "Brief ALPHA" in (sealed.root / "site/briefs/alpha/index.html").read_text()
+
+
+def test_a_sealed_brief_s_image_edited_in_place_with_its_time_set_back_rebuilds_it(
+        sealed: TmpProject) -> None:
+    edit_in_place_keeping_time(sealed.root / "assets/map.svg", 'width="1"', 'width="2"')
+    assert rendered(sealed.run("--no-pdf", "-j", "1").out) == ["briefs/alpha.yaml"]
+    assert 'width="2"' in (sealed.root / "site/briefs/alpha/image-map.svg").read_text()
+
+
+def briefs_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The brief files the build reads to tell whether they changed, as it reads them."""
+    read: list[str] = []
+    original = Project.brief_bytes
+    monkeypatch.setattr(Project, "brief_bytes",
+                        lambda self, path, **rest: read.append(path.name) or original(self, path, **rest))
+    return read
+
+
+def test_a_sealed_brief_left_alone_is_not_read_again(sealed: TmpProject,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    read = briefs_read(monkeypatch)
+    sealed.write("bravo.yaml", brief_text("bravo", "Bravo, again"))
+    assert rendered(sealed.run("--no-pdf", "-j", "1").out) == ["briefs/bravo.yaml"]
+    assert read == ["bravo.yaml"]  # bravo's record is of its earlier text
+
+
+def test_a_brief_changed_shortly_before_the_build_that_found_it_unchanged_is_read_again(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Git's "racily clean" files: a file changed less than SETTLED seconds before a build
+    read it could change again within the same tick of a coarse clock, keeping its times,
+    so that build leaves it unsealed."""
+    build_then_rebuild_bravo(project, monkeypatch, 3600.0)
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    read = briefs_read(monkeypatch)
+    project.write("bravo.yaml", brief_text("bravo", "Bravo, again"))
+    assert rendered(project.run("--no-pdf", "-j", "1").out) == ["briefs/bravo.yaml"]
+    assert read == ["alpha.yaml", "bravo.yaml"]
