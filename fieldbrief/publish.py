@@ -356,7 +356,7 @@ def mirror(source: Path, target: Path) -> None:
     copied."""
     source_folder = os.open(source, FOLDER_FLAGS)
     try:
-        target_folder = os.open(target, FOLDER_FLAGS)
+        target_folder = _writable(os.open(target, FOLDER_FLAGS))
         try:
             _mirror_at(source_folder, target_folder)
         finally:
@@ -394,13 +394,28 @@ def _mirror_at(source: int, target: int) -> None:
             os.mkdir(name, dir_fd=target)
         inner_source = os.open(name, FOLDER_FLAGS, dir_fd=source)
         try:
-            inner_target = os.open(name, FOLDER_FLAGS, dir_fd=target)
+            inner_target = _writable(os.open(name, FOLDER_FLAGS, dir_fd=target))
             try:
                 _mirror_at(inner_source, inner_target)
             finally:
                 os.close(inner_target)
         finally:
             os.close(inner_source)
+
+
+def _writable(folder: int) -> int:
+    """The open ``folder``, made writable by its owner if it was not: a folder of the twin may
+    be one the published site had read-only (the replaced site becomes the twin), and the
+    next build writes into the twin's folders (a read-only one failed every build that
+    changed a file in it, --force too)."""
+    mode = stat.S_IMODE(os.fstat(folder).st_mode)
+    if mode & 0o700 != 0o700:
+        try:
+            os.fchmod(folder, mode | 0o700)
+        except OSError:
+            os.close(folder)
+            raise
+    return folder
 
 
 def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging) -> bool:
