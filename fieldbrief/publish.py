@@ -505,15 +505,45 @@ def _files_removed(folder: int) -> list[str]:
 
 
 def _remove_folder(parent: int, name: str) -> None:
-    folder = _ignoring(os.open, name, FOLDER_FLAGS, dir_fd=parent)
+    """Remove the folder ``name`` of the open ``parent`` and all in it, as far as it can,
+    depth first without recursion and with one folder open at a time: a planted chain of
+    folders of any depth is removed (a recursive removal stopped, silently, at Python's
+    recursion limit; a descriptor per level would run out). A folder is left by its ``..``,
+    which must be the folder it was entered from, else the removal stops there."""
+    folder: int | None = _ignoring(os.open, name, FOLDER_FLAGS, dir_fd=parent)
     if folder is None:
         return
+    # each folder entered: its name, the identity of the folder above it, its folders left
+    levels = [(name, _identity(parent), _files_removed(folder))]
     try:
-        for inner in _files_removed(folder):
-            _remove_folder(folder, inner)
+        while True:
+            left = levels[-1][2]
+            if left:
+                inner_name = left.pop()
+                inner = _ignoring(os.open, inner_name, FOLDER_FLAGS, dir_fd=folder)
+                if inner is not None:
+                    levels.append((inner_name, _identity(folder), _files_removed(inner)))
+                    os.close(folder)
+                    folder = inner
+                continue
+            entered, above, _ = levels.pop()
+            if not levels:
+                break
+            up = _ignoring(os.open, "..", FOLDER_FLAGS, dir_fd=folder)
+            os.close(folder)
+            folder = up
+            if folder is None or _identity(folder) != above:
+                return
+            _ignoring(os.rmdir, entered, dir_fd=folder)
     finally:
-        os.close(folder)
+        if folder is not None:
+            os.close(folder)
     _ignoring(os.rmdir, name, dir_fd=parent)
+
+
+def _identity(folder: int) -> tuple[int, int]:
+    status = os.fstat(folder)
+    return status.st_dev, status.st_ino
 
 
 def _ignoring(call: Callable[..., T], *args: object, **options: object) -> T | None:

@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from conftest import TmpProject
 from test_redteam_incremental import brief
@@ -36,3 +40,49 @@ def test_a_site_folder_made_read_only_never_stops_later_builds(project: TmpProje
     build(project)
     assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
     assert_twin_is_the_site(project)
+
+
+DEPTH = 1100
+"""Folders in a planted chain: more than Python's recursion limit."""
+
+
+def plant_chain(folder: Path) -> None:
+    """``folder/d/d/d/...``, DEPTH folders deep (made through descriptors: the path is long)."""
+    folder.mkdir()
+    descriptor = os.open(folder, os.O_RDONLY)
+    for _ in range(DEPTH):
+        os.mkdir("d", dir_fd=descriptor)
+        inner = os.open("d", os.O_RDONLY, dir_fd=descriptor)
+        os.close(descriptor)
+        descriptor = inner
+    os.close(descriptor)
+
+
+@pytest.fixture
+def chained(project: TmpProject) -> Iterator[TmpProject]:
+    """The project, removed with `rm -rf` afterwards: what a chain leaves would stop pytest's
+    own clean-up of old temporary folders (shutil.rmtree recurses too)."""
+    yield project
+    subprocess.run(["rm", "-rf", str(project.root)], check=True)
+
+
+@pytest.mark.parametrize("planted", ["the kept copy", "the published site"])
+def test_a_chain_of_folders_deeper_than_python_recursion_is_removed(chained: TmpProject,
+                                                                   planted: str) -> None:
+    """A chain of 1,100 folders planted in briefs/ of the kept copy stayed there for ever: it
+    could not be removed (a recursive removal stops at Python's recursion limit, silently), so
+    no later build could use or replace the copy, and each made a whole new tree instead.
+    Planted in the published site, it stayed beside the site in the leftover of the replaced
+    site, tried again (and failed) by every later build."""
+    project = chained
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    build(project)
+    plant_chain((twin(project) if planted == "the kept copy" else project.root / "site") / "briefs/planted")
+    for title in ("Open, revised", "Open, revised again"):
+        project.write("open.yaml", brief("open", "ML", "floods", title=title))
+        build(project)
+        assert not (project.root / "site/briefs/planted").exists()
+        assert not (twin(project) / "briefs/planted").exists()
+        assert sorted(path.name for path in project.root.iterdir() if path.name.startswith(".site")) \
+            == [".site.lock"]
+        assert_twin_is_the_site(project)
