@@ -81,9 +81,6 @@ class Staging:
         """Every file kept from the published site (linked, copied, or already in the twin)."""
         self.claimed: set[tuple[str, ...]] = set()
         """Folders a tool writes into whole (Pagefind): all in them is this build's."""
-        self.kept: dict[str, tuple[int, int]] = {}
-        """Inode and change time (ns) each kept file had in the published site before it was
-        linked (a file copied instead is not here)."""
         self._settled = False
         self._guard = threading.Lock()  # search code is written from the indexing threads
 
@@ -126,14 +123,12 @@ class Staging:
                 try:
                     if self._published is None:
                         self._published = _Folders(self.out_dir)
-                    found = _link_at(self._published.folder(parts[:-1]),
-                                     self._staged.folder(parts[:-1]), parts[-1])
+                    _link_at(self._published.folder(parts[:-1]),
+                             self._staged.folder(parts[:-1]), parts[-1])
                 except OSError as error:
                     raise BuildFailed(f"cannot keep {relative} of the published site {self.out_dir}: "
                                       f"{error.strerror or error}") from None
                 self.carried.add(relative)
-                if found is not None:
-                    self.kept[relative] = found
 
     def claim(self, relative: str) -> Path:
         """An empty folder for a tool to write into (anything there before is removed); what
@@ -153,6 +148,36 @@ class Staging:
             self._staged.close_folders()
             _remove_unclaimed(self._staged.root, (), self)
             self._settled = True
+
+    def now(self) -> int:
+        """The time (ns) by the clock of the new site's file system: the change time of a
+        file made (and removed) in it now. A file of the site changed later has a later
+        change time, or an equal one (the clock may tick coarsely)."""
+        name = f".fieldbrief-clock-{uuid.uuid4().hex}"
+        with self._guard:
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, 0o600, dir_fd=self._staged.root)
+            try:
+                return os.fstat(descriptor).st_ctime_ns
+            finally:
+                os.close(descriptor)
+                os.unlink(name, dir_fd=self._staged.root)
+
+    def status(self, relative: str) -> os.stat_result | None:
+        """The status of the file at ``relative`` in the new site (a link's own, reached
+        without following one), if it is there."""
+        parts = _parts(relative)
+        opened: list[int] = []
+        try:
+            for part in parts[:-1]:
+                opened.append(os.open(part, FOLDER_FLAGS, dir_fd=opened[-1] if opened else self._staged.root))
+            return os.stat(parts[-1], dir_fd=opened[-1] if opened else self._staged.root,
+                           follow_symlinks=False)
+        except OSError:
+            return None
+        finally:
+            for descriptor in opened:
+                os.close(descriptor)
 
     def holds(self, relative: str) -> bool:
         """Whether the file at ``relative`` was written or kept by this build."""
@@ -301,18 +326,16 @@ class _Folders:
         os.close(self.root)
 
 
-def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
+def _link_at(source: int, target: int, name: str) -> None:
     """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``, where
-    whatever else has that name is removed (the very file, already linked there, stays);
-    the inode and change time it had before, if the file there is that one (linking
-    changes the change time)."""
+    whatever else has that name is removed (the very file, already linked there, stays)."""
     before = os.stat(name, dir_fd=source, follow_symlinks=False)
     if not stat.S_ISREG(before.st_mode):
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
     there = _ignoring(os.stat, name, dir_fd=target, follow_symlinks=False)
     if there is not None and stat.S_ISREG(there.st_mode) and there.st_ino == before.st_ino \
             and there.st_dev == before.st_dev:
-        return before.st_ino, before.st_ctime_ns
+        return
     if there is not None:
         _remove_entry(target, name)
     try:
@@ -325,7 +348,6 @@ def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
     if not stat.S_ISREG(after.st_mode):
         os.unlink(name, dir_fd=target)
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
-    return (before.st_ino, before.st_ctime_ns) if after.st_ino == before.st_ino else None
 
 
 def write_new(folder: int, name: str, content: bytes) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TmpProject
+from fieldbrief import pipeline, publish
 from test_redteam_incremental import brief
 from test_twin import assert_twin_is_the_site, twin
 
@@ -86,3 +87,49 @@ def test_a_chain_of_folders_deeper_than_python_recursion_is_removed(chained: Tmp
         assert sorted(path.name for path in project.root.iterdir() if path.name.startswith(".site")) \
             == [".site.lock"]
         assert_twin_is_the_site(project)
+
+
+def relabel_in_place(page: Path) -> None:
+    """Give a published page the label TLP:RED in place: the same inode, the same size, its
+    modification time set back (its seal as the gate records it is unchanged)."""
+    before = page.stat()
+    text = page.read_text()
+    edited = text.replace('content="TLP:CLEAR"', 'content="TLP:RED!!"', 1)
+    assert edited != text and len(edited) == len(text)
+    with open(page, "r+") as file:
+        file.write(edited)
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.mark.parametrize("moment", ["as the gate starts", "as the site is swapped in"])
+def test_a_kept_page_relabelled_in_place_during_a_build_is_read_by_a_later_build(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, moment: str) -> None:
+    """A published page edited in place while a build runs, after the build looked at it
+    (it is kept: its seal and change time were checked) or after its gate read the site
+    (the swap, and making the replaced site the kept copy, take a while for a large site):
+    the build records its site whole only later, at a time after the edit, so no later
+    build read the page again: it stayed published with TLP:RED for ever. The time the
+    seals are checked against is now taken before the kept files are checked."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    project.write("other.yaml", brief("other", "NE", "elections"))
+    build(project)
+    page = project.root / "site/briefs/other/index.html"
+    owner, name = (pipeline, "_gate") if moment == "as the gate starts" else \
+        (publish.Staging, "_kept_as_twin")
+    original = getattr(owner, name)
+
+    def edit_meanwhile(*args: object) -> object:
+        relabel_in_place(page)
+        return original(*args)
+
+    for number in range(2):
+        with monkeypatch.context() as patch:
+            if number == 0:
+                patch.setattr(owner, name, edit_meanwhile)
+            project.write("open.yaml", brief("open", "ML", "floods", title=f"Open, revised {number}"))
+            run = project.run("-j", "1", "--no-pdf")
+        if run.code:
+            break
+    assert (run.code, run.err) == (1, (
+        "error: the site may not carry briefs/other/index.html: it is labelled TLP:RED!!, and "
+        "this site publishes TLP:CLEAR only; nothing was written\n"))
