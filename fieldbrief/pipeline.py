@@ -30,7 +30,8 @@ from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, regular_file, safe_join
+from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, regular_file,
+                                safe_join)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -230,6 +231,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
+            drop_stale_twin(out_dir, twin_path(project.root, out_dir))
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}

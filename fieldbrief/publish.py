@@ -240,6 +240,23 @@ class Staging:
         return True
 
 
+def drop_stale_twin(out_dir: Path, twin: Path) -> None:
+    """Remove the ``twin`` of the site in ``out_dir`` if it is not the copy of that site (it
+    holds no marker of the build that published it). A build killed between swapping its
+    site in and making the replaced site the copy leaves the replaced site there, with
+    what the new one withholds; a build that publishes makes the copy again anyway, one
+    with nothing to do calls this. Skipped while another build holds the site's lock (that
+    one makes the copy)."""
+    if not _real_folder(twin) or published_build_id(twin) == published_build_id(out_dir):
+        return
+    try:
+        with _locked(out_dir.resolve()):
+            if _real_folder(twin) and published_build_id(twin) != published_build_id(out_dir):
+                remove_tree(twin)
+    except BuildFailed:
+        pass
+
+
 def published_build_id(out_dir: Path) -> str | None:
     """The id of the build that wrote the site in ``out_dir``, if fieldbrief wrote it."""
     try:
@@ -399,6 +416,11 @@ def _scan(folder: int) -> dict[str, tuple[str, int]]:
 
 
 def _mirror_at(source: int, target: int) -> None:
+    """Mirror the open folder ``source`` into ``target``: what is not wanted is removed first,
+    then the folders are mirrored, and the files linked last: the site's marker is in the root
+    of the copy only once nothing the site does not hold is left in it (a build killed
+    half-way through leaves none, so the copy is known not to be the site's; see
+    :func:`drop_stale_twin`)."""
     wanted = {name: found for name, found in _scan(source).items() if found[0] != OTHER}
     present = set()
     for name, (kind, inode) in _scan(target).items():
@@ -407,7 +429,7 @@ def _mirror_at(source: int, target: int) -> None:
             _remove_entry(target, name)
         else:
             present.add(name)
-    for name, (kind, _) in wanted.items():
+    for name, (kind, _) in sorted(wanted.items(), key=lambda item: item[1][0] == FILE):
         if kind == FILE:
             if name not in present:  # a link, never a copy: a copy would be no cheaper to keep
                 os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)

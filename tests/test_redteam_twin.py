@@ -7,14 +7,16 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import TmpProject
+from conftest import REPO, TmpProject
 from fieldbrief import pipeline, publish
-from test_redteam_incremental import brief
+from fieldbrief.stamp import twin_path
+from test_redteam_incremental import SECRET, brief, files_showing
 from test_twin import assert_twin_is_the_site, twin
 
 
@@ -133,3 +135,40 @@ def test_a_kept_page_relabelled_in_place_during_a_build_is_read_by_a_later_build
     assert (run.code, run.err) == (1, (
         "error: the site may not carry briefs/other/index.html: it is labelled TLP:RED!!, and "
         "this site publishes TLP:CLEAR only; nothing was written\n"))
+
+
+KILLED_AFTER_THE_SWAP = f"""
+import os, signal, sys
+sys.path.insert(0, {str(REPO)!r})
+from fieldbrief import publish
+from fieldbrief.cli import main
+keep = publish.Staging._kept_as_twin
+def killed(staging):
+    if staging.twin is None:  # the restricted folder, swapped in first
+        return keep(staging)
+    os.kill(os.getpid(), signal.SIGKILL)
+publish.Staging._kept_as_twin = killed
+main(["-j", "1", "--no-pdf"])
+"""
+
+
+def test_a_build_killed_after_its_swap_leaves_no_withdrawn_page_in_the_kept_copy(
+        project: TmpProject) -> None:
+    """A build that withdraws a brief (relabelled TLP:RED), killed between swapping its site
+    in and making the replaced site the kept copy: the replaced site, with the withdrawn
+    brief's pages, stayed in .fieldbrief/ as the copy; the next build found nothing to do
+    and returned with it still there, and so did every build until one published again."""
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    project.write("secret.yaml", brief("secret", "NE", "elections", title=SECRET))
+    build(project)
+    project.write("secret.yaml", brief("secret", "NE", "elections", title=SECRET, tlp="TLP:RED"))
+    killed = subprocess.run([sys.executable, "-c", KILLED_AFTER_THE_SWAP], cwd=project.root)
+    assert killed.returncode == -9
+    assert files_showing(project.root / "site", SECRET) == []
+    run = project.run("-j", "1", "--no-pdf")
+    assert run.code == 0 and run.out.startswith("nothing changed: 2 briefs unchanged"), run.out
+    assert files_showing(twin_path(project.root, project.root / "site"), SECRET) == []
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    build(project)
+    assert_twin_is_the_site(project)
+
