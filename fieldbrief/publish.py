@@ -324,7 +324,10 @@ class _Folders:
         except FileNotFoundError:  # in a twin, most folders are there already
             if not self.create:
                 raise
-            os.mkdir(parts[-1], dir_fd=parent)
+            try:
+                os.mkdir(parts[-1], dir_fd=parent)
+            except FileExistsError:  # made meanwhile by another worker writing into the tree
+                pass
             self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
         return self.opened[parts]
 

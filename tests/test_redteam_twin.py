@@ -172,3 +172,24 @@ def test_a_build_killed_after_its_swap_leaves_no_withdrawn_page_in_the_kept_copy
     build(project)
     assert_twin_is_the_site(project)
 
+
+def test_a_folder_made_by_another_worker_meanwhile_is_written_into(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers write their briefs into one new tree: two that find briefs/ missing both make
+    it, and the later failed ("rendering failed (FileExistsError: [Errno 17] File exists:
+    'briefs'); please report this as a bug"), at random, in a first build with -j 2 or more
+    (tests/test_search_incremental.py failed so, now and then). Here the other worker makes
+    each folder just before this one does."""
+    make = os.mkdir
+
+    def made_meanwhile(path: str, mode: int = 0o777, *, dir_fd: int | None = None) -> None:
+        if dir_fd is not None:
+            make(path, mode, dir_fd=dir_fd)
+        make(path, mode, dir_fd=dir_fd)
+
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    monkeypatch.setattr(publish.os, "mkdir", made_meanwhile)
+    run = project.run("-j", "1", "--no-pdf")
+    monkeypatch.undo()
+    assert run.code == 0, run.err
+    assert "Brief open" in (project.root / "site/briefs/open/index.html").read_text()
