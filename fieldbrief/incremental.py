@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import stat
-import time
 from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
 from pathlib import Path
@@ -179,12 +178,13 @@ def save_manifest(path: Path, manifest: Manifest) -> None:
     replace_file(path, manifest.model_dump_json().encode())
 
 
-def save_sealed(path: Path, site_build: str) -> None:
-    """Record, beside the manifest at ``path``, that the site of build ``site_build`` is whole
-    now, its replaced site removed: a file of it whose inode changes later (an edit in place,
-    its modification time set back or not) has a later change time, which no one can set."""
+def save_sealed(path: Path, site_build: str, checked_at: int) -> None:
+    """Record, beside the manifest at ``path``, that the site of build ``site_build`` is whole,
+    its files checked from ``checked_at`` on (ns, by the clock of the site's file system):
+    a file of it whose inode changes later (an edit in place, its modification time set back
+    or not) has a later change time, or an equal one, which no one can set."""
     try:
-        replace_file(path.with_suffix(".sealed"), f"{site_build} {time.time_ns()}\n".encode())
+        replace_file(path.with_suffix(".sealed"), f"{site_build} {checked_at}\n".encode())
     except OSError:
         pass  # the next build reads every file again
 

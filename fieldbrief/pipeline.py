@@ -31,7 +31,8 @@ from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, published_build_id, regular_file, safe_join
+from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, regular_file,
+                                safe_join)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -232,6 +233,7 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
+            drop_stale_twin(out_dir, twin_path(project.root, out_dir))
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
@@ -481,6 +483,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                 stage.settle()
         _check_site(site, project, scanned)
         policy = _policy(project, options)
+        checked_at = site.now()  # before the seals are checked: a file changed later is read next time
         gated = _gate(site, policy, _unchanged(passed, site, sealed_at(manifest_file, planned[0])))
         save_manifest(manifest_file, Manifest(
             site_build=site.build_id, restricted_build=private.build_id if private else None,
@@ -489,7 +492,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
                                           _with_series(prints, series, e), options)
                      for e in entries}))
-    save_sealed(manifest_file, site.build_id)
+    save_sealed(manifest_file, site.build_id, checked_at)
 
 
 def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
@@ -634,14 +637,16 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
 
 
 def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> dict[str, Seal]:
-    """The seals of ``passed`` files kept unchanged since the last build recorded its site
-    whole (``sealed``): kept as the very inode sealed, whose change time (set by every write,
-    and by setting the modification time back) was no later."""
+    """The seals of ``passed`` files kept unchanged since the last build began to check its
+    site (``sealed``, by the clock of the site's file system): kept as the very inode sealed,
+    whose change time (set by every write, by setting the modification time back, and by
+    linking), looked at now, after this build took the time it records, is earlier. A file
+    changed after that time, while this build or the last one ran on, is read next time."""
     if sealed is None:
         return {}
     return {relative: seal for relative, seal in passed.items()
-            if (found := site.kept.get(relative)) is not None and found[0] == seal[0]
-            and found[1] <= sealed}
+            if relative in site.carried and (found := site.status(relative)) is not None
+            and found.st_ino == seal[0] and found.st_ctime_ns < sealed}
 
 
 def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal]) -> dict[str, Seal]:

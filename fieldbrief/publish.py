@@ -81,9 +81,6 @@ class Staging:
         """Every file kept from the published site (linked, copied, or already in the twin)."""
         self.claimed: set[tuple[str, ...]] = set()
         """Folders a tool writes into whole (Pagefind): all in them is this build's."""
-        self.kept: dict[str, tuple[int, int]] = {}
-        """Inode and change time (ns) each kept file had in the published site before it was
-        linked (a file copied instead is not here)."""
         self._settled = False
         self._guard = threading.Lock()  # search code is written from the indexing threads
 
@@ -126,14 +123,12 @@ class Staging:
                 try:
                     if self._published is None:
                         self._published = _Folders(self.out_dir)
-                    found = _link_at(self._published.folder(parts[:-1]),
-                                     self._staged.folder(parts[:-1]), parts[-1])
+                    _link_at(self._published.folder(parts[:-1]),
+                             self._staged.folder(parts[:-1]), parts[-1])
                 except OSError as error:
                     raise BuildFailed(f"cannot keep {relative} of the published site {self.out_dir}: "
                                       f"{error.strerror or error}") from None
                 self.carried.add(relative)
-                if found is not None:
-                    self.kept[relative] = found
 
     def claim(self, relative: str) -> Path:
         """An empty folder for a tool to write into (anything there before is removed); what
@@ -153,6 +148,36 @@ class Staging:
             self._staged.close_folders()
             _remove_unclaimed(self._staged.root, (), self)
             self._settled = True
+
+    def now(self) -> int:
+        """The time (ns) by the clock of the new site's file system: the change time of a
+        file made (and removed) in it now. A file of the site changed later has a later
+        change time, or an equal one (the clock may tick coarsely)."""
+        name = f".fieldbrief-clock-{uuid.uuid4().hex}"
+        with self._guard:
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+                                 | os.O_CLOEXEC, 0o600, dir_fd=self._staged.root)
+            try:
+                return os.fstat(descriptor).st_ctime_ns
+            finally:
+                os.close(descriptor)
+                os.unlink(name, dir_fd=self._staged.root)
+
+    def status(self, relative: str) -> os.stat_result | None:
+        """The status of the file at ``relative`` in the new site (a link's own, reached
+        without following one), if it is there."""
+        parts = _parts(relative)
+        opened: list[int] = []
+        try:
+            for part in parts[:-1]:
+                opened.append(os.open(part, FOLDER_FLAGS, dir_fd=opened[-1] if opened else self._staged.root))
+            return os.stat(parts[-1], dir_fd=opened[-1] if opened else self._staged.root,
+                           follow_symlinks=False)
+        except OSError:
+            return None
+        finally:
+            for descriptor in opened:
+                os.close(descriptor)
 
     def holds(self, relative: str) -> bool:
         """Whether the file at ``relative`` was written or kept by this build."""
@@ -213,6 +238,23 @@ class Staging:
         except (OSError, RecursionError):
             return False
         return True
+
+
+def drop_stale_twin(out_dir: Path, twin: Path) -> None:
+    """Remove the ``twin`` of the site in ``out_dir`` if it is not the copy of that site (it
+    holds no marker of the build that published it). A build killed between swapping its
+    site in and making the replaced site the copy leaves the replaced site there, with
+    what the new one withholds; a build that publishes makes the copy again anyway, one
+    with nothing to do calls this. Skipped while another build holds the site's lock (that
+    one makes the copy)."""
+    if not _real_folder(twin) or published_build_id(twin) == published_build_id(out_dir):
+        return
+    try:
+        with _locked(out_dir.resolve()):
+            if _real_folder(twin) and published_build_id(twin) != published_build_id(out_dir):
+                remove_tree(twin)
+    except BuildFailed:
+        pass
 
 
 def published_build_id(out_dir: Path) -> str | None:
@@ -282,7 +324,10 @@ class _Folders:
         except FileNotFoundError:  # in a twin, most folders are there already
             if not self.create:
                 raise
-            os.mkdir(parts[-1], dir_fd=parent)
+            try:
+                os.mkdir(parts[-1], dir_fd=parent)
+            except FileExistsError:  # made meanwhile by another worker writing into the tree
+                pass
             self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
         return self.opened[parts]
 
@@ -301,18 +346,16 @@ class _Folders:
         os.close(self.root)
 
 
-def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
+def _link_at(source: int, target: int, name: str) -> None:
     """Link (else copy) the regular file ``name`` of folder ``source`` into ``target``, where
-    whatever else has that name is removed (the very file, already linked there, stays);
-    the inode and change time it had before, if the file there is that one (linking
-    changes the change time)."""
+    whatever else has that name is removed (the very file, already linked there, stays)."""
     before = os.stat(name, dir_fd=source, follow_symlinks=False)
     if not stat.S_ISREG(before.st_mode):
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
     there = _ignoring(os.stat, name, dir_fd=target, follow_symlinks=False)
     if there is not None and stat.S_ISREG(there.st_mode) and there.st_ino == before.st_ino \
             and there.st_dev == before.st_dev:
-        return before.st_ino, before.st_ctime_ns
+        return
     if there is not None:
         _remove_entry(target, name)
     try:
@@ -325,7 +368,6 @@ def _link_at(source: int, target: int, name: str) -> tuple[int, int] | None:
     if not stat.S_ISREG(after.st_mode):
         os.unlink(name, dir_fd=target)
         raise OSError(errno.EINVAL, "not a regular file (fieldbrief never follows links there)")
-    return (before.st_ino, before.st_ctime_ns) if after.st_ino == before.st_ino else None
 
 
 def write_new(folder: int, name: str, content: bytes) -> None:
@@ -356,7 +398,7 @@ def mirror(source: Path, target: Path) -> None:
     copied."""
     source_folder = os.open(source, FOLDER_FLAGS)
     try:
-        target_folder = os.open(target, FOLDER_FLAGS)
+        target_folder = _writable(os.open(target, FOLDER_FLAGS))
         try:
             _mirror_at(source_folder, target_folder)
         finally:
@@ -377,6 +419,11 @@ def _scan(folder: int) -> dict[str, tuple[str, int]]:
 
 
 def _mirror_at(source: int, target: int) -> None:
+    """Mirror the open folder ``source`` into ``target``: what is not wanted is removed first,
+    then the folders are mirrored, and the files linked last: the site's marker is in the root
+    of the copy only once nothing the site does not hold is left in it (a build killed
+    half-way through leaves none, so the copy is known not to be the site's; see
+    :func:`drop_stale_twin`)."""
     wanted = {name: found for name, found in _scan(source).items() if found[0] != OTHER}
     present = set()
     for name, (kind, inode) in _scan(target).items():
@@ -385,7 +432,7 @@ def _mirror_at(source: int, target: int) -> None:
             _remove_entry(target, name)
         else:
             present.add(name)
-    for name, (kind, _) in wanted.items():
+    for name, (kind, _) in sorted(wanted.items(), key=lambda item: item[1][0] == FILE):
         if kind == FILE:
             if name not in present:  # a link, never a copy: a copy would be no cheaper to keep
                 os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
@@ -394,13 +441,28 @@ def _mirror_at(source: int, target: int) -> None:
             os.mkdir(name, dir_fd=target)
         inner_source = os.open(name, FOLDER_FLAGS, dir_fd=source)
         try:
-            inner_target = os.open(name, FOLDER_FLAGS, dir_fd=target)
+            inner_target = _writable(os.open(name, FOLDER_FLAGS, dir_fd=target))
             try:
                 _mirror_at(inner_source, inner_target)
             finally:
                 os.close(inner_target)
         finally:
             os.close(inner_source)
+
+
+def _writable(folder: int) -> int:
+    """The open ``folder``, made writable by its owner if it was not: a folder of the twin may
+    be one the published site had read-only (the replaced site becomes the twin), and the
+    next build writes into the twin's folders (a read-only one failed every build that
+    changed a file in it, --force too)."""
+    mode = stat.S_IMODE(os.fstat(folder).st_mode)
+    if mode & 0o700 != 0o700:
+        try:
+            os.fchmod(folder, mode | 0o700)
+        except OSError:
+            os.close(folder)
+            raise
+    return folder
 
 
 def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging) -> bool:
@@ -490,15 +552,45 @@ def _files_removed(folder: int) -> list[str]:
 
 
 def _remove_folder(parent: int, name: str) -> None:
-    folder = _ignoring(os.open, name, FOLDER_FLAGS, dir_fd=parent)
+    """Remove the folder ``name`` of the open ``parent`` and all in it, as far as it can,
+    depth first without recursion and with one folder open at a time: a planted chain of
+    folders of any depth is removed (a recursive removal stopped, silently, at Python's
+    recursion limit; a descriptor per level would run out). A folder is left by its ``..``,
+    which must be the folder it was entered from, else the removal stops there."""
+    folder: int | None = _ignoring(os.open, name, FOLDER_FLAGS, dir_fd=parent)
     if folder is None:
         return
+    # each folder entered: its name, the identity of the folder above it, its folders left
+    levels = [(name, _identity(parent), _files_removed(folder))]
     try:
-        for inner in _files_removed(folder):
-            _remove_folder(folder, inner)
+        while True:
+            left = levels[-1][2]
+            if left:
+                inner_name = left.pop()
+                inner = _ignoring(os.open, inner_name, FOLDER_FLAGS, dir_fd=folder)
+                if inner is not None:
+                    levels.append((inner_name, _identity(folder), _files_removed(inner)))
+                    os.close(folder)
+                    folder = inner
+                continue
+            entered, above, _ = levels.pop()
+            if not levels:
+                break
+            up = _ignoring(os.open, "..", FOLDER_FLAGS, dir_fd=folder)
+            os.close(folder)
+            folder = up
+            if folder is None or _identity(folder) != above:
+                return
+            _ignoring(os.rmdir, entered, dir_fd=folder)
     finally:
-        os.close(folder)
+        if folder is not None:
+            os.close(folder)
     _ignoring(os.rmdir, name, dir_fd=parent)
+
+
+def _identity(folder: int) -> tuple[int, int]:
+    status = os.fstat(folder)
+    return status.st_dev, status.st_ino
 
 
 def _ignoring(call: Callable[..., T], *args: object, **options: object) -> T | None:

@@ -293,19 +293,20 @@ def test_a_kept_page_edited_in_place_with_its_time_set_back_is_still_refused(
 def test_a_kept_page_untouched_is_not_read_again(built_html: TmpProject,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """The seal still spares the gate every unchanged kept page (the point of sealing), build
-    after build (each build's linking, and its removal of the site it replaced, change the
-    kept pages' change time before it records its site whole)."""
+    after build. Only the build right after the one that wrote a page reads it once more:
+    the kept copy of the site takes its link to the page after the gate read it, which
+    changes the page's change time as an edit would (tests/test_redteam_twin.py)."""
     from fieldbrief import policy
     read: list[str] = []
     original = policy.page_refusal
     monkeypatch.setattr(policy, "page_refusal",
                         lambda relative, *rest: read.append(relative) or original(relative, *rest))
-    for title in ("Bravo, revised", "Bravo, revised again"):
+    for number, title in enumerate(("Bravo, revised", "Bravo, revised again", "Bravo, third")):
         read.clear()
         built_html.write("bravo.yaml", brief_text("bravo", title))
         assert built_html.run("--no-pdf", "-j", "1").code == 0
         assert "briefs/bravo/index.html" in read
-        assert "briefs/alpha/index.html" not in read
+        assert ("briefs/alpha/index.html" in read) == (number == 0)
 
 
 def build_then_rebuild_bravo(project: TmpProject, monkeypatch: pytest.MonkeyPatch,
