@@ -453,7 +453,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
     swapped in only makes the next build a full one)."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
-    with Staging(out_dir, twin_path(project.root, out_dir)) as site, _maybe_staging(options.restricted_dir, restricted_needed) as private:
+    with Staging(out_dir, twin_path(project.root, out_dir)) as site, \
+            _maybe_staging(options.restricted_dir, restricted_needed) as private:
         if (published_build_id(out_dir), published_build_id(options.restricted_dir)) != planned:
             raise BuildFailed(f"another build published into {display_path(out_dir)} while this "
                               "one was preparing (run this build again)")
