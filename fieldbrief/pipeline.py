@@ -584,7 +584,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
         rendered[entry.path] = list(result.outputs)
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
-        stage.written.update(result.outputs)
+        stage.wrote(result.outputs)
         if result.page is not None:
             scanned[brief_page_path(entry.card.id)] = result.page
         progress.done(f"rendered {_name(entry.path)} ({result.seconds:.2f} s)")

@@ -21,6 +21,7 @@ The output folder is only ever replaced if it is empty or was written by fieldbr
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -34,6 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -81,6 +83,11 @@ class Staging:
         """Every file kept from the published site (linked, copied, or already in the twin)."""
         self.claimed: set[tuple[str, ...]] = set()
         """Folders a tool writes into whole (Pagefind): all in them is this build's."""
+        self.mirrored = Mirrored()
+        """What the twin was found or made to hold when it was made the copy of the site
+        (a name written, or in a claimed folder, is taken out of its files)."""
+        self.settled_away: list[str] = []
+        """What :meth:`settle` removed, files and emptied folders, deepest first."""
         self._settled = False
         self._guard = threading.Lock()  # search code is written from the indexing threads
 
@@ -107,7 +114,14 @@ class Staging:
             except OSError as error:
                 raise BuildFailed(f"cannot write {relative} into {self.path}: "
                                   f"{error.strerror or error}") from None
-            self.written.add(relative)
+        self.wrote((relative,))
+
+    def wrote(self, relatives: Iterable[str]) -> None:
+        """Record files written into the new site by others (the workers render into it)."""
+        names = set(relatives)
+        with self._guard:
+            self.written.update(names)
+            self.mirrored.files.difference_update(names)
 
     def keep(self, relative: str) -> None:
         """Carry a file of the published site over unchanged."""
@@ -116,9 +130,13 @@ class Staging:
     def keep_all(self, relatives: Iterable[str]) -> None:
         """Carry files of the published site over unchanged: each a hard link to the
         published file (a copy where links are impossible), reached without following a
-        link; a build that finds anything but a regular file there stops."""
+        link; a build that finds anything but a regular file there stops. A file the twin
+        was made to hold as the published one when this build began is already there."""
         with self._guard:
             for relative in relatives:
+                if relative in self.mirrored.files:
+                    self.carried.add(relative)
+                    continue
                 parts = _parts(relative)
                 try:
                     if self._published is None:
@@ -138,6 +156,8 @@ class Staging:
             self._staged.forget(parts)
             _remove_entry(self._staged.folder(parts[:-1]), parts[-1])
             self.claimed.add(parts)
+            self.mirrored.files.difference_update([name for name in self.mirrored.files
+                                                   if name.startswith(f"{'/'.join(parts)}/")])
         return self.path.joinpath(*parts)
 
     def settle(self) -> None:
@@ -146,7 +166,7 @@ class Staging:
         is written, before the new site is checked."""
         with self._guard:
             self._staged.close_folders()
-            _remove_unclaimed(self._staged.root, (), self)
+            _remove_unclaimed(self._staged.root, (), self, self.settled_away)
             self._settled = True
 
     def now(self) -> int:
@@ -218,26 +238,65 @@ class Staging:
             remove_tree(self.twin)
             return None
         try:
-            mirror(self.out_dir, self.twin)
+            mirror(self.out_dir, self.twin, self.mirrored)
         except (OSError, RecursionError):  # a tree too deep to walk was planted in either
+            self.mirrored = Mirrored()
             remove_tree(self.twin)
             return None
         return self.twin
 
     def _kept_as_twin(self) -> bool:
         """Make the replaced site (now in the staging folder) the copy of the published one
-        and keep it as the twin for the next build; False if it is not to be kept."""
+        and keep it as the twin for the next build; False if it is not to be kept.
+
+        When the build was staged in the twin, the replaced site is the copy the build
+        began from, so only what the build changed is brought over (the next build's
+        walk repairs anything else); a replaced site of a fresh staging folder is walked
+        whole."""
         if self.twin is None or not (_real_folder(self.twin.parent)
                                      and _same_file_system(self.twin.parent, self.out_dir)):
             return False
         try:
-            mirror(self.out_dir, self.path)
-            if self.path != self.twin:
+            if self.path == self.twin:
+                self._bring_over_changes()
+            else:
+                mirror(self.out_dir, self.path)
                 remove_tree(self.twin)
                 self.path.rename(self.twin)
         except (OSError, RecursionError):
             return False
         return True
+
+    def _bring_over_changes(self) -> None:
+        """Make the replaced site the copy of the published one by this build's changes:
+        what it settled away, and what the twin was not given of it (links, special files),
+        is removed; what it wrote and the folders claimed are linked or mirrored from the
+        published site, and the site's marker linked last (a build killed before that leaves
+        a copy :func:`drop_stale_twin` removes)."""
+        old = _Folders(self.path)
+        new = _Folders(self.out_dir)
+        try:
+            for relative in [*self.settled_away, *self.mirrored.left_out]:  # some never in it
+                parts = _parts(relative)
+                with contextlib.suppress(FileNotFoundError):
+                    _remove_entry(_writable_folder(old, parts[:-1]), parts[-1])
+                old.forget(parts)
+            old.create = True
+            for parts in sorted(self.claimed):
+                _remove_entry(_writable_folder(old, parts[:-1]), parts[-1])
+                old.forget(parts)
+                _mirror_at(new.folder(parts), old.folder(parts))
+            for relative in sorted(self.written | {SITE_MARKER}, key=lambda name: name == SITE_MARKER):
+                parts = _parts(relative)
+                _link_at(new.folder(parts[:-1]), _writable_folder(old, parts[:-1]), parts[-1])
+        finally:
+            old.close()
+            new.close()
+
+
+def _writable_folder(folders: _Folders, parts: tuple[str, ...]) -> int:
+    """The folder at ``parts`` of ``folders``, made writable by its owner (see :func:`_writable`)."""
+    return _writable(folders.folder(parts))
 
 
 def drop_stale_twin(out_dir: Path, twin: Path) -> None:
@@ -391,16 +450,26 @@ def write_file(root: Path, relative: str, content: bytes) -> None:
         folders.close()
 
 
-def mirror(source: Path, target: Path) -> None:
+@dataclass
+class Mirrored:
+    """What a :func:`mirror` found, by path relative to the folders it mirrored."""
+
+    files: set[str] = field(default_factory=set)
+    """Each file the copy holds as the very file of the source (linked, or found linked)."""
+    left_out: list[str] = field(default_factory=list)
+    """Each link or special file of the source, which the copy does not get."""
+
+
+def mirror(source: Path, target: Path, mirrored: Mirrored | None = None) -> None:
     """Make the folder ``target`` a copy of ``source`` made of hard links: what ``target``
     holds that ``source`` does not (or holds as another file) is removed, the rest linked.
     No link is followed on either side, and links or special files in ``source`` are not
-    copied."""
+    copied. What it found is added to ``mirrored``."""
     source_folder = os.open(source, FOLDER_FLAGS)
     try:
         target_folder = _writable(os.open(target, FOLDER_FLAGS))
         try:
-            _mirror_at(source_folder, target_folder)
+            _mirror_at(source_folder, target_folder, "", mirrored)
         finally:
             os.close(target_folder)
     finally:
@@ -418,13 +487,16 @@ def _scan(folder: int) -> dict[str, tuple[str, int]]:
                 for entry in entries}
 
 
-def _mirror_at(source: int, target: int) -> None:
+def _mirror_at(source: int, target: int, prefix: str = "", mirrored: Mirrored | None = None) -> None:
     """Mirror the open folder ``source`` into ``target``: what is not wanted is removed first,
     then the folders are mirrored, and the files linked last: the site's marker is in the root
     of the copy only once nothing the site does not hold is left in it (a build killed
     half-way through leaves none, so the copy is known not to be the site's; see
     :func:`drop_stale_twin`)."""
-    wanted = {name: found for name, found in _scan(source).items() if found[0] != OTHER}
+    found_in_source = _scan(source)
+    wanted = {name: found for name, found in found_in_source.items() if found[0] != OTHER}
+    if mirrored is not None:
+        mirrored.left_out.extend(prefix + name for name in found_in_source.keys() - wanted.keys())
     present = set()
     for name, (kind, inode) in _scan(target).items():
         want = wanted.get(name)
@@ -436,6 +508,8 @@ def _mirror_at(source: int, target: int) -> None:
         if kind == FILE:
             if name not in present:  # a link, never a copy: a copy would be no cheaper to keep
                 os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
+            if mirrored is not None:
+                mirrored.files.add(prefix + name)
             continue
         if name not in present:
             os.mkdir(name, dir_fd=target)
@@ -443,7 +517,7 @@ def _mirror_at(source: int, target: int) -> None:
         try:
             inner_target = _writable(os.open(name, FOLDER_FLAGS, dir_fd=target))
             try:
-                _mirror_at(inner_source, inner_target)
+                _mirror_at(inner_source, inner_target, f"{prefix}{name}/", mirrored)
             finally:
                 os.close(inner_target)
         finally:
@@ -465,23 +539,25 @@ def _writable(folder: int) -> int:
     return folder
 
 
-def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging) -> bool:
-    """Remove what in the open ``folder`` (at ``parts``) is not part of the new site;
-    whether the folder is empty then."""
+def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging, removed: list[str]) -> bool:
+    """Remove what in the open ``folder`` (at ``parts``) is not part of the new site, each
+    removed name's path added to ``removed``; whether the folder is empty then."""
     empty = True
     for name, (kind, _) in _scan(folder).items():
         inner = (*parts, name)
         if kind == FOLDER and not staging.claims(inner):
             inner_folder = os.open(name, FOLDER_FLAGS, dir_fd=folder)
             try:
-                emptied = _remove_unclaimed(inner_folder, inner, staging)
+                emptied = _remove_unclaimed(inner_folder, inner, staging, removed)
             finally:
                 os.close(inner_folder)
             if emptied:
                 os.rmdir(name, dir_fd=folder)
+                removed.append("/".join(inner))
                 continue
         elif kind != FOLDER and not (kind == FILE and staging.holds("/".join(inner))):
             os.unlink(name, dir_fd=folder)
+            removed.append("/".join(inner))
             continue
         empty = False
     return empty

@@ -104,9 +104,12 @@ class SearchIndexing:
         self.running: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopped = False
-        stale = [shard for shard in self.shards if not (carry_over and self._carried_over(shard))]
+        kept = [shard for shard in self.shards if carry_over and self._can_carry_over(shard)]
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self.futures: list[Future[None]] = [self.pool.submit(self._index, shard) for shard in stale]
+        self.futures: list[Future[None]] = [self.pool.submit(self._index, shard)
+                                            for shard in self.shards if shard not in kept]
+        for shard in kept:  # while the changed shards are indexed
+            self.site.keep_all(_pagefind_files(self.published / shard.folder, f"{BUNDLE}/{shard.folder}"))
         if not (carry_over and self._code_carried_over()):
             self.futures.append(self.pool.submit(self._write_code))
 
@@ -126,15 +129,13 @@ class SearchIndexing:
                     process.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def _carried_over(self, shard: Shard) -> bool:
-        """Carry an unchanged shard over from the published site: none of its pages was
-        written in this build, and the published site holds a shard of exactly its pages."""
+    def _can_carry_over(self, shard: Shard) -> bool:
+        """Whether an unchanged shard is carried over from the published site: none of its
+        pages was written in this build, and the published site holds a shard of exactly its
+        pages."""
         published = self.published / shard.folder
-        if any(page in self.site.written for page in shard.pages) or not _real_folder(published) \
-                or not _regular(published / "pagefind-entry.json"):
-            return False
-        self.site.keep_all(_pagefind_files(published, f"{BUNDLE}/{shard.folder}"))
-        return True
+        return not any(page in self.site.written for page in shard.pages) and _real_folder(published) \
+            and _regular(published / "pagefind-entry.json")
 
     def _code_carried_over(self) -> bool:
         """Carry Pagefind's search code over when the published site has this version's: the

@@ -30,18 +30,19 @@ def test_a_site_folder_made_read_only_never_stops_later_builds(project: TmpProje
     the replaced site, read-only folder and all, became the kept copy; every later build of
     that brief then failed writing into it ("rendering failed (PermissionError ...) please
     report this as a bug"), --force too, until the folder deep in .fieldbrief/ was found.
-    As root (who may write anyway) the read-only folder shows in the kept copy."""
+    As root (who may write anyway) the read-only folder shows in the site the copy becomes."""
     project.write("open.yaml", brief("open", "ML", "floods"))
     project.write("other.yaml", brief("other", "NE", "elections"))
     build(project)
     os.chmod(project.root / "site/briefs/open", 0o555)
     project.write("other.yaml", brief("other", "NE", "elections", title="Other, revised"))
     build(project)
-    folders = [path for path in [twin(project), *twin(project).rglob("*")] if path.is_dir()]
-    assert [path for path in folders if stat.S_IMODE(path.stat().st_mode) & 0o700 != 0o700] == []
     project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
-    build(project)
+    build(project)  # stages in the copy holding the read-only folder, and writes into it
     assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
+    folders = [path for root in (twin(project), project.root / "site")
+               for path in [root, *root.rglob("*")] if path.is_dir()]
+    assert [path for path in folders if stat.S_IMODE(path.stat().st_mode) & 0o700 != 0o700] == []
     assert_twin_is_the_site(project)
 
 

@@ -102,6 +102,30 @@ def test_a_link_planted_in_the_kept_copy_is_never_followed(project: TmpProject, 
     assert_twin_is_the_site(project)
 
 
+@pytest.mark.parametrize("planted, kind", [("briefs/open/planted.html", "file"), ("planted.html", "file"),
+                                           ("briefs/other/link.html", "link"), ("link", "link"),
+                                           ("briefs/open/pipe", "pipe")])
+def test_what_is_planted_in_the_published_site_is_in_neither_site_nor_copy_after_a_build(
+        project: TmpProject, tmp_path: Path, planted: str, kind: str) -> None:
+    """The replaced site becomes the copy, updated by what the build changed: a file, a link
+    or a pipe put into the published site by hand is not published again, and does not stay
+    in the copy either."""
+    two_briefs(project)
+    (tmp_path / "outside.html").write_text(f"<html><body>{SECRET}</body></html>")
+    target = project.root / "site" / planted
+    if kind == "file":
+        target.write_text(f"<html><body>{SECRET}</body></html>")
+    elif kind == "link":
+        target.symlink_to(tmp_path / "outside.html")
+    else:
+        os.mkfifo(target)
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    assert not (project.root / "site" / planted).is_symlink()
+    assert not (project.root / "site" / planted).exists()
+    assert_twin_is_the_site(project)
+
+
 def test_no_published_file_is_written_through_by_the_build_that_replaces_it(
         project: TmpProject, tmp_path: Path) -> None:
     """The kept copy shares its files with the published site: a build writing a page of
