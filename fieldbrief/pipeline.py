@@ -31,7 +31,7 @@ from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, regular_file,
+from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, RegularFiles,
                                 safe_join)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
@@ -227,9 +227,10 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         planned = (published_build_id(out_dir), published_build_id(options.restricted_dir))
         site_ok = previous.site_build is not None and previous.site_build == planned[0]
         restricted_ok = previous.restricted_build is not None and previous.restricted_build == planned[1]
+        there = {"published": RegularFiles(out_dir) if site_ok else None,
+                 "restricted": RegularFiles(options.restricted_dir) if restricted_ok else None}
         keep = {e.path for e in entries if e.path not in named and _can_keep(
-            e, placements[e.path], _with_series(prints, series, e), options, out_dir, site_ok,
-            restricted_ok)}
+            e, placements[e.path], _with_series(prints, series, e), options, there)}
         to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
@@ -401,17 +402,19 @@ def _policy(project: Project, options: BuildOptions) -> PublishingPolicy:
 
 
 def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
-              out_dir: Path, site_ok: bool, restricted_ok: bool) -> bool:
+              there: dict[Placement, RegularFiles | None]) -> bool:
+    """Whether the brief's files may be kept: its record says what this build would write,
+    and they are in the output folder of its placement (None where that folder is not
+    the one the last build recorded)."""
     record = entry.record
     if record is None or record.placement != placement:
         return False
     if placement == "draft":
         return True
     page, pdf = _output_prints(record.content, placement, prints, options, entry.translations)
-    folder_ok, folder = ((site_ok, out_dir) if placement == "published"
-                         else (restricted_ok, options.restricted_dir))
-    return (folder_ok and record.page == page and record.pdf == pdf
-            and all(regular_file(folder, output) for output in record.outputs))
+    files = there[placement]
+    return (files is not None and record.page == page and record.pdf == pdf
+            and all(output in files for output in record.outputs))
 
 
 def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,

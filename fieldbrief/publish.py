@@ -86,6 +86,7 @@ class Staging:
         self.mirrored = Mirrored()
         """What the twin was found or made to hold when it was made the copy of the site
         (a name written, or in a claimed folder, is taken out of its files)."""
+        self._mirrored_under: dict[int, dict[str, list[str]]] = {}
         self.settled_away: list[str] = []
         """What :meth:`settle` removed, files and emptied folders, deepest first."""
         self._settled = False
@@ -187,17 +188,30 @@ class Staging:
         """The status of the file at ``relative`` in the new site (a link's own, reached
         without following one), if it is there."""
         parts = _parts(relative)
-        opened: list[int] = []
-        try:
-            for part in parts[:-1]:
-                opened.append(os.open(part, FOLDER_FLAGS, dir_fd=opened[-1] if opened else self._staged.root))
-            return os.stat(parts[-1], dir_fd=opened[-1] if opened else self._staged.root,
-                           follow_symlinks=False)
-        except OSError:
-            return None
-        finally:
-            for descriptor in opened:
-                os.close(descriptor)
+        with self._guard:
+            try:
+                return os.stat(parts[-1], dir_fd=self._staged.folder(parts[:-1], create=False),
+                               follow_symlinks=False)
+            except OSError:
+                return None
+
+    def published_files(self, folder: str) -> list[str] | None:
+        """The regular files under ``folder`` of the published site, reached without
+        following a link, as the twin was made to hold them when this build began; None
+        when this build was not staged in a twin (walk the published folder instead)."""
+        depth = folder.count("/") + 1
+        with self._guard:
+            if not self.mirrored.files:
+                return None
+            if depth not in self._mirrored_under:  # grouped once: a search has a folder per shard
+                grouped: dict[str, list[str]] = {}
+                for name in self.mirrored.files:
+                    parts = name.split("/", depth)
+                    if len(parts) > depth:
+                        grouped.setdefault("/".join(parts[:depth]), []).append(name)
+                self._mirrored_under[depth] = grouped
+            return [name for name in self._mirrored_under[depth].get(folder, ())
+                    if name in self.mirrored.files]
 
     def holds(self, relative: str) -> bool:
         """Whether the file at ``relative`` was written or kept by this build."""
@@ -339,23 +353,34 @@ def _parts(relative: str) -> tuple[str, ...]:
     return parts
 
 
-def regular_file(root: Path, relative: str) -> bool:
-    """Whether ``relative`` names a regular file under ``root`` reached without following a
-    link (in any of its folders either)."""
-    try:
-        parts = _parts(relative)
-    except BuildFailed:
-        return False
-    path = str(root)
-    for number, part in enumerate(parts, 1):
-        path = os.path.join(path, part)
+class RegularFiles:
+    """Which paths name a regular file under ``root`` reached without following a link (in
+    any of its folders either); each folder on the way is looked at once."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = str(root)
+        self.folders: dict[str, bool] = {}
+
+    def __contains__(self, relative: str) -> bool:
         try:
-            mode = os.lstat(path).st_mode
-        except OSError:
+            parts = _parts(relative)
+        except BuildFailed:
             return False
-        if not (stat.S_ISREG(mode) if number == len(parts) else stat.S_ISDIR(mode)):
-            return False
-    return True
+        path = self.root
+        for part in parts[:-1]:
+            path = os.path.join(path, part)
+            if (known := self.folders.get(path)) is None:
+                known = self.folders[path] = _lstat_is(path, stat.S_ISDIR)
+            if not known:
+                return False
+        return _lstat_is(os.path.join(path, parts[-1]), stat.S_ISREG)
+
+
+def _lstat_is(path: str, kind: Callable[[int], bool]) -> bool:
+    try:
+        return kind(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class _Folders:
@@ -367,21 +392,23 @@ class _Folders:
         self.create = create
         self.opened: dict[tuple[str, ...], int] = {}
 
-    def folder(self, parts: tuple[str, ...]) -> int:
+    def folder(self, parts: tuple[str, ...], create: bool | None = None) -> int:
+        """The open folder at ``parts``, made on the way if ``create`` (by default, if the
+        tree makes folders)."""
         if len(self.opened) >= MAX_OPEN_FOLDERS and parts not in self.opened:
             self.close_folders()
-        return self._open(parts)
+        return self._open(parts, self.create if create is None else create)
 
-    def _open(self, parts: tuple[str, ...]) -> int:
+    def _open(self, parts: tuple[str, ...], create: bool) -> int:
         if not parts:
             return self.root
         if (found := self.opened.get(parts)) is not None:
             return found
-        parent = self._open(parts[:-1])
+        parent = self._open(parts[:-1], create)
         try:
             self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
         except FileNotFoundError:  # in a twin, most folders are there already
-            if not self.create:
+            if not create:
                 raise
             try:
                 os.mkdir(parts[-1], dir_fd=parent)

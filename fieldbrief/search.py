@@ -109,7 +109,7 @@ class SearchIndexing:
         self.futures: list[Future[None]] = [self.pool.submit(self._index, shard)
                                             for shard in self.shards if shard not in kept]
         for shard in kept:  # while the changed shards are indexed
-            self.site.keep_all(_pagefind_files(self.published / shard.folder, f"{BUNDLE}/{shard.folder}"))
+            self.site.keep_all(self._shard_files(shard))
         if not (carry_over and self._code_carried_over()):
             self.futures.append(self.pool.submit(self._write_code))
 
@@ -136,6 +136,16 @@ class SearchIndexing:
         published = self.published / shard.folder
         return not any(page in self.site.written for page in shard.pages) and _real_folder(published) \
             and _regular(published / "pagefind-entry.json")
+
+    def _shard_files(self, shard: Shard) -> list[str]:
+        """The files of the published shard folder to carry over (as ``pagefind/<shard>/...``):
+        only the regular files Pagefind writes; a link, or any other file planted there, is
+        left behind."""
+        folder = f"{BUNDLE}/{shard.folder}"
+        found = self.site.published_files(folder)
+        if found is None:
+            found = _regular_files(self.published / shard.folder, folder)
+        return [name for name in found if _shard_data(Path(name[len(folder) + 1:]))]
 
     def _code_carried_over(self) -> bool:
         """Carry Pagefind's search code over when the published site has this version's: the
@@ -250,14 +260,13 @@ def _real_folder(path: Path) -> bool:
     return path.is_dir() and not path.is_symlink()
 
 
-def _pagefind_files(published: Path, folder: str) -> list[str]:
-    """The files of the published shard folder to carry over (as ``folder/...``): only the
-    regular files Pagefind writes; a link, or any other file planted there, is left behind."""
+def _regular_files(published: Path, folder: str) -> list[str]:
+    """The regular files (not links) under the folder ``published``, as ``folder/...``."""
     found = []
     for root, _, names in os.walk(published):
         relative = Path(root).relative_to(published)
         found.extend(f"{folder}/{(relative / name).as_posix()}" for name in names
-                     if _shard_data(relative / name) and _regular(Path(root, name)))
+                     if _regular(Path(root, name)))
     return found
 
 
