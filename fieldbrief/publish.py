@@ -87,8 +87,9 @@ class Staging:
         """What the twin was found or made to hold when it was made the copy of the site
         (a name written, or in a claimed folder, is taken out of its files)."""
         self._mirrored_under: dict[int, dict[str, list[str]]] = {}
-        self.settled_away: list[str] = []
-        """What :meth:`settle` removed, files and emptied folders, deepest first."""
+        self.settled_away: list[tuple[str, ...]] = []
+        """What :meth:`settle` removed, files and emptied folders (by their names on the way),
+        deepest first."""
         self._settled = False
         self._guard = threading.Lock()  # search code is written from the indexing threads
 
@@ -290,8 +291,7 @@ class Staging:
         old = _Folders(self.path)
         new = _Folders(self.out_dir)
         try:
-            for relative in [*self.settled_away, *self.mirrored.left_out]:  # some never in it
-                parts = _parts(relative)
+            for parts in [*self.settled_away, *self.mirrored.left_out]:  # some never in it
                 with contextlib.suppress(FileNotFoundError):
                     _remove_entry(_writable_folder(old, parts[:-1]), parts[-1])
                 old.forget(parts)
@@ -407,13 +407,10 @@ class _Folders:
         parent = self._open(parts[:-1], create)
         try:
             self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
-        except FileNotFoundError:  # in a twin, most folders are there already
-            if not create:
+        except OSError as error:  # in a twin, most folders are there already
+            if not create or error.errno not in (errno.ENOENT, errno.ENOTDIR, errno.ELOOP):
                 raise
-            try:
-                os.mkdir(parts[-1], dir_fd=parent)
-            except FileExistsError:  # made meanwhile by another worker writing into the tree
-                pass
+            _make_folder(parent, parts[-1])
             self.opened[parts] = os.open(parts[-1], FOLDER_FLAGS, dir_fd=parent)
         return self.opened[parts]
 
@@ -430,6 +427,17 @@ class _Folders:
     def close(self) -> None:
         self.close_folders()
         os.close(self.root)
+
+
+def _make_folder(parent: int, name: str) -> None:
+    """Make the folder ``name`` in the open ``parent`` of a tree being written. What has the
+    name and is not a folder is removed first, never followed: the twin is given what the
+    published site holds, a file where a folder is now needed too (writing into it failed
+    the build, as a bug). A folder made meanwhile by another worker is used."""
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+        os.unlink(name, dir_fd=parent)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(name, dir_fd=parent)
 
 
 def _link_at(source: int, target: int, name: str) -> None:
@@ -483,8 +491,9 @@ class Mirrored:
 
     files: set[str] = field(default_factory=set)
     """Each file the copy holds as the very file of the source (linked, or found linked)."""
-    left_out: list[str] = field(default_factory=list)
-    """Each link or special file of the source, which the copy does not get."""
+    left_out: list[tuple[str, ...]] = field(default_factory=list)
+    """Each link or special file of the source, which the copy does not get, by the names on
+    its way (as found: a name may hold any character but ``/``, a backslash too)."""
 
 
 def mirror(source: Path, target: Path, mirrored: Mirrored | None = None) -> None:
@@ -496,7 +505,7 @@ def mirror(source: Path, target: Path, mirrored: Mirrored | None = None) -> None
     try:
         target_folder = _writable(os.open(target, FOLDER_FLAGS))
         try:
-            _mirror_at(source_folder, target_folder, "", mirrored)
+            _mirror_at(source_folder, target_folder, (), mirrored)
         finally:
             os.close(target_folder)
     finally:
@@ -514,7 +523,8 @@ def _scan(folder: int) -> dict[str, tuple[str, int]]:
                 for entry in entries}
 
 
-def _mirror_at(source: int, target: int, prefix: str = "", mirrored: Mirrored | None = None) -> None:
+def _mirror_at(source: int, target: int, prefix: tuple[str, ...] = (),
+               mirrored: Mirrored | None = None) -> None:
     """Mirror the open folder ``source`` into ``target``: what is not wanted is removed first,
     then the folders are mirrored, and the files linked last: the site's marker is in the root
     of the copy only once nothing the site does not hold is left in it (a build killed
@@ -523,7 +533,7 @@ def _mirror_at(source: int, target: int, prefix: str = "", mirrored: Mirrored | 
     found_in_source = _scan(source)
     wanted = {name: found for name, found in found_in_source.items() if found[0] != OTHER}
     if mirrored is not None:
-        mirrored.left_out.extend(prefix + name for name in found_in_source.keys() - wanted.keys())
+        mirrored.left_out.extend((*prefix, name) for name in found_in_source.keys() - wanted.keys())
     present = set()
     for name, (kind, inode) in _scan(target).items():
         want = wanted.get(name)
@@ -536,7 +546,7 @@ def _mirror_at(source: int, target: int, prefix: str = "", mirrored: Mirrored | 
             if name not in present:  # a link, never a copy: a copy would be no cheaper to keep
                 os.link(name, name, src_dir_fd=source, dst_dir_fd=target, follow_symlinks=False)
             if mirrored is not None:
-                mirrored.files.add(prefix + name)
+                mirrored.files.add("/".join((*prefix, name)))
             continue
         if name not in present:
             os.mkdir(name, dir_fd=target)
@@ -544,7 +554,7 @@ def _mirror_at(source: int, target: int, prefix: str = "", mirrored: Mirrored | 
         try:
             inner_target = _writable(os.open(name, FOLDER_FLAGS, dir_fd=target))
             try:
-                _mirror_at(inner_source, inner_target, f"{prefix}{name}/", mirrored)
+                _mirror_at(inner_source, inner_target, (*prefix, name), mirrored)
             finally:
                 os.close(inner_target)
         finally:
@@ -566,9 +576,10 @@ def _writable(folder: int) -> int:
     return folder
 
 
-def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging, removed: list[str]) -> bool:
+def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging,
+                      removed: list[tuple[str, ...]]) -> bool:
     """Remove what in the open ``folder`` (at ``parts``) is not part of the new site, each
-    removed name's path added to ``removed``; whether the folder is empty then."""
+    removed name's parts added to ``removed``; whether the folder is empty then."""
     empty = True
     for name, (kind, _) in _scan(folder).items():
         inner = (*parts, name)
@@ -580,11 +591,11 @@ def _remove_unclaimed(folder: int, parts: tuple[str, ...], staging: Staging, rem
                 os.close(inner_folder)
             if emptied:
                 os.rmdir(name, dir_fd=folder)
-                removed.append("/".join(inner))
+                removed.append(inner)
                 continue
         elif kind != FOLDER and not (kind == FILE and staging.holds("/".join(inner))):
             os.unlink(name, dir_fd=folder)
-            removed.append("/".join(inner))
+            removed.append(inner)
             continue
         empty = False
     return empty

@@ -1,0 +1,61 @@
+"""Red-team findings on the copy of the site a build keeps (session 7, d411f11: a build
+brings only its changes over to the replaced site, and keeps what the copy was made to
+hold without looking again): each test is a scenario a careless or hostile user can
+reach, and fails on the code as committed there."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import TmpProject
+from test_redteam_incremental import SECRET, brief, files_showing
+from test_twin import assert_twin_is_the_site, two_briefs
+
+
+def revise_open(project: TmpProject) -> None:
+    project.write("open.yaml", brief("open", "ML", "floods", title="Open, revised"))
+
+
+@pytest.mark.parametrize("kind", ["file", "link"])
+def test_a_name_with_a_backslash_in_the_published_site_never_fails_the_build_that_drops_it(
+        project: TmpProject, tmp_path: Path, kind: str) -> None:
+    """A file (or link) named ``a\\b.html`` put into the published site by hand: the next
+    build published its site without it, then failed bringing its changes over to the
+    replaced site ("error: refusing to write outside the output folder: 'briefs/open/a\\\\b.html';
+    nothing was written", exit 1): the names it had found on disk were read again as paths
+    given to it, where a backslash is refused."""
+    two_briefs(project)
+    planted = project.root / "site/briefs/open/a\\b.html"
+    if kind == "file":
+        planted.write_text(f"<html><body>{SECRET}</body></html>")
+    else:
+        (tmp_path / "outside.html").write_text(SECRET)
+        planted.symlink_to(tmp_path / "outside.html")
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
+    assert not planted.exists() and not planted.is_symlink()
+    assert_twin_is_the_site(project)
+
+
+@pytest.mark.parametrize("replaced", ["briefs/open", "briefs"])
+def test_a_file_put_in_place_of_a_published_folder_never_fails_the_build(
+        project: TmpProject, replaced: str) -> None:
+    """A brief's folder (or the folder of all briefs) of the published site replaced by a
+    file: the copy the build is staged in is given that file, and the build failed writing
+    the brief's page into it ("rendering failed (NotADirectoryError: [Errno 20] Not a
+    directory: 'open'); please report this as a bug")."""
+    two_briefs(project)
+    folder = project.root / "site" / replaced
+    shutil.rmtree(folder)
+    folder.write_text(SECRET)
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
+    assert files_showing(project.root / "site", SECRET) == []
+    assert_twin_is_the_site(project)
