@@ -25,6 +25,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -235,6 +236,8 @@ def _shard_file(name: str) -> bool:
         (name.startswith("wasm.") and name.endswith(".pagefind"))
 
 
+PAGEFIND_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+"""Every name Pagefind gives a file or folder it writes."""
 SHARD_DATA = {"fragment": ".pf_fragment", "index": ".pf_index", "filter": ".pf_filter"}
 """The folders of a shard's index data, and the ending of every file Pagefind writes in each."""
 
@@ -249,7 +252,11 @@ def _code_file(name: str) -> bool:
 
 def _shard_data(relative: Path) -> bool:
     """A file Pagefind writes in a shard folder (``relative`` to it): anything else found
-    there was put there by someone else, and is not carried over."""
+    there was put there by someone else, and is not carried over. Pagefind names its files
+    with letters, digits, ``_``, ``-`` and ``.`` only (a name with a backslash, kept, failed
+    every build staged without the kept copy as one writing outside the site)."""
+    if not all(PAGEFIND_NAME.fullmatch(part) for part in relative.parts):
+        return False
     if len(relative.parts) == 1:
         return _shard_file(relative.name)
     return len(relative.parts) == 2 and relative.name.endswith(SHARD_DATA.get(relative.parts[0], "/"))

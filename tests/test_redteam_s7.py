@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import TmpProject
+from fieldbrief.stamp import twin_path
 from test_redteam_incremental import SECRET, brief, files_showing
 from test_twin import assert_twin_is_the_site, two_briefs
 
@@ -59,3 +60,22 @@ def test_a_file_put_in_place_of_a_published_folder_never_fails_the_build(
     assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
     assert files_showing(project.root / "site", SECRET) == []
     assert_twin_is_the_site(project)
+
+
+@pytest.mark.parametrize("copy", ["kept", "gone"])
+def test_a_file_with_a_backslash_in_a_published_search_shard_is_never_carried_over(
+        project: TmpProject, copy: str) -> None:
+    """``a\\b.pf_fragment`` put into each published search shard: a build staged in the kept
+    copy carried it over with the shard (it is named like Pagefind's data), so it stayed
+    published; a build without the copy (gone, or on another file system) failed, every
+    build until --force: "error: refusing to write outside the output folder:
+    'pagefind/en-…/fragment/a\\\\b.pf_fragment'; nothing was written"."""
+    two_briefs(project)
+    for shard in (project.root / "site/pagefind").glob("en-*"):
+        (shard / "fragment/a\\b.pf_fragment").write_text(SECRET)
+    if copy == "gone":
+        shutil.rmtree(twin_path(project.root, project.root / "site"))
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert files_showing(project.root / "site", SECRET) == []
