@@ -109,10 +109,14 @@ class SearchIndexing:
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = [self.pool.submit(self._index, shard)
                                             for shard in self.shards if shard not in kept]
-        for shard in kept:  # while the changed shards are indexed
-            self.site.keep_all(self._shard_files(shard))
-        if not (carry_over and self._code_carried_over()):
-            self.futures.append(self.pool.submit(self._write_code))
+        try:
+            for shard in kept:  # while the changed shards are indexed
+                self.site.keep_all(self._shard_files(shard))
+            if not (carry_over and self._code_carried_over()):
+                self.futures.append(self.pool.submit(self._write_code))
+        except BaseException:  # no caller can stop what was started: Pagefind would write on
+            self.stop()        # into a staged site being removed, with the site's lock let go
+            raise
 
     def wait(self) -> None:
         """Finish, and list the shards (on failure, :meth:`stop` ends what still runs)."""

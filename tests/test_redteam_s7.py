@@ -6,11 +6,16 @@ reach, and fails on the code as committed there."""
 from __future__ import annotations
 
 import shutil
+import threading
+import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 
 from conftest import TmpProject
+from fieldbrief import publish, search
+from fieldbrief.errors import BuildFailed
 from fieldbrief.stamp import twin_path
 from test_redteam_incremental import SECRET, brief, files_showing
 from test_twin import assert_twin_is_the_site, two_briefs
@@ -79,3 +84,41 @@ def test_a_file_with_a_backslash_in_a_published_search_shard_is_never_carried_ov
     run = project.run("-j", "1", "--no-pdf")
     assert (run.code, run.err) == (0, "")
     assert files_showing(project.root / "site", SECRET) == []
+
+
+def test_a_build_failing_as_it_carries_search_shards_over_stops_the_indexing_it_began(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The changed shards start indexing before the unchanged ones are carried over: a
+    failure carrying one over (a published shard file gone or made a link meanwhile, or
+    Ctrl-C) ended the build with Pagefind still writing into the staged site being removed
+    (and into the next build's copy of the site, under ``serve``), the site's lock let go."""
+    two_briefs(project)
+    indexing: list[search.SearchIndexing] = []
+    running = threading.Event()
+    keep_all = publish.Staging.keep_all
+
+    def index_until_stopped(self: search.SearchIndexing, source: Path, output: Path) -> None:
+        indexing.append(self)
+        running.set()
+        while not self.stopped:
+            time.sleep(0.01)
+        raise BuildFailed("building the search index was stopped")
+
+    def failing_for_shards(self: publish.Staging, relatives: Iterable[str]) -> None:
+        names = list(relatives)
+        if names and names[0].startswith("pagefind/en-"):
+            running.wait(timeout=60)
+            raise BuildFailed("cannot keep a search shard (for the test)")
+        keep_all(self, names)
+
+    monkeypatch.setattr(search.SearchIndexing, "_run", index_until_stopped)
+    monkeypatch.setattr(publish.Staging, "keep_all", failing_for_shards)
+    revise_open(project)
+    try:
+        run = project.run("-j", "1", "--no-pdf")
+        assert (run.code, run.err) == (1, "error: cannot keep a search shard (for the test); "
+                                          "nothing was written\n")
+        assert [started.stopped for started in indexing] == [True]
+    finally:
+        for started in indexing:
+            started.stopped = True
