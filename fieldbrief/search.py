@@ -105,6 +105,8 @@ class SearchIndexing:
         self.running: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopped = False
+        self.carried_counts: dict[str, dict[str, int]] = {}
+        """The pages of each shard carried over, by language, as its published entry counts them."""
         kept = [shard for shard in self.shards if carry_over and self._can_carry_over(shard)]
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = [self.pool.submit(self._index, shard)
@@ -137,10 +139,16 @@ class SearchIndexing:
     def _can_carry_over(self, shard: Shard) -> bool:
         """Whether an unchanged shard is carried over from the published site: none of its
         pages was written in this build, and the published site holds a shard of exactly its
-        pages."""
+        pages, its entry counting them all (an entry edited by hand into something else
+        ended every build in a traceback, or was listed with its counts)."""
         published = self.published / shard.folder
-        return not any(page in self.site.written for page in shard.pages) and _real_folder(published) \
-            and _regular(published / "pagefind-entry.json")
+        if any(page in self.site.written for page in shard.pages) or not _real_folder(published):
+            return False
+        counts = _page_counts(published / "pagefind-entry.json")
+        if counts is None or sum(counts.values()) != len(shard.pages):
+            return False
+        self.carried_counts[shard.folder] = counts
+        return True
 
     def _shard_files(self, shard: Shard) -> list[str]:
         """The files of the published shard folder to carry over (as ``pagefind/<shard>/...``):
@@ -227,10 +235,12 @@ class SearchIndexing:
         """``shards.json``: each shard's folder and its pages by language, as Pagefind counted them."""
         shards = []
         for shard in self.shards:
-            entry = json.loads((self.site.path / BUNDLE / shard.folder / "pagefind-entry.json")
-                               .read_text(encoding="utf-8"))
-            shards.append({"path": f"{shard.folder}/", "languages": {
-                language: index["page_count"] for language, index in entry["languages"].items()}})
+            counts = self.carried_counts.get(shard.folder)
+            if counts is None:  # indexed in this build
+                entry = json.loads((self.site.path / BUNDLE / shard.folder / "pagefind-entry.json")
+                                   .read_text(encoding="utf-8"))
+                counts = {language: index["page_count"] for language, index in entry["languages"].items()}
+            shards.append({"path": f"{shard.folder}/", "languages": counts})
         return json.dumps({"pagefind": pagefind_version(), "code": list(self.code_files),
                            "shards": shards}).encode()
 
@@ -279,6 +289,20 @@ def _regular_files(published: Path, folder: str) -> list[str]:
         found.extend(f"{folder}/{(relative / name).as_posix()}" for name in names
                      if _regular(Path(root, name)))
     return found
+
+
+def _page_counts(entry: Path) -> dict[str, int] | None:
+    """The pages of a shard by language, as its ``pagefind-entry.json`` counts them; None if
+    it is not a regular file holding such counts."""
+    try:
+        languages = json.loads(regular_file_bytes(entry)).get("languages")
+        counts = {language: index["page_count"] for language, index in languages.items()}
+    except (OSError, ValueError, RecursionError, AttributeError, KeyError, TypeError):
+        return None
+    if not all(isinstance(language, str) and type(count) is int and count >= 0
+               for language, count in counts.items()):
+        return None
+    return counts
 
 
 def _regular(path: Path) -> bool:

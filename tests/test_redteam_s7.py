@@ -18,7 +18,7 @@ from fieldbrief import publish, search
 from fieldbrief.errors import BuildFailed
 from fieldbrief.stamp import twin_path
 from test_redteam_incremental import SECRET, brief, files_showing
-from test_twin import assert_twin_is_the_site, two_briefs
+from test_twin import assert_twin_is_the_site, site_bytes, two_briefs
 
 
 def revise_open(project: TmpProject) -> None:
@@ -122,3 +122,23 @@ def test_a_build_failing_as_it_carries_search_shards_over_stops_the_indexing_it_
     finally:
         for started in indexing:
             started.stopped = True
+
+
+@pytest.mark.parametrize("entry", ["not json", '{"languages": {"en": {"page_count": 3}}}'])
+def test_a_search_shard_entry_edited_by_hand_is_indexed_again(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, entry: str) -> None:
+    """``pagefind-entry.json`` of each published shard replaced by hand: a shard whose pages
+    had not changed was carried over on the strength of the file being there, and its entry
+    read for ``shards.json``: the next build, and every one after it, ended in a traceback
+    (json.decoder.JSONDecodeError), or listed the shard with the edited page count. Now the
+    build publishes what a build from scratch does."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    two_briefs(project)
+    for shard in (project.root / "site/pagefind").glob("en-*"):
+        (shard / "pagefind-entry.json").unlink()
+        (shard / "pagefind-entry.json").write_text(entry)
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert project.run("-j", "1", "--no-pdf", "--force", "--out", "fresh").code == 0
+    assert site_bytes(project.root / "site") == site_bytes(project.root / "fresh")
