@@ -14,7 +14,6 @@ Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
 from __future__ import annotations
 
 import argparse
-import ctypes.util
 import logging
 import os
 import sys
@@ -250,7 +249,11 @@ _warned_about_harfbuzz = False
 def _warn_if_slow_pdfs(args: argparse.Namespace, err: TextIO) -> None:
     """Say once when WeasyPrint will fall back to fontTools for font subsetting."""
     global _warned_about_harfbuzz
-    if args.pdf and not _warned_about_harfbuzz and ctypes.util.find_library("harfbuzz-subset") is None:
+    if not args.pdf or _warned_about_harfbuzz:
+        return
+    import ctypes.util  # ~10 ms with subprocess: an HTML-only build that stops at its stamp needs neither
+
+    if ctypes.util.find_library("harfbuzz-subset") is None:
         _warned_about_harfbuzz = True
         err.write("warning: libharfbuzz-subset0 is missing, so every PDF takes about 2.5x longer; "
                   "install it: sudo apt-get install libharfbuzz-subset0\n")
