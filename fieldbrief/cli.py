@@ -14,6 +14,7 @@ Exit status: 0 success, 1 invalid briefs or a failed build, 2 wrong usage.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -269,6 +270,7 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(_nothing_changed(unchanged.briefs, args, time.perf_counter() - started) + "\n")
         return EXIT_OK
     from fieldbrief.pipeline import build
+    _freeze_the_code()
     project = _project(args)
     progress = progress_for(out)
     try:
@@ -281,6 +283,20 @@ def _build(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     _print_problems(list(report.warnings), err)
     out.write(_summary(report, args, args.docx or project.config.docx) + "\n")
     return EXIT_OK
+
+
+def _freeze_the_code() -> None:
+    """Take what this process has loaded so far (the build's modules, their classes and
+    schemas: objects that live as long as the process) out of the garbage collector's
+    sight, once: a full collection would otherwise walk them all again (~30 ms, once in a
+    build of one brief among 1000), and worker processes forked later share their pages."""
+    global _code_frozen
+    if not _code_frozen:
+        gc.freeze()
+        _code_frozen = True
+
+
+_code_frozen = False
 
 
 class _Watch:
