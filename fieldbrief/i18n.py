@@ -7,7 +7,9 @@ numbers, country and language names with Babel's CLDR data. The ``.po`` files ar
 only source: each is compiled in memory the first time its language is asked for, so
 there is no compiled ``.mo`` to forget. A language without a catalog reads English
 labels (its dates and names are still in its own language where CLDR knows it).
-English keeps the house date style ('3 November 2026', :mod:`fieldbrief.model`).
+English keeps the house date style ('3 November 2026', :mod:`fieldbrief.model`), so
+Babel's formatting and catalog modules (~25 ms to import: ``babel.dates`` reads the
+system time zone) load only when another language asks for them.
 """
 
 from __future__ import annotations
@@ -20,11 +22,6 @@ from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_interval, format_skeleton, format_time, get_datetime_format
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
 
 from fieldbrief.model import LIKELIHOOD_SCALE, DateInterval, PartialDate
 
@@ -125,6 +122,10 @@ def translations(language: str) -> NullTranslations:
     path = catalog_path(language)
     if language == SOURCE_LANGUAGE or not path.is_file():
         return NullTranslations()
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+    from babel.support import Translations
+
     with path.open("rb") as po:
         catalog = read_po(po, locale=language)
     compiled = io.BytesIO()
@@ -190,6 +191,8 @@ class Localizer:
         day = _skeleton(value, self.locale)
         if not value.clock:
             return day
+        from babel.dates import format_time, get_datetime_format
+
         moment = f"{format_time(value.clock, 'HH:mm', locale=self.locale)} {_zone(value)}"
         return get_datetime_format("medium", locale=self.locale).replace("'", "").format(moment, day)
 
@@ -203,6 +206,8 @@ class Localizer:
         shape = (start.year is not None, start.month is not None, start.day is not None)
         if shape not in SKELETONS:
             return f"{self._point(start)}–{self._point(end)}"
+        from babel.dates import format_interval
+
         skeleton = SKELETONS[shape]
         return format_interval(start.first_day, end.last_day if not end.day else end.first_day,
                                skeleton, locale=self.locale)
@@ -210,6 +215,8 @@ class Localizer:
     def number(self, value: float, decimals: int) -> str:
         if self.english:
             return f"{value:.{decimals}f}"
+        from babel.numbers import format_decimal
+
         return format_decimal(value, format="0." + "0" * decimals if decimals else "0", locale=self.locale)
 
     def probability(self, likelihood: str) -> str:
@@ -217,6 +224,8 @@ class Localizer:
         low, high = (int(n) for n in re.findall(r"\d+", LIKELIHOOD_SCALE[likelihood]))
         if self.english:
             return LIKELIHOOD_SCALE[likelihood]
+        from babel.numbers import format_decimal, format_percent
+
         return f"{format_decimal(low, locale=self.locale)}–{format_percent(high / 100, locale=self.locale)}"
 
     def country(self, code: str) -> str | None:
@@ -231,10 +240,14 @@ class Localizer:
     def month_year(self, day: date) -> str:
         if self.english:
             return PartialDate(day.year, day.month).reading
+        from babel.dates import format_skeleton
+
         return format_skeleton("yMMMM", day, locale=self.locale)
 
 
 def _skeleton(value: PartialDate, locale: Locale | None) -> str:
+    from babel.dates import format_date, format_skeleton
+
     shape = (value.year is not None, value.month is not None, value.day is not None)
     if shape not in SKELETONS:
         return format_date(value.first_day, "LLLL", locale=locale)

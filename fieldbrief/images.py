@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.parsers import expat
 
-import PIL.Image
-
 MAX_DRAWN_ELEMENTS = 20_000
 """Elements an SVG may draw, counting every copy a ``<use>`` makes."""
 MAX_NESTING = 100
@@ -41,6 +39,8 @@ def image_file_problem(path: Path) -> str | None:
     data = path.read_bytes()
     if data.lstrip()[:1] == b"<":
         return svg_problem(data)
+    import PIL.Image  # ~10 ms: loaded only for a brief whose map is a raster image
+
     try:
         with PIL.Image.open(io.BytesIO(data)) as image:
             image.verify()

@@ -13,18 +13,15 @@ import collections
 import ctypes
 import ctypes.util
 import itertools
-import multiprocessing
 import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fieldbrief.archive import Archive, archive_references
 from fieldbrief.budget import budget
@@ -42,6 +39,9 @@ from fieldbrief.resources import PageParts, scan_page
 from fieldbrief.series import IssueContext, issue_facts
 from fieldbrief.translations import Translation
 from fieldbrief.validate import SiteRules, ValidBrief, validate
+
+if TYPE_CHECKING:  # processes start only for two items or more (see Workers): not for one changed brief
+    from concurrent.futures import ProcessPoolExecutor
 
 IN_FLIGHT_PER_WORKER = 4
 Item = TypeVar("Item")
@@ -291,6 +291,8 @@ class Workers:
 
     def _in_pool(self, task: Callable[[Item], Result], items: Iterable[Item]) -> Iterator[Result]:
         """Like Executor.map, but with only a few items in flight, so memory stays flat."""
+        from concurrent.futures.process import BrokenProcessPool
+
         pool, pending = self._pool(), collections.deque()
         try:
             for item in items:
@@ -305,6 +307,9 @@ class Workers:
 
     def _pool(self) -> ProcessPoolExecutor:
         if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
             # fork is fastest, but unsafe once other threads run (as under `serve`)
             method = "fork" if threading.active_count() == 1 else "forkserver"
             self.pool = ProcessPoolExecutor(self.jobs, mp_context=multiprocessing.get_context(method),

@@ -24,6 +24,17 @@ def test_build_writes_index_pages_and_pdfs(project: TmpProject) -> None:
                           "warning: source 'never-cited' is never cited\n")
 
 
+def test_a_weasyprint_warning_about_the_print_stylesheet_is_shown(project: TmpProject) -> None:
+    project.add("valid_minimal.yaml")
+    sheet = project.root / "styles" / "print.css"
+    lines = sheet.read_text().count("\n")
+    sheet.write_text(sheet.read_text() + ".brief { colour: red; }\n")
+    result = project.run("-j", "1")
+    assert result.code == 0, result.err
+    assert result.err == (f"weasyprint: WARNING: Ignored `colour: red` at {lines + 1}:10, "
+                          "unknown property.\n")
+
+
 def test_out_option_chooses_the_folder(project: TmpProject) -> None:
     project.add("valid_minimal.yaml")
     assert project.run("--out", "public").code == 0

@@ -3,19 +3,22 @@ written, in HTML and PDF; ranges that cannot be true are positioned errors."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ElementTree
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 
 from conftest import REPO, SCENARIOS, TmpProject, pdf_pages_text
-from fieldbrief.model import DateInterval, PartialDate
+from fieldbrief import model
+from fieldbrief.model import BriefCard, DateInterval, PartialDate
 from test_schema import _EditorLoader
 
 MINIMAL = (SCENARIOS / "valid_minimal.yaml").read_text(encoding="utf-8")
@@ -180,3 +183,56 @@ def test_every_ordered_range_names_each_of_its_years_once(first: date, length: i
 def _partial(day: date, precision: str) -> PartialDate:
     return PartialDate(day.year, day.month if precision != "year" else None,
                        day.day if precision == "day" else None)
+
+
+
+def _read(text: str, reader=model._date_or_time) -> tuple[object, ...]:
+    """What a date-or-time field makes of ``text``: its value, type and offset, or the error."""
+    try:
+        value = reader(text)
+    except ValueError as error:
+        return ("refused", str(error))
+    return (value, type(value), value.utcoffset() if isinstance(value, datetime) else None)
+
+
+OFFSETS = st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda minutes: timezone(timedelta(minutes=minutes)))
+MOMENTS = DAYS | st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59),
+                              timezones=OFFSETS)
+AS_WRITTEN = TypeAdapter(datetime | date)
+"""How pydantic writes a card's as_of into the build records."""
+
+
+@given(MOMENTS)
+@example(datetime(1000, 1, 1, 0, 30, tzinfo=timezone(timedelta(hours=1))))  # 999 in UTC
+@example(datetime(9999, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-1))))  # 10000 in UTC
+@example(datetime(2026, 1, 15, 6, 30, 0, 120, tzinfo=timezone.utc))
+def test_a_cards_date_read_back_from_the_build_records_is_read_as_in_a_brief(moment: date) -> None:
+    """Every build reads the as_of of each card in its records by a shortcut (the form
+    pydantic writes): it must give what the full reading of a brief's date gives, or
+    refuse alike."""
+    written = AS_WRITTEN.dump_python(moment, mode="json")
+    assert model.CANONICAL_MOMENT.fullmatch(written), written
+    expected = _read(written, model._full_date_or_time)
+    assert _read(written) == expected
+    try:
+        card = BriefCard.model_validate_json(json.dumps({**CARD, "as_of": written}))
+    except ValidationError as error:
+        assert expected[0] == "refused", error
+    else:
+        assert _read(written, lambda _: card.as_of) == expected
+
+
+CARD = {"id": "a", "title": "A", "subtitle": None, "countries": [], "tags": [], "tlp": "TLP:CLEAR",
+        "handling_note": None, "status": "final", "prepared_by": "Desk",
+        "updated": "2026-01-15T00:00:00Z", "published": "2026-01-15T00:00:00Z",
+        "lede_html": "A.", "bluf_text": "A.", "summary_html": "<p>A.</p>"}
+"""A card as the build records hold it, but for its as_of."""
+
+
+@given(st.from_regex(model.CANONICAL_MOMENT, fullmatch=True))
+@example("0999-12-31")
+@example("2026-02-29")
+@example("2026-01-15T24:00:00Z")
+@example("2026-01-15T10:00:00+24:00")
+def test_any_text_of_the_shortcuts_form_reads_as_the_full_reading_does(text: str) -> None:
+    assert _read(text) == _read(text, model._full_date_or_time)

@@ -186,9 +186,10 @@ def test_output_is_the_same_whatever_the_number_of_workers(project: TmpProject, 
 
 
 def test_missing_harfbuzz_subsetting_is_warned_about_once(project: TmpProject, monkeypatch) -> None:
+    import ctypes.util
     import fieldbrief.cli as cli
     monkeypatch.setattr(cli, "_warned_about_harfbuzz", False)
-    monkeypatch.setattr(cli.ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: None)
     project.write("a.yaml", brief_text("alpha"))
     first, second = project.run("--force"), project.run("--force")
     warning = ("warning: libharfbuzz-subset0 is missing, so every PDF takes about 2.5x longer; "

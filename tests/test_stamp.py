@@ -64,7 +64,8 @@ def test_a_build_after_one_that_changed_nothing_stops_before_loading_the_build(
     project, _ = stamped
     script = ("import sys; from fieldbrief.cli import main; code = main(['--no-pdf', '-j', '1']); "
               "print(code, sorted(name for name in sys.modules if name in "
-              "('fieldbrief.pipeline', 'fieldbrief.model', 'pydantic', 'jinja2')))")
+              "('fieldbrief.pipeline', 'fieldbrief.model', 'pydantic', 'jinja2', 'logging', "
+              "'ctypes.util', 'subprocess')))")
     run = subprocess.run([sys.executable, "-c", script], cwd=project.root, capture_output=True,
                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     lines = run.stdout.splitlines()
