@@ -271,7 +271,7 @@ class MapMaker:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self._layers: dict[tuple[tuple[str, ...], tuple[float, ...]], BaseLayer] = {}
+        self._layers: dict[tuple[tuple[str, ...], Box], BaseLayer] = {}
         self._ring_boxes: dict[Ring, Box] = {}
         self._coarse: dict[int, list[Point]] = {}
 
@@ -286,11 +286,16 @@ class MapMaker:
         """The map of ``countries`` with ``places`` marked, its words (country names, scale,
         title) in ``words``' language; None if no country is on the base map (a fictional
         exercise area)."""
+        layer = self.layer(countries, places)
+        return None if layer is None else compose(layer, places, tuple(not_shown), words)
+
+    def layer(self, countries: Sequence[str], places: Sequence[MapPlace]) -> BaseLayer | None:
+        """The base layer a map of ``countries`` with ``places`` is drawn on (None as in
+        :meth:`draw`): a function of the countries, the places' positions and the world."""
         known = tuple(dict.fromkeys(c for c in countries if c in self.world.countries))
         if not known:
             return None
-        layer = self._layer(known, _place_bounds(places, self._main_bounds(known)))
-        return _compose(layer, places, tuple(not_shown), words)
+        return self._layer(known, _place_bounds(places, self._main_bounds(known)))
 
     def _main_bounds(self, countries: tuple[str, ...]) -> Box:
         boxes = [self._ring_box(ring) for key in countries
@@ -299,11 +304,16 @@ class MapMaker:
         return _covering(boxes)
 
     def _layer(self, countries: tuple[str, ...], bounds: Box) -> BaseLayer:
-        cache_key = (countries, tuple(round(value, 2) for value in bounds))
+        """The layer of the bounds rounded to a hundredth of a degree, drawn from those
+        rounded bounds: maps whose bounds round alike share it, and each map is the same
+        whichever map this maker drew before it."""
+        rounded: Box = (round(bounds[0], 2), round(bounds[1], 2), round(bounds[2], 2),
+                        round(bounds[3], 2))
+        cache_key = (countries, rounded)
         if cache_key not in self._layers:
             if len(self._layers) >= MAX_LAYERS:
                 del self._layers[next(iter(self._layers))]  # the oldest
-            self._layers[cache_key] = self._build_layer(countries, bounds)
+            self._layers[cache_key] = self._build_layer(countries, rounded)
         return self._layers[cache_key]
 
     def _ring_box(self, ring: Ring) -> Box:
@@ -496,8 +506,9 @@ def _path(rings: Iterable[Sequence[tuple[float, float]]]) -> str:
 
 # --- composing the map ---------------------------------------------------------------------
 
-def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...],
-             words: Localizer) -> LocatorMap:
+def compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...],
+            words: Localizer) -> LocatorMap:
+    """The map: ``places`` marked and labelled on ``layer``, in ``words``' language."""
     projection = layer.projection
     markers = [projection(p.longitude, p.latitude) for p in places]
     marker_boxes = [(x - MARKER_RADIUS, y - MARKER_RADIUS, x + MARKER_RADIUS, y + MARKER_RADIUS)

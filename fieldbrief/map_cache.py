@@ -1,0 +1,212 @@
+"""Stage 4 helper, map cache: locator maps' base layers kept between processes.
+
+Most of what a locator map costs a new process is its base layer (:class:`BaseLayer`):
+decoding the world's boundaries and projecting and simplifying the outlines in its
+frame. A build that renders one changed brief pays it for that one map; so each layer
+is kept, as JSON, in the user's cache folder, ``$XDG_CACHE_HOME/fieldbrief/maps``
+(``~/.cache/fieldbrief/maps`` when unset), and the next process that draws a map of the
+same countries and positions reads it instead of the world.
+
+A layer is a function of the countries asked for, the places' positions, the base data
+and the code that draws it. The first two name the file; the rest name its folder:
+fieldbrief's version, a digest of the map modules' source, of the base data
+(:func:`~fieldbrief.map_data.map_data_digest`) and of the Python and pycountry that
+decoded it. Changing any of them leaves the old files unread.
+
+A kept layer is data, never code, and is trusted no more than the project's files:
+the folder is used only when it is the user's own and private and lies outside the
+project (as for compiled templates, :mod:`fieldbrief.template_cache`); a file is read
+only when it is a regular file of the user's, not a link, and its content is taken only
+when every field has the type and form a freshly drawn layer has (outlines are SVG path
+data of numbers alone, names are plain text, which the map escapes as it does the
+base data's). Anything else is ignored, and the layer drawn afresh and kept anew.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import math
+import os
+import re
+import stat
+import sys
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+from fieldbrief import __version__, locator_map, map_data
+from fieldbrief.incremental import digest
+from fieldbrief.locator_map import BaseLayer, MapPlace, Outline, Projection
+from fieldbrief.stamp import replace_file
+from fieldbrief.template_cache import private_cache_folder
+
+CACHE_FORMAT = 1
+MAX_ENTRY_BYTES = 4_000_000  # a layer is some 50 KB
+MAX_NAME_LENGTH = 200
+_NUMBER = r"-?\d+\.\d"
+_POINT = f"{_NUMBER} {_NUMBER}"
+PATH_DATA = re.compile(f"(?:M{_POINT}(?:L{_POINT})*Z)*")
+"""SVG path data as :func:`fieldbrief.locator_map._path` writes it: numbers, M, L and Z."""
+
+
+class LayerCache:
+    """Base layers kept as files in one folder (checked to be the user's own)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def get(self, countries: Sequence[str], places: Sequence[MapPlace]) -> BaseLayer | None:
+        """The kept layer of a map of ``countries`` with ``places``, if there is a sound one."""
+        request = request_digest(countries, places)
+        data = _entry_bytes(self.folder / f"{request}.json")
+        if data is None:
+            return None
+        try:
+            return layer_from_json(json.loads(data, parse_constant=_refused), request, countries)
+        except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+            return None
+
+    def put(self, countries: Sequence[str], places: Sequence[MapPlace], layer: BaseLayer) -> None:
+        """Keep ``layer`` for the next process (silently not, if it cannot be written)."""
+        request = request_digest(countries, places)
+        try:
+            replace_file(self.folder / f"{request}.json",
+                         json.dumps(layer_to_json(layer, request)).encode())
+        except OSError:
+            pass
+
+
+def layer_cache(project_root: Path) -> LayerCache | None:
+    """The cache of layers drawn by this code from this base data, or None where none may
+    be used (see the module's docstring)."""
+    folder = private_cache_folder(project_root, "maps", _folder_key())
+    return None if folder is None else LayerCache(folder)
+
+
+def request_digest(countries: Sequence[str], places: Sequence[MapPlace]) -> str:
+    """What a layer is drawn from besides the base data: the countries as asked for (in
+    order) and the places' positions (exact: JSON writes a float as its repr)."""
+    return digest(json.dumps([list(countries), [[p.longitude, p.latitude] for p in places]]))
+
+
+def _folder_key() -> str:
+    return digest(__version__, str(CACHE_FORMAT), _code_digest(), map_data.map_data_digest())[:16]
+
+
+@cache
+def _code_digest() -> str:
+    """The source of the modules a layer's content depends on, and the Python and the
+    country codes (pycountry) that ran them."""
+    sources = [Path(module.__file__ or "").read_bytes()
+               for module in (locator_map, map_data, sys.modules[__name__])]
+    return digest(*sources, sys.version, importlib.metadata.version("pycountry"))
+
+
+def _entry_bytes(path: Path) -> bytes | None:
+    """The file's bytes if it is a regular file (no link, no pipe) of the user's that no
+    one else may write, with one name only and of a layer's size; None otherwise."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        found = os.fstat(descriptor)
+        if not (stat.S_ISREG(found.st_mode) and found.st_uid == os.getuid()
+                and found.st_nlink == 1 and not found.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+                and found.st_size <= MAX_ENTRY_BYTES):
+            return None
+        try:
+            return file.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+
+
+def _refused(constant: str) -> float:
+    raise ValueError(f"{constant} is not a finite number")
+
+
+# --- the layer as JSON, and back (every field checked) ------------------------------------
+
+def layer_to_json(layer: BaseLayer, request: str) -> dict[str, object]:
+    projection = layer.projection
+    return {
+        "format": CACHE_FORMAT, "request": request,
+        "projection": [projection.lon0, projection.lat0, projection.scale, projection.x0,
+                       projection.y0],
+        "countries": [[o.key, o.name, o.path, None if o.label_at is None else list(o.label_at),
+                       o.label_area] for o in layer.countries],
+        "highlighted": list(layer.highlighted), "neighbours": list(layer.neighbours),
+        "inset_countries": [[path, ours] for path, ours in layer.inset_countries],
+        "inset_frame": layer.inset_frame, "centre": list(layer.centre)}
+
+
+def layer_from_json(data: object, request: str, countries: Sequence[str]) -> BaseLayer:
+    """The layer ``data`` holds, if it is one kept for ``request`` (a map of ``countries``)
+    and every field has the form a drawn layer's has; ValueError (or TypeError, KeyError)
+    otherwise."""
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or data.get("request") != request:
+        raise ValueError("not a layer kept for this map")
+    outlines = tuple(_outline(item) for item in _list(data["countries"]))
+    keys = {outline.key for outline in outlines}
+    highlighted = tuple(_text(key) for key in _list(data["highlighted"]))
+    if not highlighted or highlighted != tuple(k for k in dict.fromkeys(countries) if k in highlighted):
+        raise ValueError("the highlighted countries are not the ones asked for")
+    neighbours = tuple(_text(key) for key in _list(data["neighbours"]))
+    if not set(neighbours) <= keys - set(highlighted):
+        raise ValueError("a neighbour is not on the map")
+    inset = tuple((_path_data(path), _flag(ours))
+                  for path, ours in (_pair(item) for item in _list(data["inset_countries"])))
+    return BaseLayer(Projection(*_numbers(data["projection"], 5)), outlines, highlighted,
+                     neighbours, inset, _path_data(data["inset_frame"]),
+                     _point(data["centre"]))
+
+
+def _outline(item: object) -> Outline:
+    key, name, path, label_at, label_area = _list(item, 5)
+    return Outline(_text(key), _text(name), _path_data(path),
+                   None if label_at is None else _point(label_at), _number(label_area))
+
+
+def _list(value: object, length: int | None = None) -> list[object]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise ValueError("not a list of the expected length")
+    return value
+
+
+def _pair(value: object) -> tuple[object, object]:
+    first, second = _list(value, 2)
+    return first, second
+
+
+def _number(value: object) -> float:
+    if type(value) is not float or not math.isfinite(value):
+        raise ValueError("not a finite float")
+    return value
+
+
+def _numbers(value: object, length: int) -> list[float]:
+    return [_number(item) for item in _list(value, length)]
+
+
+def _point(value: object) -> tuple[float, float]:
+    x, y = _numbers(value, 2)
+    return (x, y)
+
+
+def _flag(value: object) -> bool:
+    if type(value) is not bool:
+        raise ValueError("not a yes/no value")
+    return value
+
+
+def _text(value: object) -> str:
+    if type(value) is not str or not value or len(value) > MAX_NAME_LENGTH or not value.isprintable():
+        raise ValueError("not a country's key or name")
+    return value
+
+
+def _path_data(value: object) -> str:
+    if type(value) is not str or not PATH_DATA.fullmatch(value):
+        raise ValueError("not path data as a map writes it")
+    return value
