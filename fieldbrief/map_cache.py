@@ -10,8 +10,9 @@ same countries and positions reads it instead of the world.
 A layer is a function of the countries asked for, the places' positions, the base data
 and the code that draws it. The first two name the file; the rest name its folder:
 fieldbrief's version, a digest of the map modules' source, of the base data
-(:func:`~fieldbrief.map_data.map_data_digest`) and of the Python and pycountry that
-decoded it. Changing any of them leaves the old files unread.
+(:func:`~fieldbrief.map_data.map_data_digest`), the Python that drew it and the
+country codes (pycountry's) that named its countries. Changing any of them leaves the
+old files unread.
 
 A kept layer is data, never code, and is trusted no more than the project's files:
 the folder is used only when it is the user's own and private and lies outside the
@@ -24,7 +25,6 @@ base data's). Anything else is ignored, and the layer drawn afresh and kept anew
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import math
 import os
@@ -34,6 +34,8 @@ import sys
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+
+import pycountry
 
 from fieldbrief import __version__, locator_map, map_data
 from fieldbrief.incremental import digest
@@ -96,11 +98,12 @@ def _folder_key() -> str:
 
 @cache
 def _code_digest() -> str:
-    """The source of the modules a layer's content depends on, and the Python and the
-    country codes (pycountry) that ran them."""
+    """The source of the modules a layer's content depends on, the Python that ran them
+    and the country codes they gave the base data's countries (pycountry's table)."""
     sources = [Path(module.__file__ or "").read_bytes()
                for module in (locator_map, map_data, sys.modules[__name__])]
-    return digest(*sources, sys.version, importlib.metadata.version("pycountry"))
+    codes = Path(pycountry.DATABASE_DIR, "iso3166-1.json").read_bytes()
+    return digest(*sources, sys.version, codes)
 
 
 def _entry_bytes(path: Path) -> bytes | None:
