@@ -39,7 +39,7 @@ import pycountry
 
 from fieldbrief import __version__, locator_map, map_data
 from fieldbrief.incremental import digest
-from fieldbrief.locator_map import BaseLayer, MapPlace, Outline, Projection
+from fieldbrief.locator_map import MAX_LAYERS, BaseLayer, MapPlace, Outline, Projection
 from fieldbrief.stamp import replace_file
 from fieldbrief.template_cache import private_cache_folder
 
@@ -53,14 +53,34 @@ PATH_DATA = re.compile(f"(?:M{_POINT}(?:L{_POINT})*Z)*")
 
 
 class LayerCache:
-    """Base layers kept as files in one folder (checked to be the user's own)."""
+    """Base layers kept as files in one folder (checked to be the user's own), and the
+    last few used in this process (many briefs of a full build share a layer)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self._recent: dict[str, BaseLayer] = {}
 
     def get(self, countries: Sequence[str], places: Sequence[MapPlace]) -> BaseLayer | None:
         """The kept layer of a map of ``countries`` with ``places``, if there is a sound one."""
         request = request_digest(countries, places)
+        if request not in self._recent:
+            layer = self._read(request, countries)
+            if layer is None:
+                return None
+            self._remember(request, layer)
+        return self._recent[request]
+
+    def put(self, countries: Sequence[str], places: Sequence[MapPlace], layer: BaseLayer) -> None:
+        """Keep ``layer`` for the next process (silently not, if it cannot be written)."""
+        request = request_digest(countries, places)
+        self._remember(request, layer)
+        try:
+            replace_file(self.folder / f"{request}.json",
+                         json.dumps(layer_to_json(layer, request)).encode())
+        except OSError:
+            pass
+
+    def _read(self, request: str, countries: Sequence[str]) -> BaseLayer | None:
         data = _entry_bytes(self.folder / f"{request}.json")
         if data is None:
             return None
@@ -69,21 +89,22 @@ class LayerCache:
         except (ValueError, TypeError, KeyError, IndexError, RecursionError):
             return None
 
-    def put(self, countries: Sequence[str], places: Sequence[MapPlace], layer: BaseLayer) -> None:
-        """Keep ``layer`` for the next process (silently not, if it cannot be written)."""
-        request = request_digest(countries, places)
-        try:
-            replace_file(self.folder / f"{request}.json",
-                         json.dumps(layer_to_json(layer, request)).encode())
-        except OSError:
-            pass
+    def _remember(self, request: str, layer: BaseLayer) -> None:
+        if len(self._recent) >= MAX_LAYERS:
+            del self._recent[next(iter(self._recent))]  # the oldest
+        self._recent[request] = layer
 
 
 def layer_cache(project_root: Path) -> LayerCache | None:
     """The cache of layers drawn by this code from this base data, or None where none may
-    be used (see the module's docstring)."""
+    be used (see the module's docstring); one per folder in a process."""
     folder = private_cache_folder(project_root, "maps", _folder_key())
-    return None if folder is None else LayerCache(folder)
+    return None if folder is None else _cache_in(folder)
+
+
+@cache
+def _cache_in(folder: Path) -> LayerCache:
+    return LayerCache(folder)
 
 
 def request_digest(countries: Sequence[str], places: Sequence[MapPlace]) -> str:

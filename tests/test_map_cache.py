@@ -59,6 +59,7 @@ def fresh_build(project: TmpProject) -> Run:
     for record in project.root.glob(".fieldbrief/build-*.json"):
         record.unlink()
     maps._maker = None  # noqa: SLF001 - restored by the new_process fixture
+    map_cache._cache_in.cache_clear()  # noqa: SLF001 - and the layers it used
     return project.run("--no-pdf", "-j", "1")
 
 
@@ -137,8 +138,8 @@ def test_a_map_on_a_kept_layer_is_byte_identical_to_one_drawn_by_a_new_map_maker
             assert fresh is None
             return
         shared_cache.put(countries, places, layer)
-        layer = shared_cache.get(countries, places)
-        assert layer is not None, "every layer drawn reads back as sound"
+    layer = LayerCache(shared_cache.folder).get(countries, places)  # read from its file
+    assert layer is not None, "every layer drawn reads back as sound"
     assert compose(layer, places, ("unplaced",), words) == fresh
 
 
