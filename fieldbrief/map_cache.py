@@ -26,7 +26,6 @@ base data's). Anything else is ignored, and the layer drawn afresh and kept anew
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import stat
@@ -50,6 +49,12 @@ _NUMBER = r"-?\d+\.\d"
 _POINT = f"{_NUMBER} {_NUMBER}"
 PATH_DATA = re.compile(f"(?:M{_POINT}(?:L{_POINT})*Z)*")
 """SVG path data as :func:`fieldbrief.locator_map._path` writes it: numbers, M, L and Z."""
+DEGREES = ((-540.0, 540.0), (-90.0, 90.0))  # longitude (east may pass 180), latitude
+MAP_UNITS = ((-1e4, 1e4), (-1e4, 1e4))
+MAX_LABEL_AREA = 1e8  # square map units
+PROJECTION_LIMITS = (*DEGREES, (1e-9, 1.0), (-1e8, 1e8), (-1e8, 1e8))
+"""Where a drawn layer's numbers lie (with room to spare): the centre in degrees, map units
+per metre, the frame's edges in metres. Beyond them a map would divide by zero or overflow."""
 
 
 class LayerCache:
@@ -181,15 +186,17 @@ def layer_from_json(data: object, request: str, countries: Sequence[str]) -> Bas
         raise ValueError("a neighbour is not on the map")
     inset = tuple((_path_data(path), _flag(ours))
                   for path, ours in (_pair(item) for item in _list(data["inset_countries"])))
-    return BaseLayer(Projection(*_numbers(data["projection"], 5)), outlines, highlighted,
-                     neighbours, inset, _path_data(data["inset_frame"]),
-                     _point(data["centre"]))
+    projection = Projection(*(_number(value, *limits) for value, limits
+                              in zip(_list(data["projection"], 5), PROJECTION_LIMITS)))
+    return BaseLayer(projection, outlines, highlighted, neighbours, inset,
+                     _path_data(data["inset_frame"]), _point(data["centre"], DEGREES))
 
 
 def _outline(item: object) -> Outline:
     key, name, path, label_at, label_area = _list(item, 5)
     return Outline(_text(key), _text(name), _path_data(path),
-                   None if label_at is None else _point(label_at), _number(label_area))
+                   None if label_at is None else _point(label_at, MAP_UNITS),
+                   _number(label_area, 0.0, MAX_LABEL_AREA))
 
 
 def _list(value: object, length: int | None = None) -> list[object]:
@@ -203,19 +210,15 @@ def _pair(value: object) -> tuple[object, object]:
     return first, second
 
 
-def _number(value: object) -> float:
-    if type(value) is not float or not math.isfinite(value):
-        raise ValueError("not a finite float")
+def _number(value: object, low: float, high: float) -> float:
+    if type(value) is not float or not low <= value <= high:
+        raise ValueError("not a number a drawn layer holds")
     return value
 
 
-def _numbers(value: object, length: int) -> list[float]:
-    return [_number(item) for item in _list(value, length)]
-
-
-def _point(value: object) -> tuple[float, float]:
-    x, y = _numbers(value, 2)
-    return (x, y)
+def _point(value: object, limits: tuple[tuple[float, float], tuple[float, float]]) -> tuple[float, float]:
+    x, y = _list(value, 2)
+    return (_number(x, *limits[0]), _number(y, *limits[1]))
 
 
 def _flag(value: object) -> bool:

@@ -257,8 +257,21 @@ def neighbour_not_on_the_map(data: dict) -> None:
     data["neighbours"].append("Atlantis")
 
 
+def scale_zero(data: dict) -> None:
+    data["projection"][2] = 0.0
+
+
+def scale_below_a_float(data: dict) -> None:
+    data["projection"][2] = 1e-310
+
+
+def frame_beyond_the_globe(data: dict) -> None:
+    data["projection"][3] = 1e308
+
+
 @pytest.mark.parametrize("change", [outline_path_with_markup, inset_with_markup, number_as_text,
-                                    not_a_number, neighbour_not_on_the_map])
+                                    not_a_number, neighbour_not_on_the_map, scale_zero,
+                                    scale_below_a_float, frame_beyond_the_globe])
 def test_a_planted_layer_not_in_the_form_of_a_drawn_one_is_ignored(
         project: TmpProject, kept: Path, change: Callable[[dict], None]) -> None:
     expected = page(project)
