@@ -102,8 +102,13 @@ class LayerCache:
 
 def layer_cache(project_root: Path) -> LayerCache | None:
     """The cache of layers drawn by this code from this base data, or None where none may
-    be used (see the module's docstring); one per folder in a process."""
-    folder = private_cache_folder(project_root, "maps", _folder_key())
+    be used (see the module's docstring) or named (its code unreadable); one per folder
+    in a process."""
+    try:
+        key = _folder_key()
+    except OSError:
+        return None
+    folder = private_cache_folder(project_root, "maps", key)
     return None if folder is None else _cache_in(folder)
 
 

@@ -289,6 +289,22 @@ def test_a_planted_name_with_markup_is_written_as_text(project: TmpProject, kept
     assert "<b>" not in page(project) and "&lt;B&gt;PLANTED&lt;/B&gt;" in page(project)
 
 
+def test_a_build_whose_map_code_cannot_be_read_draws_its_map_without_the_cache(
+        project: TmpProject, kept: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cache's folder is named by the map code's source: where it cannot be read (an
+    unusual installation), no layer is kept or read, and the build goes on."""
+    expected = page(project)
+    kept.write_text(planted(kept))
+    monkeypatch.setattr(locator_map, "__file__", str(tmp_path / "nowhere.py"))
+    map_cache._code_digest.cache_clear()  # noqa: SLF001 - as in a new process
+    try:
+        result = fresh_build(project)
+    finally:
+        map_cache._code_digest.cache_clear()  # noqa: SLF001
+    assert result.code == 0, result.err
+    assert page(project) == expected
+
+
 @pytest.mark.parametrize("cut", [0, 1, 1000])
 def test_a_layer_cut_short_is_drawn_again_and_kept_anew(
         project: TmpProject, kept: Path, cut: int) -> None:
