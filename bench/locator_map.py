@@ -8,7 +8,8 @@ and inset: the base layer, then cached), and every further map of that set (plac
 markers and labels, writing the SVG), best of many runs each, in CPU time (process_time: the figure a busy machine does not inflate). The sets are the Mali
 brief's (ML) and the crowded test brief's (BF, NE, twelve places). Then the first map of
 a new process whose base layer an earlier process kept (fieldbrief/map_cache.py): the
-layer read from its file, checked, and the map drawn on it, without the base data.
+layer found from the kept countries' boxes, read from its file, checked, and the map
+drawn on it, without the base data.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(REPO))
 import yaml  # noqa: E402
 
 from fieldbrief.i18n import localizer  # noqa: E402
-from fieldbrief.locator_map import MapMaker, MapPlace, compose  # noqa: E402
+from fieldbrief.locator_map import MapMaker, MapPlace, compose, layer_key  # noqa: E402
 from fieldbrief.map_cache import LayerCache  # noqa: E402
 from fieldbrief.map_data import MAP_DATA_FILE, load_world  # noqa: E402
 
@@ -71,12 +72,17 @@ def kept_layer_map(maker: MapMaker, countries: list[str], places: list[MapPlace]
     """CPU time of a map drawn on a layer read from the cache's file (a new cache object
     each run, so the file is read each time, as by a new process)."""
     with tempfile.TemporaryDirectory() as folder:
-        layer = maker.layer(countries, places)
-        assert layer is not None
-        LayerCache(Path(folder)).put(countries, places, layer)
+        key = layer_key(maker.main_box, countries, places)
+        assert key is not None
+        LayerCache(Path(folder)).put(key, maker.layer(key))
+        LayerCache(Path(folder)).put_main_boxes(maker.all_main_boxes())
 
         def kept() -> None:
-            found = LayerCache(Path(folder)).get(countries, places)
+            cache = LayerCache(Path(folder))
+            boxes = cache.main_boxes()
+            assert boxes is not None
+            found_key = layer_key(boxes.get, countries, places)
+            found = cache.get(found_key) if found_key else None
             assert found is not None
             compose(found, places, (), localizer("en"))
         return best(kept)

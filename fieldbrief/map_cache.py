@@ -4,23 +4,28 @@ Most of what a locator map costs a new process is its base layer (:class:`BaseLa
 decoding the world's boundaries and projecting and simplifying the outlines in its
 frame. A build that renders one changed brief pays it for that one map; so each layer
 is kept, as JSON, in the user's cache folder, ``$XDG_CACHE_HOME/fieldbrief/maps``
-(``~/.cache/fieldbrief/maps`` when unset), and the next process that draws a map of the
-same countries and positions reads it instead of the world.
+(``~/.cache/fieldbrief/maps`` when unset), and the next process that draws a map on the
+same layer reads it instead of the world.
 
-A layer is a function of the countries asked for, the places' positions, the base data
-and the code that draws it. The first two name the file; the rest name its folder:
-fieldbrief's version, a digest of the map modules' source, of the base data
-(:func:`~fieldbrief.map_data.map_data_digest`), the Python that drew it and the
-country codes (pycountry's) that named its countries. Changing any of them leaves the
-old files unread.
+A layer is a function of its key (:func:`~fieldbrief.locator_map.layer_key`: the
+countries on the map and its bounds, rounded), the base data and the code that draws
+it. The key names the file. It is found from the places and the box of each country's
+main parts, kept beside the layers (``countries.json``), so a new process finds a kept
+layer without the base data, also when a place within the bounds was added or moved.
+The rest names the folder: fieldbrief's version, a digest of the map modules' source, of
+the base data (:func:`~fieldbrief.map_data.map_data_digest`), the Python that drew it
+and the country codes (pycountry's) that named its countries. Changing any of them
+leaves the old files unread.
 
 A kept layer is data, never code, and is trusted no more than the project's files:
 the folder is used only when it is the user's own and private and lies outside the
 project (as for compiled templates, :mod:`fieldbrief.template_cache`); a file is read
 only when it is a regular file of the user's, not a link, and its content is taken only
-when every field has the type and form a freshly drawn layer has (outlines are SVG path
-data of numbers alone, names are plain text, which the map escapes as it does the
-base data's). Anything else is ignored, and the layer drawn afresh and kept anew.
+when it was kept under that name, highlights the key's countries, and every field has
+the type and form a freshly drawn layer has (outlines are SVG path data of numbers
+alone, names are plain text, which the map escapes as it does the base data's; numbers
+within the ranges a map's lie in). Anything else is ignored, and the layer drawn afresh
+and kept anew.
 """
 
 from __future__ import annotations
@@ -30,7 +35,6 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -38,11 +42,13 @@ import pycountry
 
 from fieldbrief import __version__, locator_map, map_data
 from fieldbrief.incremental import digest
-from fieldbrief.locator_map import MAX_LAYERS, BaseLayer, MapPlace, Outline, Projection
+from fieldbrief.locator_map import MAX_LAYERS, BaseLayer, LayerKey, Outline, Projection
+from fieldbrief.map_data import Box
 from fieldbrief.stamp import replace_file
 from fieldbrief.template_cache import private_cache_folder
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
+BOXES_FILE = "countries.json"
 MAX_ENTRY_BYTES = 4_000_000  # a layer is some 50 KB
 MAX_NAME_LENGTH = 200
 _NUMBER = r"-?\d+\.\d"
@@ -58,46 +64,59 @@ per metre, the frame's edges in metres. Beyond them a map would divide by zero o
 
 
 class LayerCache:
-    """Base layers kept as files in one folder (checked to be the user's own), and the
-    last few used in this process (many briefs of a full build share a layer)."""
+    """Base layers kept as files in one folder (checked to be the user's own), with the
+    boxes their bounds are found from, and the last few used in this process (many briefs
+    of a full build share a layer)."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self._recent: dict[str, BaseLayer] = {}
+        self._boxes: dict[str, Box] | None = None
 
-    def get(self, countries: Sequence[str], places: Sequence[MapPlace]) -> BaseLayer | None:
-        """The kept layer of a map of ``countries`` with ``places``, if there is a sound one."""
-        request = request_digest(countries, places)
-        if request not in self._recent:
-            layer = self._read(request, countries)
+    def main_boxes(self) -> dict[str, Box] | None:
+        """Every country's :meth:`~fieldbrief.locator_map.MapMaker.main_box`, if kept and
+        sound: what finds a map's layer without the base data."""
+        if self._boxes is None:
+            data = _entry_bytes(self.folder / BOXES_FILE)
+            try:
+                self._boxes = None if data is None else boxes_from_json(_json(data))
+            except (ValueError, TypeError, KeyError, IndexError, RecursionError):
+                return None
+        return self._boxes
+
+    def put_main_boxes(self, boxes: dict[str, Box]) -> None:
+        self._boxes = boxes
+        _keep(self.folder / BOXES_FILE, {"format": CACHE_FORMAT, "countries": boxes})
+
+    def get(self, key: LayerKey) -> BaseLayer | None:
+        """The kept layer of ``key``, if there is a sound one."""
+        name = key_digest(key)
+        if name not in self._recent:
+            layer = self._read(name, key)
             if layer is None:
                 return None
-            self._remember(request, layer)
-        return self._recent[request]
+            self._remember(name, layer)
+        return self._recent[name]
 
-    def put(self, countries: Sequence[str], places: Sequence[MapPlace], layer: BaseLayer) -> None:
+    def put(self, key: LayerKey, layer: BaseLayer) -> None:
         """Keep ``layer`` for the next process (silently not, if it cannot be written)."""
-        request = request_digest(countries, places)
-        self._remember(request, layer)
-        try:
-            replace_file(self.folder / f"{request}.json",
-                         json.dumps(layer_to_json(layer, request)).encode())
-        except OSError:
-            pass
+        name = key_digest(key)
+        self._remember(name, layer)
+        _keep(self.folder / f"{name}.json", layer_to_json(layer, name))
 
-    def _read(self, request: str, countries: Sequence[str]) -> BaseLayer | None:
-        data = _entry_bytes(self.folder / f"{request}.json")
+    def _read(self, name: str, key: LayerKey) -> BaseLayer | None:
+        data = _entry_bytes(self.folder / f"{name}.json")
         if data is None:
             return None
         try:
-            return layer_from_json(json.loads(data, parse_constant=_refused), request, countries)
+            return layer_from_json(_json(data), name, key[0])
         except (ValueError, TypeError, KeyError, IndexError, RecursionError):
             return None
 
-    def _remember(self, request: str, layer: BaseLayer) -> None:
+    def _remember(self, name: str, layer: BaseLayer) -> None:
         if len(self._recent) >= MAX_LAYERS:
             del self._recent[next(iter(self._recent))]  # the oldest
-        self._recent[request] = layer
+        self._recent[name] = layer
 
 
 def layer_cache(project_root: Path) -> LayerCache | None:
@@ -117,10 +136,21 @@ def _cache_in(folder: Path) -> LayerCache:
     return LayerCache(folder)
 
 
-def request_digest(countries: Sequence[str], places: Sequence[MapPlace]) -> str:
-    """What a layer is drawn from besides the base data: the countries as asked for (in
-    order) and the places' positions (exact: JSON writes a float as its repr)."""
-    return digest(json.dumps([list(countries), [[p.longitude, p.latitude] for p in places]]))
+def key_digest(key: LayerKey) -> str:
+    """A layer's file name: its countries and rounded bounds (JSON writes a float as its
+    repr, so exactly)."""
+    return digest(json.dumps([list(key[0]), list(key[1])]))
+
+
+def _keep(path: Path, content: dict[str, object]) -> None:
+    try:
+        replace_file(path, json.dumps(content).encode())
+    except OSError:
+        pass  # a cache only saves time
+
+
+def _json(data: bytes) -> object:
+    return json.loads(data, parse_constant=_refused)
 
 
 def _folder_key() -> str:
@@ -162,10 +192,10 @@ def _refused(constant: str) -> float:
 
 # --- the layer as JSON, and back (every field checked) ------------------------------------
 
-def layer_to_json(layer: BaseLayer, request: str) -> dict[str, object]:
+def layer_to_json(layer: BaseLayer, name: str) -> dict[str, object]:
     projection = layer.projection
     return {
-        "format": CACHE_FORMAT, "request": request,
+        "format": CACHE_FORMAT, "key": name,
         "projection": [projection.lon0, projection.lat0, projection.scale, projection.x0,
                        projection.y0],
         "countries": [[o.key, o.name, o.path, None if o.label_at is None else list(o.label_at),
@@ -175,16 +205,16 @@ def layer_to_json(layer: BaseLayer, request: str) -> dict[str, object]:
         "inset_frame": layer.inset_frame, "centre": list(layer.centre)}
 
 
-def layer_from_json(data: object, request: str, countries: Sequence[str]) -> BaseLayer:
-    """The layer ``data`` holds, if it is one kept for ``request`` (a map of ``countries``)
+def layer_from_json(data: object, name: str, countries: tuple[str, ...]) -> BaseLayer:
+    """The layer ``data`` holds, if it is one kept as ``name``, highlighting ``countries``,
     and every field has the form a drawn layer's has; ValueError (or TypeError, KeyError)
     otherwise."""
-    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or data.get("request") != request:
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT or data.get("key") != name:
         raise ValueError("not a layer kept for this map")
     outlines = tuple(_outline(item) for item in _list(data["countries"]))
     keys = {outline.key for outline in outlines}
     highlighted = tuple(_text(key) for key in _list(data["highlighted"]))
-    if not highlighted or highlighted != tuple(k for k in dict.fromkeys(countries) if k in highlighted):
+    if highlighted != countries:
         raise ValueError("the highlighted countries are not the ones asked for")
     neighbours = tuple(_text(key) for key in _list(data["neighbours"]))
     if not set(neighbours) <= keys - set(highlighted):
@@ -195,6 +225,22 @@ def layer_from_json(data: object, request: str, countries: Sequence[str]) -> Bas
                               in zip(_list(data["projection"], 5), PROJECTION_LIMITS)))
     return BaseLayer(projection, outlines, highlighted, neighbours, inset,
                      _path_data(data["inset_frame"]), _point(data["centre"], DEGREES))
+
+
+def boxes_from_json(data: object) -> dict[str, Box]:
+    """The countries' boxes ``data`` holds, if each is four numbers in degrees."""
+    if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+        raise ValueError("not the countries' boxes")
+    countries = data["countries"]
+    if not isinstance(countries, dict):
+        raise ValueError("not the countries' boxes")
+    return {_text(key): _box(box) for key, box in countries.items()}
+
+
+def _box(value: object) -> Box:
+    west, south, east, north = _list(value, 4)
+    return (_number(west, *DEGREES[0]), _number(south, *DEGREES[1]),
+            _number(east, *DEGREES[0]), _number(north, *DEGREES[1]))
 
 
 def _outline(item: object) -> Outline:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fieldbrief import gazetteer
 from fieldbrief.i18n import Localizer, localizer
-from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace, compose
+from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace, compose, layer_key
 from fieldbrief.map_cache import layer_cache
 from fieldbrief.map_data import load_world
 from fieldbrief.model import EXERCISE_COUNTRY, Brief, BriefCard, Place
@@ -68,13 +68,18 @@ def _draw(countries: Sequence[str], places: Sequence[MapPlace], words: Localizer
     """The map on the base layer an earlier process kept, else on one drawn now (and kept).
     The project is the working folder (see :mod:`fieldbrief.cli`): the cache is never in it."""
     cache = layer_cache(Path.cwd())
-    layer = cache.get(countries, places) if cache else None
+    boxes = cache.main_boxes() if cache else None
+    key = layer_key(boxes.get, countries, places) if boxes is not None else None
+    layer = cache.get(key) if cache and key else None
     if layer is None:
-        layer = maker().layer(countries, places)
-        if layer is None:
+        key = layer_key(maker().main_box, countries, places)
+        if key is None:
             return None
+        layer = maker().layer(key)
         if cache:
-            cache.put(countries, places, layer)
+            cache.put(key, layer)
+            if boxes is None:
+                cache.put_main_boxes(maker().all_main_boxes())
     return compose(layer, places, tuple(not_shown), words)
 
 

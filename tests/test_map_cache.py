@@ -24,8 +24,8 @@ from hypothesis import strategies as st
 from conftest import REPO, Run, TmpProject
 from fieldbrief import locator_map, map_cache, map_data, maps
 from fieldbrief.i18n import localizer
-from fieldbrief.locator_map import MapMaker, MapPlace, compose
-from fieldbrief.map_cache import LayerCache, layer_cache, request_digest
+from fieldbrief.locator_map import LayerKey, MapMaker, MapPlace, compose, layer_key
+from fieldbrief.map_cache import BOXES_FILE, LayerCache, key_digest, layer_cache
 from fieldbrief.map_data import load_world
 
 BRIEF_PAGE = "site/briefs/valid-minimal/index.html"
@@ -49,7 +49,7 @@ def kept(project: TmpProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     project.add("valid_minimal.yaml")
     assert fresh_build(project).code == 0
     [folder] = (tmp_path / "cache" / "fieldbrief" / "maps").iterdir()
-    [entry] = folder.iterdir()
+    [entry] = [path for path in folder.iterdir() if path.name != BOXES_FILE]
     return entry
 
 
@@ -61,6 +61,10 @@ def fresh_build(project: TmpProject) -> Run:
     maps._maker = None  # noqa: SLF001 - restored by the new_process fixture
     map_cache._cache_in.cache_clear()  # noqa: SLF001 - and the layers it used
     return project.run("--no-pdf", "-j", "1")
+
+
+def unread() -> None:
+    raise AssertionError("the base data was read")
 
 
 def page(project: TmpProject, path: str = BRIEF_PAGE) -> str:
@@ -91,11 +95,47 @@ def planted(entry: Path, change: Callable[[dict], None] | None = None) -> str:
 def test_a_new_build_draws_the_map_on_the_kept_layer_without_reading_the_base_data(
         project: TmpProject, kept: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     expected = page(project)
-
-    def unread() -> None:
-        raise AssertionError("the base data was read")
-
     monkeypatch.setattr(maps, "load_world", unread)
+    result = fresh_build(project)
+    assert result.code == 0, result.err
+    assert page(project) == expected
+
+
+WITH_PLACE = (REPO / "tests/briefs/valid_minimal.yaml").read_text() + """\
+places:
+  - {id: bamako, name: Bamako, country: ML, coordinates: [12.65, -8.0]}
+"""
+PLACE_ADDED = WITH_PLACE + """\
+  - {id: mopti, name: Mopti, country: ML, coordinates: [14.49, -4.19]}
+"""
+
+
+def test_a_place_added_inside_the_country_is_drawn_on_the_kept_layer_without_the_base_data(
+        project: TmpProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        new_process: None) -> None:
+    """The layer is named by the map's bounds (found from the kept countries' boxes), not
+    by its places: a place within them draws on the same layer."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    project.write("valid_minimal.yaml", WITH_PLACE)
+    assert fresh_build(project).code == 0
+    project.write("valid_minimal.yaml", PLACE_ADDED)
+    with monkeypatch.context() as patch:
+        patch.setattr(maps, "load_world", unread)
+        result = fresh_build(project)
+    assert result.code == 0, result.err
+    assert {"Bamako", "Mopti"} <= map_words(project)
+    on_kept_layer = page(project)
+    shutil.rmtree(tmp_path / "cache")
+    assert fresh_build(project).code == 0
+    assert page(project) == on_kept_layer
+
+
+@pytest.mark.parametrize("change", [b"", b'{"format": 2, "countries": {"ML": [0.0, 0.0, 1e9, 1.0]}}',
+                                    b'{"format": 2, "countries": {"ML": [0, 0, 1, 1]}}'])
+def test_countries_boxes_cut_short_or_out_of_range_are_not_used(
+        project: TmpProject, kept: Path, change: bytes) -> None:
+    expected = page(project)
+    (kept.parent / BOXES_FILE).write_bytes(change)
     result = fresh_build(project)
     assert result.code == 0, result.err
     assert page(project) == expected
@@ -115,9 +155,15 @@ PLACES = st.lists(st.builds(MapPlace, st.text("abcdé -", min_size=1, max_size=1
                             st.floats(-40.0, 70.0), st.floats(-30.0, 60.0)), max_size=3)
 
 
+_SHARED = MapMaker(load_world())
+
+
 @pytest.fixture(scope="module")
 def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> LayerCache:
-    return LayerCache(tmp_path_factory.mktemp("layers"))
+    """A cache folder holding the countries' boxes (as a first map keeps them)."""
+    cache = LayerCache(tmp_path_factory.mktemp("layers"))
+    cache.put_main_boxes(_SHARED.all_main_boxes())
+    return cache
 
 
 @settings(max_examples=30, deadline=None,
@@ -127,23 +173,23 @@ def shared_cache(tmp_path_factory: pytest.TempPathFactory) -> LayerCache:
 def test_a_map_on_a_kept_layer_is_byte_identical_to_one_drawn_by_a_new_map_maker(
         shared_cache: LayerCache, countries: list[str], places: list[MapPlace],
         language: str) -> None:
-    """Layers of every map drawn so far stay in one folder: a layer kept for another map
-    is never taken for this one."""
+    """The layer is found from the countries' boxes read back from their file, without
+    the base data; layers of every map drawn so far stay in one folder: a layer kept for
+    another map is never taken for this one."""
     words = localizer(language)
     fresh = MapMaker(load_world()).draw(countries, places, words, ["unplaced"])
-    layer = shared_cache.get(countries, places)
-    if layer is None:
-        layer = _SHARED.layer(countries, places)
-        if layer is None:
-            assert fresh is None
-            return
-        shared_cache.put(countries, places, layer)
-    layer = LayerCache(shared_cache.folder).get(countries, places)  # read from its file
+    boxes = LayerCache(shared_cache.folder).main_boxes()
+    assert boxes is not None, "the boxes read back as sound"
+    key = layer_key(boxes.get, countries, places)
+    assert key == layer_key(_SHARED.main_box, countries, places)
+    if key is None:
+        assert fresh is None
+        return
+    if shared_cache.get(key) is None:
+        shared_cache.put(key, _SHARED.layer(key))
+    layer = LayerCache(shared_cache.folder).get(key)  # read from its file
     assert layer is not None, "every layer drawn reads back as sound"
     assert compose(layer, places, ("unplaced",), words) == fresh
-
-
-_SHARED = MapMaker(load_world())
 
 
 def test_a_map_is_the_same_whichever_map_its_maker_drew_before() -> None:
@@ -206,22 +252,27 @@ def test_a_layer_kept_for_the_same_country_with_other_places_is_not_read(
     """Mali's layer for a brief that also marks Dakar (a wider frame), put in the place of
     the layer of Mali alone."""
     expected = page(project)
-    dakar = [MapPlace("Dakar", 14.69, -17.45)]
-    wider = MapMaker(load_world()).layer(["ML"], dakar)
-    assert wider is not None
-    kept.write_text(json.dumps(map_cache.layer_to_json(wider, request_digest(["ML"], dakar))))
+    dakar = layer_key(_SHARED.main_box, ["ML"], [MapPlace("Dakar", 14.69, -17.45)])
+    assert dakar is not None
+    kept.write_text(json.dumps(map_cache.layer_to_json(_SHARED.layer(dakar), key_digest(dakar))))
     result = fresh_build(project)
     assert result.code == 0, result.err
     assert page(project) == expected
 
 
+def key_without_places(countries: list[str]) -> LayerKey:
+    key = layer_key(_SHARED.main_box, countries, [])
+    assert key is not None
+    return key
+
+
 def test_a_layer_kept_for_another_country_is_not_read_even_if_it_says_it_is_for_this_one(
         project: TmpProject, kept: Path) -> None:
     """Mali's layer put in the place of Niger's, saying it was kept for Niger's map."""
-    niger = request_digest(["NE"], [])
+    niger = key_digest(key_without_places(["NE"]))
 
     def claim(data: dict) -> None:
-        data["request"] = niger
+        data["key"] = niger
 
     (kept.parent / f"{niger}.json").write_text(planted(kept, claim))
     (project.root / "briefs/valid_minimal.yaml").unlink()
