@@ -6,12 +6,16 @@ Times, in one process as a worker sees them: decoding the base data (once per wo
 process), the first map of a set of countries (projecting and simplifying its outlines
 and inset: the base layer, then cached), and every further map of that set (placing
 markers and labels, writing the SVG), best of many runs each, in CPU time (process_time: the figure a busy machine does not inflate). The sets are the Mali
-brief's (ML) and the crowded test brief's (BF, NE, twelve places).
+brief's (ML) and the crowded test brief's (BF, NE, twelve places). Then the first map of
+a new process whose base layer an earlier process kept (fieldbrief/map_cache.py): the
+layer found from the kept countries' boxes, read from its file, checked, and the map
+drawn on it, without the base data.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +25,8 @@ sys.path.insert(0, str(REPO))
 import yaml  # noqa: E402
 
 from fieldbrief.i18n import localizer  # noqa: E402
-from fieldbrief.locator_map import MapMaker, MapPlace  # noqa: E402
+from fieldbrief.locator_map import MapMaker, MapPlace, compose, layer_key  # noqa: E402
+from fieldbrief.map_cache import LayerCache  # noqa: E402
 from fieldbrief.map_data import MAP_DATA_FILE, load_world  # noqa: E402
 
 RUNS = 20
@@ -59,6 +64,28 @@ def main() -> None:
         again = best(lambda: maker.draw(countries, places, localizer("en")))
         print(f"| {label}: first map of its set of countries | {cold * 1000:.1f} ms |")
         print(f"| {label}: each further map (base layer cached) | {again * 1000:.1f} ms |")
+        print(f"| {label}: first map of a new process, its base layer kept | "
+              f"{kept_layer_map(maker, countries, places) * 1000:.1f} ms |")
+
+
+def kept_layer_map(maker: MapMaker, countries: list[str], places: list[MapPlace]) -> float:
+    """CPU time of a map drawn on a layer read from the cache's file (a new cache object
+    each run, so the file is read each time, as by a new process)."""
+    with tempfile.TemporaryDirectory() as folder:
+        key = layer_key(maker.main_box, countries, places)
+        assert key is not None
+        LayerCache(Path(folder)).put(key, maker.layer(key))
+        LayerCache(Path(folder)).put_main_boxes(maker.all_main_boxes())
+
+        def kept() -> None:
+            cache = LayerCache(Path(folder))
+            boxes = cache.main_boxes()
+            assert boxes is not None
+            found_key = layer_key(boxes.get, countries, places)
+            found = cache.get(found_key) if found_key else None
+            assert found is not None
+            compose(found, places, (), localizer("en"))
+        return best(kept)
 
 
 if __name__ == "__main__":

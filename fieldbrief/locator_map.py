@@ -255,6 +255,25 @@ class Outline:
     label_area: float
 
 
+LayerKey = tuple[tuple[str, ...], Box]
+"""What a base layer is drawn from: the countries on the map, and its bounds in degrees."""
+
+
+def layer_key(main_box: Callable[[str], Box | None], countries: Sequence[str],
+              places: Sequence[MapPlace]) -> LayerKey | None:
+    """The base layer of a map of ``countries`` with ``places``: those of the countries on
+    the base map (``main_box`` gives None for the others; None if there are none), and
+    the bounds of their main parts (the boxes ``main_box`` gives) and of the places,
+    rounded to a hundredth of a degree."""
+    found = {country: main_box(country) for country in dict.fromkeys(countries)}
+    boxes = {country: box for country, box in found.items() if box is not None}
+    if not boxes:
+        return None
+    bounds = _place_bounds(places, _covering(list(boxes.values())))
+    known = tuple(boxes)
+    return known, (round(bounds[0], 2), round(bounds[1], 2), round(bounds[2], 2), round(bounds[3], 2))
+
+
 @dataclass(frozen=True)
 class BaseLayer:
     projection: Projection
@@ -271,7 +290,7 @@ class MapMaker:
 
     def __init__(self, world: World) -> None:
         self.world = world
-        self._layers: dict[tuple[tuple[str, ...], tuple[float, ...]], BaseLayer] = {}
+        self._layers: dict[LayerKey, BaseLayer] = {}
         self._ring_boxes: dict[Ring, Box] = {}
         self._coarse: dict[int, list[Point]] = {}
 
@@ -286,25 +305,33 @@ class MapMaker:
         """The map of ``countries`` with ``places`` marked, its words (country names, scale,
         title) in ``words``' language; None if no country is on the base map (a fictional
         exercise area)."""
-        known = tuple(dict.fromkeys(c for c in countries if c in self.world.countries))
-        if not known:
+        key = layer_key(self.main_box, countries, places)
+        if key is None:
             return None
-        layer = self._layer(known, _place_bounds(places, self._main_bounds(known)))
-        return _compose(layer, places, tuple(not_shown), words)
+        return compose(self.layer(key), places, tuple(not_shown), words)
 
-    def _main_bounds(self, countries: tuple[str, ...]) -> Box:
-        boxes = [self._ring_box(ring) for key in countries
-                 for polygon in _main_polygons(self.world, self.world.countries[key])
-                 for ring in polygon[:1]]
-        return _covering(boxes)
+    def main_box(self, country: str) -> Box | None:
+        """The box of the country's main parts (None if it is not on the base map): with
+        the places, what a map's bounds are found from."""
+        found = self.world.countries.get(country)
+        return None if found is None else self._main_box(found)
 
-    def _layer(self, countries: tuple[str, ...], bounds: Box) -> BaseLayer:
-        cache_key = (countries, tuple(round(value, 2) for value in bounds))
-        if cache_key not in self._layers:
+    def all_main_boxes(self) -> dict[str, Box]:
+        """:meth:`main_box` of every country on the base map, by its key."""
+        return {key: self._main_box(country) for key, country in self.world.countries.items()}
+
+    def _main_box(self, country: Country) -> Box:
+        return _covering([self._ring_box(polygon[0]) for polygon in _main_polygons(self.world, country)])
+
+    def layer(self, key: LayerKey) -> BaseLayer:
+        """The layer of a map's countries and rounded bounds (see :func:`layer_key`), drawn
+        from those rounded bounds: maps whose bounds round alike share it, and each map is
+        the same whichever map this maker drew before it."""
+        if key not in self._layers:
             if len(self._layers) >= MAX_LAYERS:
                 del self._layers[next(iter(self._layers))]  # the oldest
-            self._layers[cache_key] = self._build_layer(countries, bounds)
-        return self._layers[cache_key]
+            self._layers[key] = self._build_layer(*key)
+        return self._layers[key]
 
     def _ring_box(self, ring: Ring) -> Box:
         if ring not in self._ring_boxes:
@@ -496,8 +523,9 @@ def _path(rings: Iterable[Sequence[tuple[float, float]]]) -> str:
 
 # --- composing the map ---------------------------------------------------------------------
 
-def _compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...],
-             words: Localizer) -> LocatorMap:
+def compose(layer: BaseLayer, places: Sequence[MapPlace], not_shown: tuple[str, ...],
+            words: Localizer) -> LocatorMap:
+    """The map: ``places`` marked and labelled on ``layer``, in ``words``' language."""
     projection = layer.projection
     markers = [projection(p.longitude, p.latitude) for p in places]
     marker_boxes = [(x - MARKER_RADIUS, y - MARKER_RADIUS, x + MARKER_RADIUS, y + MARKER_RADIUS)

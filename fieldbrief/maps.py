@@ -9,10 +9,12 @@ gives its own image, says ``map: none``, or is about a fictional exercise area (
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from fieldbrief import gazetteer
 from fieldbrief.i18n import Localizer, localizer
-from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace
+from fieldbrief.locator_map import LocatorMap, MapMaker, MapPlace, compose, layer_key
+from fieldbrief.map_cache import layer_cache
 from fieldbrief.map_data import load_world
 from fieldbrief.model import EXERCISE_COUNTRY, Brief, BriefCard, Place
 from fieldbrief.render_html import GAZETTEER_NOTE, format_coordinates
@@ -20,7 +22,8 @@ _maker: MapMaker | None = None
 
 
 def maker() -> MapMaker:
-    """One map maker per process: the base data is decoded once, layers cached."""
+    """One map maker per process: the base data is decoded once (when a map's layer is not
+    kept from an earlier process), layers cached."""
     global _maker
     if _maker is None:
         _maker = MapMaker(load_world())
@@ -36,7 +39,7 @@ def brief_map(brief: Brief) -> LocatorMap | None:
     marked = [(place, _marked(place, words)) for place in brief.places]
     located = [found for _, found in marked if found is not None]
     missing = [place.name for place, found in marked if found is None]
-    return maker().draw(brief.countries, located, words, missing)
+    return _draw(brief.countries, located, words, missing)
 
 
 def country_places(cards: Sequence[BriefCard], language: str) -> dict[str, tuple[MapPlace, ...]]:
@@ -57,7 +60,27 @@ def country_map(code: str, places: tuple[MapPlace, ...], language: str) -> Locat
     """The map of a country page (none for the exercise area)."""
     if code == EXERCISE_COUNTRY:
         return None
-    return maker().draw([code], list(places), localizer(language))
+    return _draw([code], list(places), localizer(language))
+
+
+def _draw(countries: Sequence[str], places: Sequence[MapPlace], words: Localizer,
+          not_shown: Sequence[str] = ()) -> LocatorMap | None:
+    """The map on the base layer an earlier process kept, else on one drawn now (and kept).
+    The project is the working folder (see :mod:`fieldbrief.cli`): the cache is never in it."""
+    cache = layer_cache(Path.cwd())
+    boxes = cache.main_boxes() if cache else None
+    key = layer_key(boxes.get, countries, places) if boxes is not None else None
+    layer = cache.get(key) if cache and key else None
+    if layer is None:
+        key = layer_key(maker().main_box, countries, places)
+        if key is None:
+            return None
+        layer = maker().layer(key)
+        if cache:
+            cache.put(key, layer)
+            if boxes is None:
+                cache.put_main_boxes(maker().all_main_boxes())
+    return compose(layer, places, tuple(not_shown), words)
 
 
 def _marked(place: Place, words: Localizer) -> MapPlace | None:

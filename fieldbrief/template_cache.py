@@ -64,20 +64,28 @@ def template_cache(project_root: Path, options: Mapping[str, object],
     (Jinja2 checks the Python version too) and the environment's options."""
     key = hashlib.sha256(repr((__version__, jinja2.__version__, sys.implementation.cache_tag,
                                sorted(options.items()))).encode()).hexdigest()[:16]
+    folder = private_cache_folder(project_root, "templates", key, environ)
+    return None if folder is None else UserTemplateCache(str(folder))
+
+
+def private_cache_folder(project_root: Path, kind: str, key: str,
+                         environ: Mapping[str, str] = os.environ) -> Path | None:
+    """``fieldbrief/<kind>/<key>`` in the user's cache folder, made if need be, or None
+    where it may not be used: inside the project, or not the user's own private folders."""
     try:
         base = user_cache_root(environ).resolve()
     except (OSError, RuntimeError):
         return None
     if base.is_relative_to(project_root.resolve()):
         return None
-    folder = base / "fieldbrief" / "templates" / key
+    folder = base / "fieldbrief" / kind / key
     try:
         folder.mkdir(mode=stat.S_IRWXU, parents=True, exist_ok=True)
     except OSError:
         return None
     if not all(_own_private_folder(path) for path in (folder, folder.parent, folder.parent.parent)):
         return None
-    return UserTemplateCache(str(folder))
+    return folder
 
 
 def _own_private_folder(path: Path) -> bool:

@@ -228,11 +228,13 @@ def test_missing_base_data_fails_the_build_with_how_to_install_it(
     monkeypatch.setattr(map_data, "MAP_DATA_FILE", missing)
     monkeypatch.setattr(maps, "_maker", None)
     map_data.load_world.cache_clear()
+    map_data.map_data_digest.cache_clear()  # as in a new process: no layer kept for it is read
     try:
         project.add("valid_minimal.yaml")
         result = project.run("--no-pdf", "--jobs", "1")
     finally:
         map_data.load_world.cache_clear()
+        map_data.map_data_digest.cache_clear()
     assert result.code == 1
     assert result.err.splitlines()[-1] == (
         f"error: 1 brief(s) failed to render: the map base data {missing} is not installed; "
