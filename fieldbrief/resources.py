@@ -197,7 +197,7 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
     A page may load files of the site itself and URLs on allowed hosts, nothing else;
     a link inside the site must reach an existing file, and its #fragment an id there.
     """
-    files = regular_files(site)
+    files = SiteFiles(site)
     parsed = _ParsedPages(site)
     parsed.update(scanned)
     problems = []
@@ -210,18 +210,46 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
     return problems
 
 
-def regular_files(site: Path) -> set[str]:
-    """The regular files under ``site`` (links not followed), by path relative to it."""
-    found = set()
-    folders = [""]
-    while folders:
-        prefix = folders.pop()
-        with os.scandir(os.path.join(site, prefix)) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(f"{prefix}{entry.name}/")
-                elif entry.is_file(follow_symlinks=False):
-                    found.add(prefix + entry.name)
+class SiteFiles:
+    """The regular files under a site folder (links not followed), by path relative to it:
+    ``relative in files`` lists only the folders on the way to ``relative``, each once, so
+    that checking the links of a few pages does not walk a site of thousands of files."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self._folders: dict[str, dict[str, bool] | None] = {"": _listing(str(site))}
+
+    def __contains__(self, relative: object) -> bool:
+        if not isinstance(relative, str):
+            return False
+        *folders, name = relative.split("/")
+        if any(part in ("", ".", "..") for part in (*folders, name)):
+            return False  # not a path the site's own files are named by
+        entries = self._entries(folders)
+        return entries is not None and entries.get(name, False)
+
+    def _entries(self, folders: list[str]) -> dict[str, bool] | None:
+        """The entries of the folder at ``folders`` (regular files True, folders False,
+        nothing else listed), or None when no folder is there (reached without following
+        a link)."""
+        folder = "/".join(folders)
+        if folder not in self._folders:
+            parent = self._entries(folders[:-1])
+            self._folders[folder] = (_listing(os.path.join(self.site, folder))
+                                     if parent is not None and parent.get(folders[-1]) is False
+                                     else None)
+        return self._folders[folder]
+
+
+def _listing(folder: str) -> dict[str, bool]:
+    """The regular files (True) and folders (False) in ``folder``, by name."""
+    found = {}
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                found[entry.name] = False
+            elif entry.is_file(follow_symlinks=False):
+                found[entry.name] = True
     return found
 
 
@@ -237,7 +265,7 @@ class _ParsedPages(dict[str, PageParts]):
         return parts
 
 
-def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePolicy) -> Iterator[str]:
+def _load_problem(page: str, reference: str, files: SiteFiles, policy: ResourcePolicy) -> Iterator[str]:
     parts = split_url(reference)
     if parts is None:
         yield f"{page} would load {reference}, which is not a well-formed URL"
@@ -248,7 +276,7 @@ def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePo
         yield f"{page} would load {reference}, which is not a file of the site"
 
 
-def _link_problem(page: str, reference: str, files: set[str],
+def _link_problem(page: str, reference: str, files: SiteFiles,
                   pages: _ParsedPages) -> Iterator[str]:
     parts = split_url(reference)
     if parts is None:
