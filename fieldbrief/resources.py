@@ -14,6 +14,7 @@ import html
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -212,45 +213,37 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
 
 class SiteFiles:
     """The regular files under a site folder (links not followed), by path relative to it:
-    ``relative in files`` lists only the folders on the way to ``relative``, each once, so
-    that checking the links of a few pages does not walk a site of thousands of files."""
+    ``relative in files`` looks at the names on the way to ``relative`` only (each folder
+    once), so that checking the links of a few pages does not walk a site of thousands of
+    files."""
 
     def __init__(self, site: Path) -> None:
-        self.site = site
-        self._folders: dict[str, dict[str, bool] | None] = {"": _listing(str(site))}
+        self.site = str(site)
+        self._folders: dict[str, bool] = {"": True}  # each folder looked at: is it one
 
     def __contains__(self, relative: object) -> bool:
         if not isinstance(relative, str):
             return False
-        *folders, name = relative.split("/")
-        if any(part in ("", ".", "..") for part in (*folders, name)):
-            return False  # not a path the site's own files are named by
-        entries = self._entries(folders)
-        return entries is not None and entries.get(name, False)
+        folder, _, name = relative.rpartition("/")
+        if name in ("", ".", "..") or not self._is_folder(folder):
+            return False  # not a name of a file: a site's files are named without them
+        return _kind(f"{self.site}/{relative}") == stat.S_IFREG
 
-    def _entries(self, folders: list[str]) -> dict[str, bool] | None:
-        """The entries of the folder at ``folders`` (regular files True, folders False,
-        nothing else listed), or None when no folder is there (reached without following
-        a link)."""
-        folder = "/".join(folders)
+    def _is_folder(self, folder: str) -> bool:
+        """Whether ``folder`` is a folder of the site, reached without following a link."""
         if folder not in self._folders:
-            parent = self._entries(folders[:-1])
-            self._folders[folder] = (_listing(os.path.join(self.site, folder))
-                                     if parent is not None and parent.get(folders[-1]) is False
-                                     else None)
+            parent, _, name = folder.rpartition("/")
+            self._folders[folder] = (name not in ("", ".", "..") and self._is_folder(parent)
+                                     and _kind(f"{self.site}/{folder}") == stat.S_IFDIR)
         return self._folders[folder]
 
 
-def _listing(folder: str) -> dict[str, bool]:
-    """The regular files (True) and folders (False) in ``folder``, by name."""
-    found = {}
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                found[entry.name] = False
-            elif entry.is_file(follow_symlinks=False):
-                found[entry.name] = True
-    return found
+def _kind(path: str) -> int | None:
+    """The kind of file at ``path`` (stat.S_IFREG, S_IFDIR...), a link's own; None if none."""
+    try:
+        return stat.S_IFMT(os.lstat(path).st_mode)
+    except (OSError, ValueError):  # ValueError: a name with a NUL byte
+        return None
 
 
 class _ParsedPages(dict[str, PageParts]):

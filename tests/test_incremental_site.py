@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO, TmpProject
@@ -481,8 +481,14 @@ def write_state(project: TmpProject, state: dict) -> None:
             if (version := dict(enumerate(state["issues"], 1)).get(number)) is not None else None)
 
 
+def _version(country: str, place: bool = False) -> tuple:
+    return (country, "floods", "2026-01-15", "TLP:CLEAR", 0, place)
+
+
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(start=st.lists(versions, min_size=4, max_size=4), steps=st.lists(edits, min_size=1, max_size=5))
+@example(start=[_version("NE"), _version("ML"), _version("NE"), _version("NE")],  # only ML's map changes
+         steps=[("brief", 0, _version("NE", place=True))])
 def test_after_any_edits_the_site_pages_are_those_of_a_full_build(
         tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
         start: list[tuple], steps: list[tuple]) -> None:
