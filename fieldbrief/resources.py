@@ -225,8 +225,8 @@ class SiteFiles:
         if not isinstance(relative, str):
             return False
         folder, _, name = relative.rpartition("/")
-        if name in ("", ".", "..") or not self._is_folder(folder):
-            return False  # not a name of a file: a site's files are named without them
+        if relative.startswith("/") or name in ("", ".", "..") or not self._is_folder(folder):
+            return False  # no file of the site is named with a leading '/' or a part '.', '..' or ''
         return _kind(f"{self.site}/{relative}") == stat.S_IFREG
 
     def _is_folder(self, folder: str) -> bool:

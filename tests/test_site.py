@@ -355,7 +355,8 @@ targets = st.lists(st.sampled_from(["a", "b", "index.html", "A", "..", ".", "", 
 @given(shape=shapes, asked=st.lists(targets, max_size=12))
 @example(shape=[(["a"], "link to a file"), (["b"], "link to a folder"), (["A"], "link outside")],
          asked=["a", "b/file", "A/index.html", "A/a/index.html", "real/file", "b", "real"])
-@example(shape=[(["a", "b"], "file"), (["index.html"], "file")], asked=["a/../index.html", "a/./b", "a/b/"])
+@example(shape=[(["a", "b"], "file"), (["index.html"], "file")],
+         asked=["a/../index.html", "a/./b", "a/b/", "/index.html", "//index.html", "/a/b"])
 def test_a_link_reaches_a_file_of_the_site_only_as_a_walk_of_it_finds_it(
         tmp_path_factory: pytest.TempPathFactory, shape: list[tuple[list[str], str]],
         asked: list[str]) -> None:
