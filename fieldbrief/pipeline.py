@@ -558,7 +558,7 @@ def _published_page(out_dir: Path, page: str, recorded: str) -> str | None:
     if not stat.S_ISREG(found.st_mode) or digest(content) != written:
         return None
     seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-    return f"{inputs} {written} {_page_seal(found)}" if settled([seal], started) else f"{inputs} {written}"
+    return f"{inputs} {written}" + (f" {_page_seal(found)}" if settled([seal], started) else "")
 
 
 def _page_seal(found: os.stat_result) -> str:
