@@ -12,6 +12,7 @@ in a separate folder.
 from __future__ import annotations
 
 import os
+import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -434,7 +435,7 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
     return (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
             and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)
-            and all(recorded.endswith(f" {_published_digest(out_dir, page)}")
+            and all(_published_page(out_dir, page, recorded) is not None
                     for page, recorded in previous.site_pages.items()))
 
 
@@ -520,9 +521,11 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     for page in pages:
         inputs = digest(prints.site, page.inputs)
         recorded = published_pages.get(page.path, "")
-        if recorded.startswith(f"{inputs} ") and _published_digest(site.out_dir, page.path) == recorded[len(inputs) + 1:]:
+        kept = _published_page(site.out_dir, page.path, recorded) \
+            if recorded.startswith(f"{inputs} ") else None
+        if kept is not None:
             site.keep(page.path)
-            fingerprints[page.path] = recorded
+            fingerprints[page.path] = kept
         else:
             content = page.render()
             site.write(page.path, content)
@@ -530,13 +533,39 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     return fingerprints
 
 
-def _published_digest(out_dir: Path, page: str) -> str | None:
-    """The digest of a site page as it is in the published site (None if it is not a
-    regular file there): a page edited by hand since its build wrote it is not kept."""
+def _published_page(out_dir: Path, page: str, recorded: str) -> str | None:
+    """The fingerprint to record for a site page the last build recorded as ``recorded``
+    ('inputs digest', then maybe the page's seal), if the published site still holds the
+    bytes of that digest there as a regular file; None if not (a page edited by hand since
+    its build wrote it is not kept).
+
+    The bytes are read and digested, unless the file is in the very state sealed when
+    they last were: a seal is recorded only if the file had been left alone for SETTLED
+    seconds when it was taken, since any later change to it (a write, its times set back,
+    a new file of that inode) gives it a later change time, which no one can set back."""
+    inputs, _, rest = recorded.partition(" ")
+    written, _, sealed = rest.partition(" ")
     path = safe_join(out_dir, page)
-    if path.is_symlink() or not path.is_file():
+    try:
+        found = os.lstat(path)
+        if not stat.S_ISREG(found.st_mode):
+            return None
+        if sealed and sealed == _page_seal(found):
+            return recorded
+        started = time.time_ns()
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as file:
+            found = os.fstat(file.fileno())  # the seal of the very file read, taken before
+            content = file.read()
+    except OSError:
         return None
-    return digest(path.read_bytes())
+    if not stat.S_ISREG(found.st_mode) or digest(content) != written:
+        return None
+    seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    return f"{inputs} {written}" + (f" {_page_seal(found)}" if settled([seal], started) else "")
+
+
+def _page_seal(found: os.stat_result) -> str:
+    return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}"
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],

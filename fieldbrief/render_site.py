@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any
 
 from fieldbrief.incremental import digest
@@ -60,16 +61,17 @@ class Group:
 class GroupKind:
     folder: str  # countries, tags, archive
     title: str  # heading of the overview page (a catalog message)
-    keys: Callable[[BriefCard], Iterable[tuple[str, Any]]]  # (key, what names it) pairs of a brief
+    names: Callable[[BriefCard], Iterable[Any]]  # what names each group of a brief
+    key: Callable[[Any], str]  # a group's key (its folder) from what names it
     group_title: Callable[[Any, Localizer], str]  # a group's title from what names it, once a group
     newest_key_first: bool = False
 
 
 GROUP_KINDS = (
-    GroupKind("countries", N_("Countries"), lambda b: ((c.lower(), c) for c in b.countries),
+    GroupKind("countries", N_("Countries"), lambda b: b.countries, str.lower,
               lambda code, words: country_name(code, words)),
-    GroupKind("tags", N_("Tags"), lambda b: ((slug(t), t) for t in b.tags), lambda tag, words: tag),
-    GroupKind("archive", N_("Archive"), lambda b: [(f"{b.as_of_date:%Y-%m}", b.as_of_date)],
+    GroupKind("tags", N_("Tags"), lambda b: b.tags, lambda tag: slug(tag), lambda tag, words: tag),
+    GroupKind("archive", N_("Archive"), lambda b: (b.as_of_date,), lambda day: f"{day:%Y-%m}",
               lambda day, words: words.month_year(day), newest_key_first=True),
 )
 
@@ -239,6 +241,12 @@ def _card_digests(briefs: Sequence[BriefCard]) -> dict[str, str]:
     return {card.id: digest(card.model_dump_json()) for card in briefs}
 
 
+def _cards_digest(cards: Mapping[str, str], briefs: Sequence[BriefCard]) -> str:
+    """The listing facts of ``briefs`` as one part of a page's inputs: their digests (of one
+    length each), in an order of their own (the order a page shows follows from the facts)."""
+    return "".join(sorted(cards[card.id] for card in briefs))
+
+
 def _listing(html: HtmlRenderer, path: str, heading: str, briefs: Sequence[BriefCard],
              cards: Mapping[str, str], with_pdf: bool, series: dict[str, tuple[str, int]], *,
              is_home: bool = False, more: bool = False, country_map: _CountryMap | None = None,
@@ -255,7 +263,7 @@ def _listing(html: HtmlRenderer, path: str, heading: str, briefs: Sequence[Brief
                          locator=country_map.draw() if country_map else None).encode()
     inputs = digest("listing", heading, str(is_home), str(more), str(with_pdf),
                     repr(sorted(shown.items())), repr(country_map), repr(pager), str(total),
-                    *sorted(cards[card.id] for card in briefs))
+                    _cards_digest(cards, briefs))
     return SitePage(path, inputs, render)
 
 
@@ -268,8 +276,8 @@ def _feed(html: HtmlRenderer, briefs: Sequence[BriefCard], cards: Mapping[str, s
     def render() -> bytes:
         return html.page("feed.xml", "feed.xml", entries=_feed_entries(html, briefs),
                          feed_id=_feed_id(html), with_pdf=with_pdf, updated=updated).encode()
-    return SitePage("feed.xml", digest("feed", updated, str(with_pdf),
-                                       *sorted(cards[card.id] for card in briefs)), render)
+    return SitePage("feed.xml", digest("feed", updated, str(with_pdf), _cards_digest(cards, briefs)),
+                    render)
 
 
 def _overview(html: HtmlRenderer, path: str, heading: str, groups: list[Group]) -> SitePage:
@@ -285,19 +293,27 @@ def _sitemap(html: HtmlRenderer, locations: list[str]) -> SitePage:
                     lambda: html.page("sitemap.xml", "sitemap.xml", locations=locations).encode())
 
 
+@lru_cache(maxsize=4096)
 def slug(text: str) -> str:
     """A tag as a folder name: lowercase words joined by hyphens; any script is kept."""
     return re.sub(r"[^\w]+", "-", text.lower()).strip("-_") or "tag"
 
 
 def _groups(kind: GroupKind, briefs: Sequence[BriefCard], words: Localizer) -> list[Group]:
+    """The groups of ``kind``, each with its briefs in the order given; a group is named
+    by the first brief in it (by the last of the names it gives that group)."""
+    keys: dict[Any, str] = {}  # each name's key, worked out once
     members: dict[str, list[BriefCard]] = {}
-    titles: dict[str, str] = {}
+    names: dict[str, Any] = {}
     for brief in briefs:
-        for key, name in dict(kind.keys(brief)).items():
-            members.setdefault(key, []).append(brief)
-            if key not in titles:
-                titles[key] = kind.group_title(name, words)
+        named = {keys[name] if name in keys else keys.setdefault(name, kind.key(name)): name
+                 for name in kind.names(brief)}
+        for key, name in named.items():
+            if key in members:
+                members[key].append(brief)
+            else:
+                members[key], names[key] = [brief], name
+    titles = {key: kind.group_title(name, words) for key, name in names.items()}
     order = sorted(members, reverse=True) if kind.newest_key_first else sorted(
         members, key=lambda key: titles[key].lower())
     return [Group(key, titles[key], f"{kind.folder}/{key}/index.html", tuple(members[key]))

@@ -14,6 +14,7 @@ import html
 import os
 import posixpath
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +198,7 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
     A page may load files of the site itself and URLs on allowed hosts, nothing else;
     a link inside the site must reach an existing file, and its #fragment an id there.
     """
-    files = regular_files(site)
+    files = SiteFiles(site)
     parsed = _ParsedPages(site)
     parsed.update(scanned)
     problems = []
@@ -210,19 +211,39 @@ def site_problems(site: Path, policy: ResourcePolicy, pages: Iterable[str],
     return problems
 
 
-def regular_files(site: Path) -> set[str]:
-    """The regular files under ``site`` (links not followed), by path relative to it."""
-    found = set()
-    folders = [""]
-    while folders:
-        prefix = folders.pop()
-        with os.scandir(os.path.join(site, prefix)) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    folders.append(f"{prefix}{entry.name}/")
-                elif entry.is_file(follow_symlinks=False):
-                    found.add(prefix + entry.name)
-    return found
+class SiteFiles:
+    """The regular files under a site folder (links not followed), by path relative to it:
+    ``relative in files`` looks at the names on the way to ``relative`` only (each folder
+    once), so that checking the links of a few pages does not walk a site of thousands of
+    files."""
+
+    def __init__(self, site: Path) -> None:
+        self.site = str(site)
+        self._folders: dict[str, bool] = {"": True}  # each folder looked at: is it one
+
+    def __contains__(self, relative: object) -> bool:
+        if not isinstance(relative, str):
+            return False
+        folder, _, name = relative.rpartition("/")
+        if relative.startswith("/") or name in ("", ".", "..") or not self._is_folder(folder):
+            return False  # no file of the site is named with a leading '/' or a part '.', '..' or ''
+        return _kind(f"{self.site}/{relative}") == stat.S_IFREG
+
+    def _is_folder(self, folder: str) -> bool:
+        """Whether ``folder`` is a folder of the site, reached without following a link."""
+        if folder not in self._folders:
+            parent, _, name = folder.rpartition("/")
+            self._folders[folder] = (name not in ("", ".", "..") and self._is_folder(parent)
+                                     and _kind(f"{self.site}/{folder}") == stat.S_IFDIR)
+        return self._folders[folder]
+
+
+def _kind(path: str) -> int | None:
+    """The kind of file at ``path`` (stat.S_IFREG, S_IFDIR...), a link's own; None if none."""
+    try:
+        return stat.S_IFMT(os.lstat(path).st_mode)
+    except (OSError, ValueError):  # ValueError: a name with a NUL byte
+        return None
 
 
 class _ParsedPages(dict[str, PageParts]):
@@ -237,7 +258,7 @@ class _ParsedPages(dict[str, PageParts]):
         return parts
 
 
-def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePolicy) -> Iterator[str]:
+def _load_problem(page: str, reference: str, files: SiteFiles, policy: ResourcePolicy) -> Iterator[str]:
     parts = split_url(reference)
     if parts is None:
         yield f"{page} would load {reference}, which is not a well-formed URL"
@@ -248,7 +269,7 @@ def _load_problem(page: str, reference: str, files: set[str], policy: ResourcePo
         yield f"{page} would load {reference}, which is not a file of the site"
 
 
-def _link_problem(page: str, reference: str, files: set[str],
+def _link_problem(page: str, reference: str, files: SiteFiles,
                   pages: _ParsedPages) -> Iterator[str]:
     parts = split_url(reference)
     if parts is None:

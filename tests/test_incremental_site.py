@@ -4,6 +4,7 @@ published file (same bytes, same inode); either way it matches a build from scra
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import subprocess
@@ -12,9 +13,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import REPO, TmpProject
-from fieldbrief import render_html, render_site
+from fieldbrief import pipeline, render_html, render_site, stamp
 from fieldbrief.resources import ResourcePolicy, site_problems
 
 EPOCH = "1767225600"
@@ -370,3 +373,156 @@ def rebuild_pages(project: TmpProject, pages: Callable[[Path], set[str]]
     assert result.code == 0, result.err
     after = site_files(site, pages(site))
     return {name for name, (inode, _) in after.items() if before.get(name, (None,))[0] != inode}, after
+
+
+# --- kept pages and pages edited by hand -------------------------------------------------------
+
+def edit_in_place(page: Path) -> None:
+    """Change a published page in place: the same inode, the same size, its modification
+    time set back (only its change time tells)."""
+    before = page.stat()
+    text = page.read_bytes()
+    edited = text.replace(b"<main", b"<MAIN", 1) if b"<main" in text else text.replace(b"<", b"[", 1)
+    assert edited != text and len(edited) == len(text)
+    with open(page, "r+b") as file:
+        file.write(edited)
+    os.utime(page, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+@pytest.fixture
+def sealed(built: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
+    """A site whose kept pages the last build found unchanged and sealed (any file left
+    alone counts as settled here), so that the next build reads none of them again."""
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    edit("alpha.yaml", title="Alpha, revised")(built)
+    rebuild(built)  # alpha's pages written: read once more by the next build, then sealed
+    edit("alpha.yaml", title="Alpha, revised", value="13")(built)
+    written, _ = rebuild(built)
+    assert written == set()
+    return built
+
+
+def test_a_sealed_site_page_untouched_is_not_read_again(sealed: TmpProject,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the pages the edit changes are written; the others are kept on their seals,
+    without reading them (before, every kept page was read and hashed by every build)."""
+    site = sealed.root / "site"
+    read: list[str] = []
+
+    def spy(real: Callable[..., object]) -> Callable[..., object]:
+        def opening(path: object, *args: object, **options: object) -> object:
+            if isinstance(path, (str, Path)) and Path(path).is_relative_to(site):
+                read.append(Path(path).relative_to(site).as_posix())
+            return real(path, *args, **options)
+        return opening
+
+    before = site_files(site)
+    edit("bravo.yaml", title="Bravo, revised")(sealed)
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "open", spy(os.open))
+        patch.setattr(io, "open", spy(io.open))
+        assert sealed.run("-j", "1", "--no-pdf").code == 0
+    assert {name for name, (inode, _) in site_files(site).items() if before[name][0] != inode} == BRAVO_PAGES
+    assert set(read) & SITE_PAGES == set(), read
+
+
+@pytest.mark.parametrize("tamper", [
+    pytest.param(edit_in_place, id="edited in place, its time set back"),
+    pytest.param(lambda page: page.write_bytes(page.read_bytes() + b"<!-- Tampered -->"), id="rewritten"),
+    pytest.param(lambda page: page.unlink(), id="deleted"),
+])
+def test_a_sealed_site_page_changed_by_hand_is_written_again(
+        sealed: TmpProject, tamper: Callable[[Path], None]) -> None:
+    site = sealed.root / "site"
+    published = {name: (site / name).read_bytes() for name in ("countries/ml/index.html", "sitemap.xml")}
+    for name in published:
+        tamper(site / name)
+    edit("bravo.yaml", title="Bravo, revised")(sealed)
+    written, after = rebuild(sealed)
+    assert written == BRAVO_PAGES | set(published)
+    assert {name: after[name][1] for name in published} == published
+    assert_as_from_scratch(sealed, after)
+
+
+# --- any sequence of edits ---------------------------------------------------------------------
+
+DAYS = ("2026-01-15", "2026-01-20", "2026-02-10")
+versions = st.tuples(st.sampled_from(["ML", "NE"]), st.sampled_from(["floods", "Floods", "elections"]),
+                     st.sampled_from(DAYS), st.sampled_from(["TLP:CLEAR", "TLP:RED"]), st.integers(0, 1),
+                     st.booleans())
+"""A brief's country, tag, as-of date, label, title and whether it marks a place in ML."""
+edits = st.one_of(
+    st.tuples(st.just("brief"), st.integers(0, 3), st.none() | versions),  # None: removed
+    st.tuples(st.just("french"), st.booleans()),  # a translation of b0 (if b0 is on the site)
+    st.tuples(st.just("issues"), st.lists(st.integers(0, 1), max_size=2)),  # the issues, each a version
+    st.tuples(st.just("tamper"), st.sampled_from(["index.html", "search/index.html", "feed.xml",
+                                                  "countries/ml/index.html"])),
+)
+
+
+def write_state(project: TmpProject, state: dict) -> None:
+    """Write the brief files of ``state`` (a brief that is None is removed)."""
+    def put(name: str, text: str | None) -> None:
+        if text is None:
+            (project.root / "briefs" / name).unlink(missing_ok=True)
+        else:
+            project.write(name, text)
+    for number, version in enumerate(state["briefs"]):
+        put(f"b{number}.yaml", None if version is None else brief(
+            f"b{number}", version[0], version[1], version[2], tlp=version[3],
+            title=f"Brief {number} {version[4]}",
+            place=PLACE.format(id="p", name="Gao", country="ML", lat="16.3") if version[5] else ""))
+    first = state["briefs"][0]
+    french = state["french"] and first is not None and first[3] == "TLP:CLEAR"
+    put("b0-fr.yaml", brief("b0-fr", first[0], first[1], first[2], title="Note 0").replace(
+        "status: final", "status: final\nlanguage: fr\ntranslation_of: b0") if french else None)
+    for number in (1, 2):
+        put(f"issue-{number}.yaml", issue(number, f"2026-02-0{number}", f"Issue {number} {version}")
+            if (version := dict(enumerate(state["issues"], 1)).get(number)) is not None else None)
+
+
+def _version(country: str, place: bool = False) -> tuple:
+    return (country, "floods", "2026-01-15", "TLP:CLEAR", 0, place)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(start=st.lists(versions, min_size=4, max_size=4), steps=st.lists(edits, min_size=1, max_size=5))
+@example(start=[_version("NE"), _version("ML"), _version("NE"), _version("NE")],  # only ML's map changes
+         steps=[("brief", 0, _version("NE", place=True))])
+def test_after_any_edits_the_site_pages_are_those_of_a_full_build(
+        tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch,
+        start: list[tuple], steps: list[tuple]) -> None:
+    """Briefs added, edited (title, country, tag, month, a place another country's map
+    marks), relabelled and removed, a translation and series issues coming and going,
+    listings paginated, site pages sealed (every file counts as settled) and edited by
+    hand in place: after each build, every listing, overview, feed and series page is
+    byte for byte the one a --force build writes."""
+    root = tmp_path_factory.mktemp("edits") / "project"
+    root.mkdir()
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    for name, value in (("PAGE_SIZE", 1), ("HOME_BRIEFS", 2), ("FEED_ENTRIES", 2)):
+        monkeypatch.setattr(render_site, name, value)
+    project = TmpProject(root)
+    (root / "site.yaml").write_text("title: Test desk\nbase_url: https://example.org/\n")
+    (root / "series").mkdir(exist_ok=True)
+    (root / "series" / "floods.yaml").write_text("title: Test floods\ndesk: Test desk\ncadence: weekly\n")
+    state = {"briefs": list(start), "french": True, "issues": [0, 0]}
+    for step in [("start",), *steps]:
+        tampered = step[0] == "tamper" and (root / "site" / step[1]).is_file()
+        if tampered:
+            edit_in_place(root / "site" / step[1])
+        elif step[0] == "brief":
+            state["briefs"][step[1]] = step[2]
+        elif step[0] != "start":
+            state[step[0]] = step[1]
+        write_state(project, state)
+        run = project.run("-j", "1", "--no-pdf")
+        assert run.code == 0, run.err
+        assert project.run("-j", "1", "--no-pdf", "--force", "--out", "fresh").code == 0
+        assert listing_files(root / "site") == listing_files(root / "fresh")
+
+
+def listing_files(site: Path) -> dict[str, bytes]:
+    return {name: (site / name).read_bytes() for name in listing_pages(site)}

@@ -6,10 +6,14 @@ import json
 import re
 import xml.etree.ElementTree as ElementTree
 
+from pathlib import Path
+
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from conftest import SCENARIOS, TmpProject
-from fieldbrief import render_site
+from fieldbrief import render_site, resources
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
@@ -318,3 +322,72 @@ def test_a_translation_stays_beside_its_original_on_the_original_page(
     assert listed_on(site, "countries/ml/page/1/index.html") == ["b2", "b1"]
     oldest = (site / "countries/ml/page/1/index.html").read_text()
     assert 'href="../../../../briefs/bonfr/index.html" hreflang="fr" lang="fr"' in oldest
+
+
+# --- which files of the site a link may reach -------------------------------------------------
+
+def _regular_files(site: Path) -> set[str]:
+    """The regular files of the site as a whole walk finds them (links not followed)."""
+    return {str(path.relative_to(site)) for path in _walk(site)}
+
+
+def _walk(folder: Path) -> list[Path]:
+    found = []
+    for entry in folder.iterdir():
+        if entry.is_symlink():
+            continue
+        if entry.is_dir():
+            found.extend(_walk(entry))
+        elif entry.is_file():
+            found.append(entry)
+    return found
+
+
+NAMES = st.sampled_from(["a", "b", "index.html", "A"])
+shapes = st.lists(st.tuples(st.lists(NAMES, min_size=1, max_size=3),
+                            st.sampled_from(["file", "folder", "link to a file", "link to a folder",
+                                             "link outside"])), max_size=8)
+targets = st.lists(st.sampled_from(["a", "b", "index.html", "A", "..", ".", "", "x\0"]), min_size=1,
+                   max_size=4).map("/".join) | st.sampled_from(["/a", "a//b", "./a", "a/"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=shapes, asked=st.lists(targets, max_size=12))
+@example(shape=[(["a"], "link to a file"), (["b"], "link to a folder"), (["A"], "link outside")],
+         asked=["a", "b/file", "A/index.html", "A/a/index.html", "real/file", "b", "real"])
+@example(shape=[(["a", "b"], "file"), (["index.html"], "file")],
+         asked=["a/../index.html", "a/./b", "a/b/", "/index.html", "//index.html", "/a/b"])
+def test_a_link_reaches_a_file_of_the_site_only_as_a_walk_of_it_finds_it(
+        tmp_path_factory: pytest.TempPathFactory, shape: list[tuple[list[str], str]],
+        asked: list[str]) -> None:
+    """The link check looks only at the names on the way to each target instead of walking
+    the whole site, and finds exactly the files a walk without following links does:
+    none through a link, none outside, none named with '..', '.' or empty parts."""
+    root = tmp_path_factory.mktemp("links")
+    site, outside = root / "site", root / "outside"
+    (outside / "a").mkdir(parents=True)
+    (outside / "a" / "index.html").write_text("outside")
+    (outside / "index.html").write_text("outside")
+    site.mkdir()
+    for parts, kind in shape:
+        path = site.joinpath(*parts)
+        if any(parent.is_symlink() or (parent.exists() and not parent.is_dir())
+               for parent in list(path.parents)[:-len(site.parts)]) or path.exists() or path.is_symlink():
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if kind == "file":
+            path.write_text("x")
+        elif kind == "folder":
+            path.mkdir()
+        elif kind == "link outside":
+            path.symlink_to(outside)
+        else:
+            real = site / "real" / ("file" if kind == "link to a file" else "folder")
+            real.parent.mkdir(exist_ok=True)
+            real.mkdir() if kind == "link to a folder" and not real.exists() else (
+                real.exists() or real.write_text("x"))
+            path.symlink_to(real)
+    files = resources.SiteFiles(site)
+    walked = _regular_files(site)
+    assert {name: name in files for name in asked} == {name: name in walked for name in asked}
+    assert {name: name in files for name in walked} == {name: True for name in walked}
