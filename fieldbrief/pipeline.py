@@ -30,14 +30,14 @@ from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brie
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
-from fieldbrief.policy import PublishingPolicy, Seal, gate_site, page_refusal
+from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
 from fieldbrief.project import Project
 from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, RegularFiles,
                                 safe_join)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
-from fieldbrief.search import SearchIndexing
+from fieldbrief.search import BUNDLE, SearchIndexing
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.stamp import STATE_DIR, manifest_path, twin_path
 from fieldbrief.validate import SiteRules, ValidBrief, validate
@@ -480,23 +480,28 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
             if private is not None and any(p == "restricted" for p in placements.values()):
                 private.write("README.txt", RESTRICTED_README.encode())
                 private.write(".gitignore", IGNORE_ALL)
+            # all but the search index is written (Pagefind writes on into the shard folders it
+            # claimed, which settle leaves alone): settle, and gate all but the search folder
+            for stage in (site, private):
+                if stage is not None:
+                    stage.settle()
+            policy = _policy(project, options)
+            checked_at = site.now()  # before the seals are checked: a file changed later is read next time
+            unchanged = _unchanged(passed, site, sealed_at(manifest_file, planned[0]))
+            gated = _gate(site, policy, unchanged, SitePart(leaving_out=BUNDLE))
+            # the search index holds no file the gate reads: its seals are none
+            save_manifest(manifest_file, Manifest(
+                site_build=site.build_id, restricted_build=private.build_id if private else None,
+                rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
+                site_pages=pages,
+                records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
+                                              _with_series(prints, series, e), options)
+                         for e in entries}))
             search.wait()
         finally:
             search.stop()
-        for stage in (site, private):
-            if stage is not None:
-                stage.settle()
+        _gate(site, policy, {}, SitePart(folder=BUNDLE))
         _check_site(site, project, scanned)
-        policy = _policy(project, options)
-        checked_at = site.now()  # before the seals are checked: a file changed later is read next time
-        gated = _gate(site, policy, _unchanged(passed, site, sealed_at(manifest_file, planned[0])))
-        save_manifest(manifest_file, Manifest(
-            site_build=site.build_id, restricted_build=private.build_id if private else None,
-            rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
-            site_pages=pages,
-            records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
-                                          _with_series(prints, series, e), options)
-                     for e in entries}))
     save_sealed(manifest_file, site.build_id, checked_at)
 
 
@@ -682,10 +687,11 @@ def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> di
             and found.st_ino == seal[0] and found.st_ctime_ns < sealed}
 
 
-def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal]) -> dict[str, Seal]:
-    """Refuse the whole site if any file in it carries a label or status it may not; the
-    seals of the files let through (files the last build let through are not read again)."""
-    problems, seals = gate_site(site.path, policy, passed)
+def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal], part: SitePart) -> dict[str, Seal]:
+    """Refuse the whole site if any file in ``part`` of it carries a label or status it may
+    not; the seals of the files let through (files the last build let through are not read
+    again)."""
+    problems, seals = gate_site(site.path, policy, passed, part)
     if problems:
         raise BuildFailed("; ".join(problems))
     return seals

@@ -93,14 +93,25 @@ The build honours a seal only for a file kept as that inode whose change time (w
 can set back) is no later than when the last build recorded its site whole."""
 
 
+@dataclass(frozen=True)
+class SitePart:
+    """A part of a site to gate: all under ``folder`` (the whole site if empty) but the
+    top-level folder ``leaving_out`` (gated on its own: the search index is still being
+    written while the rest is gated)."""
+
+    folder: str = ""
+    leaving_out: str | None = None
+
+
 def gate(site: Path, policy: PublishingPolicy) -> list[str]:
     """Every file of the staged ``site`` that carries a label or status it may not."""
     return gate_site(site, policy, {})[0]
 
 
-def gate_site(site: Path, policy: PublishingPolicy,
-              passed: Mapping[str, Seal]) -> tuple[list[str], dict[str, Seal]]:
-    """Like :func:`gate`, and the seal of every file it let through.
+def gate_site(site: Path, policy: PublishingPolicy, passed: Mapping[str, Seal],
+              part: SitePart = SitePart()) -> tuple[list[str], dict[str, Seal]]:
+    """Like :func:`gate`, and the seal of every file it let through; of ``part`` of the
+    site only, if given (the parts of a site gated one by one must cover it all).
 
     A file whose seal is in ``passed`` (let through by the last build under the same
     policy, and carried over as a hard link to the very same file) is not read again:
@@ -112,7 +123,7 @@ def gate_site(site: Path, policy: PublishingPolicy,
     problems: list[str] = []
     seals: dict[str, Seal] = {}
     files: set[str] = set()
-    for relative, entry in _entries(str(site)):
+    for relative, entry in _entries(str(site), part):
         if entry.is_dir(follow_symlinks=False):
             continue
         if not entry.is_file(follow_symlinks=False):
@@ -129,20 +140,28 @@ def gate_site(site: Path, policy: PublishingPolicy,
             problems.append(f"the site may not carry {relative}: {reason}")
         else:
             seals[relative] = seal
-    problems.extend(_orphans(site, files))
+    if not part.folder:
+        problems.extend(_orphans(site, files))
     return problems, seals
 
 
-def _entries(site: str) -> list[tuple[str, os.DirEntry[str]]]:
-    """Every entry under ``site`` (folders too, links not followed) by its path relative to
-    it, in the order ``rglob`` finds them (``os.scandir`` is many times quicker than
-    ``rglob``, and gives each entry's type without a call for it)."""
-    found = []
+def _entries(site: str, part: SitePart) -> list[tuple[str, os.DirEntry[str]]]:
+    """Every entry of ``part`` of ``site`` (folders too, links not followed) by its path
+    relative to the site, in the order ``rglob`` finds them (``os.scandir`` is many times
+    quicker than ``rglob``, and gives each entry's type without a call for it). A folder
+    to start from that is not a folder (a link) is an entry of its own."""
+    found: list[tuple[str, os.DirEntry[str]]] = []
     folders = [""]
+    if part.folder:
+        with os.scandir(site) as entries:
+            found.extend((entry.name, entry) for entry in entries if entry.name == part.folder)
+        folders = [f"{part.folder}/"] if found and found[0][1].is_dir(follow_symlinks=False) else []
     while folders:
         prefix = folders.pop()
         with os.scandir(os.path.join(site, prefix)) as entries:
             for entry in entries:
+                if not prefix and entry.name == part.leaving_out:
+                    continue
                 found.append((prefix + entry.name, entry))
                 if entry.is_dir(follow_symlinks=False):
                     folders.append(f"{prefix}{entry.name}/")

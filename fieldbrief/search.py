@@ -107,11 +107,14 @@ class SearchIndexing:
         self.stopped = False
         self.carried_counts: dict[str, dict[str, int]] = {}
         """The pages of each shard carried over, by language, as its published entry counts them."""
-        kept = [shard for shard in self.shards if carry_over and self._can_carry_over(shard)]
+        self.scratch = Path(tempfile.mkdtemp(prefix="fieldbrief-search-"))
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
-        self.futures: list[Future[None]] = [self.pool.submit(self._index, shard)
-                                            for shard in self.shards if shard not in kept]
+        self.futures: list[Future[None]] = []
         try:
+            kept = [shard for shard in self.shards if carry_over and self._can_carry_over(shard)]
+            for shard in self.shards:
+                if shard not in kept:
+                    self.futures.append(self.pool.submit(self._index, *self._gathered(shard)))
             for shard in kept:  # while the changed shards are indexed
                 self.site.keep_all(self._shard_files(shard))
             if not (carry_over and self._code_carried_over()):
@@ -135,6 +138,7 @@ class SearchIndexing:
                 if process.poll() is None:
                     process.kill()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def _can_carry_over(self, shard: Shard) -> bool:
         """Whether an unchanged shard is carried over from the published site: none of its
@@ -179,15 +183,20 @@ class SearchIndexing:
         self.code_files = tuple(code)
         return True
 
-    def _index(self, shard: Shard) -> None:
-        """Index the shard's pages alone, at their own addresses, into its folder."""
-        output = self.site.claim(f"{BUNDLE}/{shard.folder}")
-        with tempfile.TemporaryDirectory(prefix="fieldbrief-search-") as scratch:
-            for page in shard.pages:
-                target = safe_join(Path(scratch), page)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _link(self.site.path / page, target)
-            self._run(Path(scratch), output)
+    def _gathered(self, shard: Shard) -> tuple[Path, Path]:
+        """The shard's pages alone, at their own addresses, in a scratch folder, and the
+        claimed folder its index goes to. Done here, not in the indexing thread: a thread
+        making a file waits at each step for this one, busy rendering the site, to yield."""
+        pages = self.scratch / shard.folder
+        for page in shard.pages:
+            target = safe_join(pages, page)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _link(self.site.path / page, target)
+        return pages, self.site.claim(f"{BUNDLE}/{shard.folder}")
+
+    def _index(self, pages: Path, output: Path) -> None:
+        """Index the ``pages`` gathered for a shard into its folder ``output``."""
+        self._run(pages, output)
         entry = json.loads((output / "pagefind-entry.json").read_text(encoding="utf-8"))
         wasm = {f"wasm.{index.get('wasm') or 'unknown'}.pagefind" for index in entry["languages"].values()}
         for path in list(output.iterdir()):  # the interface, and the WebAssembly of no language here

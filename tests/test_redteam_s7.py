@@ -5,6 +5,7 @@ reach, and fails on the code as committed there."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -142,3 +143,25 @@ def test_a_search_shard_entry_edited_by_hand_is_indexed_again(
     assert (run.code, run.err) == (0, "")
     assert project.run("-j", "1", "--no-pdf", "--force", "--out", "fresh").code == 0
     assert site_bytes(project.root / "site") == site_bytes(project.root / "fresh")
+
+
+def test_a_labelled_page_carried_over_as_search_code_is_gated_after_the_search_index(
+        project: TmpProject) -> None:
+    """The search folder is gated on its own, once Pagefind has written it (the rest of the
+    site is gated while it indexes): a page the published ``shards.json`` names as search code
+    is carried over with the code, and must be read by the gate like any page of the site."""
+    two_briefs(project)
+    search_folder = project.root / "site/pagefind"
+    listing = json.loads((search_folder / "shards.json").read_text())
+    listing["code"].append("notes.html")
+    (search_folder / "shards.json").write_text(json.dumps(listing))
+    (search_folder / "notes.html").write_text(
+        '<html><head><meta name="fieldbrief-tlp" content="TLP:RED"><meta name="fieldbrief-status" '
+        f'content="final"></head><body>{SECRET}</body></html>')
+    published = site_bytes(project.root / "site")
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err.splitlines()[-1]) == (1, (
+        "error: the site may not carry pagefind/notes.html: it is labelled TLP:RED, and this site "
+        "publishes TLP:CLEAR only; nothing was written"))
+    assert site_bytes(project.root / "site") == published
