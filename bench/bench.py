@@ -152,17 +152,20 @@ analyst's machine (a development shell that turns it off adds ~0.15 s to every p
 the figure to read when other work shares the machine and wall time is noisy."""
 
 
-def run_build(project: Path, *args: str) -> tuple[float, tuple[int, int], str]:
-    """Wall time, peak memory (bytes: build, indexer) and last output line of one `build.py` run."""
+def run_build(project: Path, *args: str, memory: bool = False) -> tuple[float, tuple[int, int], str]:
+    """Wall time, peak memory (bytes: build, indexer; when ``memory``, else zeros) and last
+    output line of one `build.py` run. Memory is sampled only where it is reported: the
+    sampler walks every process of the machine 50 times a second, which on two cores slowed
+    a one-brief rebuild by about half a second."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, str(REPO / "build.py"), *args], cwd=project,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env=BUILD_ENVIRONMENT)
-    memory = PeakMemory(process.pid)
+    sampler = PeakMemory(process.pid) if memory else None
     out, err = process.communicate()
     seconds = time.perf_counter() - started
-    peak = memory.stop()
+    peak = sampler.stop() if sampler else (0, 0)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU_SECONDS.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
     if process.returncode != 0:
@@ -455,7 +458,7 @@ def main() -> None:
         html_only, _, _ = run_build(big, "--no-pdf", "--out", "site-html")
         row(f"HTML-only full build, N={args.n}, -j 2", f"{html_only:.2f} s",
             f"{html_only / html_floor:.2f}x floor_html" + (f", {html_only / hugo:.2f}x Hugo" if hugo else ""))
-        full, peak_big, _ = run_build(big)
+        full, peak_big, _ = run_build(big, memory=True)
         row(f"HTML+PDF full build, N={args.n}, -j 2", f"{full:.1f} s")
         time.sleep(stamp.SETTLED + 0.5)
         run_build(big)  # finds nothing to do and stamps it (see site_rebuilds)
@@ -475,7 +478,7 @@ def main() -> None:
         one_job, _, _ = run_build(small, "-j", "1", "--force")
         row(f"our HTML+PDF build per brief, -j 1 (N={args.pdf_n})", f"{one_job / args.pdf_n * 1000:.0f} ms",
             f"{one_job / pdf_floor:.2f}x floor_pdf")
-        two_jobs, peak_small, _ = run_build(small, "-j", "2", "--force")
+        two_jobs, peak_small, _ = run_build(small, "-j", "2", "--force", memory=True)
         row(f"our HTML+PDF build per brief, -j 2 (N={args.pdf_n})", f"{two_jobs / args.pdf_n * 1000:.0f} ms",
             f"speed-up {one_job / two_jobs:.2f}x over -j 1")
         row(f"peak memory of the build (parent + workers), N={args.pdf_n} / N={args.n}",
