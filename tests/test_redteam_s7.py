@@ -203,3 +203,30 @@ def test_search_code_written_while_the_site_is_settled_is_published(
     assert (run.code, run.err) == (0, "")
     listing = json.loads((project.root / "site/pagefind/shards.json").read_text())
     assert [name for name in listing["code"] if not (project.root / "site/pagefind" / name).is_file()] == []
+
+
+def test_a_search_shard_folder_replaced_by_a_file_listed_as_search_code_never_fails_the_build(
+        project: TmpProject) -> None:
+    """Each published search shard folder replaced by a file of its name, and the name added
+    to ``shards.json``'s code: the next build staged without the kept copy claimed the folder
+    for Pagefind and then carried the file over into it as search code, and Pagefind failed
+    ("error: building the search index failed: thread 'main' … panicked … File exists")."""
+    two_briefs(project)
+    search_folder = project.root / "site/pagefind"
+    listing = json.loads((search_folder / "shards.json").read_text())
+    for shard in listing["shards"]:
+        name = shard["path"].rstrip("/")
+        shutil.rmtree(search_folder / name)
+        (search_folder / name).write_text(SECRET)
+        listing["code"].append(name)
+    (search_folder / "shards.json").write_text(json.dumps(listing))
+    for twin in (project.root / ".fieldbrief").glob("build-*.site"):
+        shutil.rmtree(twin)
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
+    assert files_showing(project.root / "site", SECRET) == []
+    listing = json.loads((search_folder / "shards.json").read_text())
+    assert all((search_folder / shard["path"] / "pagefind-entry.json").is_file() for shard in listing["shards"])
+    assert all((search_folder / name).is_file() for name in listing["code"])
