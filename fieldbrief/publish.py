@@ -109,6 +109,9 @@ class Staging:
         return self
 
     def write(self, relative: str, content: bytes) -> None:
+        """Write a file, and record it as written in the same step: the search code is
+        written from an indexing thread while the site is settled, and a file settled in
+        between would be removed as planted."""
         parts = _parts(relative)
         with self._guard:
             try:
@@ -116,14 +119,18 @@ class Staging:
             except OSError as error:
                 raise BuildFailed(f"cannot write {relative} into {self.path}: "
                                   f"{error.strerror or error}") from None
-        self.wrote((relative,))
+            self._record((relative,))
 
     def wrote(self, relatives: Iterable[str]) -> None:
         """Record files written into the new site by others (the workers render into it)."""
-        names = set(relatives)
         with self._guard:
-            self.written.update(names)
-            self.mirrored.files.difference_update(names)
+            self._record(relatives)
+
+    def _record(self, relatives: Iterable[str]) -> None:
+        """Record files as written (the guard held)."""
+        names = set(relatives)
+        self.written.update(names)
+        self.mirrored.files.difference_update(names)
 
     def keep(self, relative: str) -> None:
         """Carry a file of the published site over unchanged."""

@@ -167,14 +167,17 @@ class SearchIndexing:
     def _code_carried_over(self) -> bool:
         """Carry Pagefind's search code over when the published site has this version's: the
         files ``shards.json`` lists as the code, each a regular file (anything else found in
-        the folder is left behind)."""
+        the folder is left behind), none named as a shard folder of this build (one claimed
+        for Pagefind, with the file carried into it, failed the build)."""
         try:
             listing = json.loads(regular_file_bytes(self.published / "shards.json"))
         except (OSError, ValueError, RecursionError):
             return False
         code = listing.get("code") if isinstance(listing, dict) else None
+        folders = {shard.folder for shard in self.shards}
         if not isinstance(code, list) or listing.get("pagefind") != pagefind_version() \
-                or not all(isinstance(name, str) and _code_file(name) for name in code) \
+                or not all(isinstance(name, str) and _code_file(name) and name not in folders
+                           for name in code) \
                 or not set(INTERFACE_FILES) <= set(code) \
                 or not all(_regular(self.published / name) for name in code):
             return False

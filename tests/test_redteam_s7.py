@@ -165,3 +165,68 @@ def test_a_labelled_page_carried_over_as_search_code_is_gated_after_the_search_i
         "error: the site may not carry pagefind/notes.html: it is labelled TLP:RED, and this site "
         "publishes TLP:CLEAR only; nothing was written"))
     assert site_bytes(project.root / "site") == published
+
+
+def test_search_code_written_while_the_site_is_settled_is_published(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site is settled while Pagefind still runs (dbac064), and Pagefind's search code is
+    written into ``pagefind/`` from an indexing thread: a file written just before the settle
+    but recorded as written just after it was removed as planted, and the site was published
+    without it: the build failed ("error: search/index.html would load ../pagefind/pagefind-ui.js,
+    which is not a file of the site; nothing was written"). Here the settle is made to come in
+    exactly between the two."""
+    written, settled = threading.Event(), threading.Event()
+    write_new, wrote, settle = publish.write_new, publish.Staging.wrote, publish.Staging.settle
+
+    def writing(folder: int, name: str, content: bytes) -> None:
+        write_new(folder, name, content)
+        if name == "pagefind-ui.js":
+            written.set()
+
+    def recording(staging: publish.Staging, relatives: Iterable[str]) -> None:
+        names = list(relatives)
+        if "pagefind/pagefind-ui.js" in names:
+            settled.wait(60)
+        wrote(staging, names)
+
+    def settling(staging: publish.Staging) -> None:
+        if staging.out_dir.name == "site":
+            written.wait(60)
+        settle(staging)
+        settled.set()
+
+    monkeypatch.setattr(publish, "write_new", writing)
+    monkeypatch.setattr(publish.Staging, "wrote", recording)
+    monkeypatch.setattr(publish.Staging, "settle", settling)
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    listing = json.loads((project.root / "site/pagefind/shards.json").read_text())
+    assert [name for name in listing["code"] if not (project.root / "site/pagefind" / name).is_file()] == []
+
+
+def test_a_search_shard_folder_replaced_by_a_file_listed_as_search_code_never_fails_the_build(
+        project: TmpProject) -> None:
+    """Each published search shard folder replaced by a file of its name, and the name added
+    to ``shards.json``'s code: the next build staged without the kept copy claimed the folder
+    for Pagefind and then carried the file over into it as search code, and Pagefind failed
+    ("error: building the search index failed: thread 'main' … panicked … File exists")."""
+    two_briefs(project)
+    search_folder = project.root / "site/pagefind"
+    listing = json.loads((search_folder / "shards.json").read_text())
+    for shard in listing["shards"]:
+        name = shard["path"].rstrip("/")
+        shutil.rmtree(search_folder / name)
+        (search_folder / name).write_text(SECRET)
+        listing["code"].append(name)
+    (search_folder / "shards.json").write_text(json.dumps(listing))
+    for twin in (project.root / ".fieldbrief").glob("build-*.site"):
+        shutil.rmtree(twin)
+    revise_open(project)
+    run = project.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert "Open, revised" in (project.root / "site/briefs/open/index.html").read_text()
+    assert files_showing(project.root / "site", SECRET) == []
+    listing = json.loads((search_folder / "shards.json").read_text())
+    assert all((search_folder / shard["path"] / "pagefind-entry.json").is_file() for shard in listing["shards"])
+    assert all((search_folder / name).is_file() for name in listing["code"])
