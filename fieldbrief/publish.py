@@ -768,9 +768,15 @@ def _locked(out_dir: Path) -> Iterator[None]:
         yield
 
 
+def scratch_prefix(out_dir: Path) -> str:
+    """How the scratch folders of a build into ``out_dir`` begin: beside it, so that its
+    files are linked there, not copied (a killed build's are removed by the next)."""
+    return f".{out_dir.name}.search-"
+
+
 def _remove_leftovers(out_dir: Path) -> None:
-    """Staging and retired folders of builds that were killed (we hold the lock)."""
-    for prefix in (f".{out_dir.name}.staging-", f".{out_dir.name}.old-"):
+    """Staging, scratch and retired folders of builds that were killed (we hold the lock)."""
+    for prefix in (f".{out_dir.name}.staging-", scratch_prefix(out_dir), f".{out_dir.name}.old-"):
         for leftover in out_dir.parent.glob(f"{prefix}*"):
             remove_tree(leftover)
 

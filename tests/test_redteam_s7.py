@@ -230,3 +230,28 @@ def test_a_search_shard_folder_replaced_by_a_file_listed_as_search_code_never_fa
     listing = json.loads((search_folder / "shards.json").read_text())
     assert all((search_folder / shard["path"] / "pagefind-entry.json").is_file() for shard in listing["shards"])
     assert all((search_folder / name).is_file() for name in listing["code"])
+
+
+def test_the_search_scratch_folder_lies_beside_the_site_and_a_killed_builds_is_removed(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages of the shards to index are gathered in a scratch folder on the site's own file
+    system (linked, never copied into a small temporary file system); one a killed build left
+    behind, with copies of published pages, is removed by the next build."""
+    two_briefs(project)
+    leftover = project.root / ".site.search-killed"
+    (leftover / "briefs/open").mkdir(parents=True)
+    (leftover / "briefs/open/index.html").write_text(f"<html><body>{SECRET}</body></html>")
+    seen: list[tuple[Path, int]] = []
+    gathered = search.SearchIndexing._gathered
+
+    def watched(self: search.SearchIndexing, shard: search.Shard) -> tuple[Path, Path]:
+        pages, output = gathered(self, shard)
+        seen.extend((path, path.stat().st_nlink) for path in pages.rglob("index.html"))
+        return pages, output
+
+    monkeypatch.setattr(search.SearchIndexing, "_gathered", watched)
+    revise_open(project)
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    assert seen and all(path.is_relative_to(project.root) and links > 1
+                        for path, links in seen)
+    assert list(project.root.glob(".site.search-*")) == []
