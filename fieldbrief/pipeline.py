@@ -452,9 +452,11 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
     and restricted folder this build was planned against: if another build published
     meanwhile, what was planned to be kept may show what this build withholds, so it stops.
 
-    The manifest is saved before the swap: a build that cannot record what it built
-    fails with the published site as it was (a manifest naming a site that was never
-    swapped in only makes the next build a full one)."""
+    The site but its search folder is settled, gated and recorded while Pagefind indexes
+    the changed shards; the search folder is gated once it is written. The manifest is
+    saved before the swap (and before the search index is finished): a build that cannot
+    record what it built fails with the published site as it was (a manifest naming a site
+    that was never swapped in only makes the next build a full one)."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir, twin_path(project.root, out_dir)) as site, \
