@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from fieldbrief.errors import BuildFailed
+from fieldbrief.resources import SiteFiles
 from fieldbrief.stamp import regular_file_bytes
 
 SITE_MARKER = ".fieldbrief-site"
@@ -361,33 +362,19 @@ def _parts(relative: str) -> tuple[str, ...]:
 
 
 class RegularFiles:
-    """Which paths name a regular file under ``root`` reached without following a link (in
-    any of its folders either); each folder on the way is looked at once."""
+    """Which paths, named as a build names its outputs, are regular files under ``root``
+    reached without following a link (in any of their folders either); each folder on the
+    way is looked at once (:class:`~fieldbrief.resources.SiteFiles`)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = str(root)
-        self.folders: dict[str, bool] = {}
+        self.files = SiteFiles(root)
 
     def __contains__(self, relative: str) -> bool:
         try:
             parts = _parts(relative)
         except BuildFailed:
             return False
-        path = self.root
-        for part in parts[:-1]:
-            path = os.path.join(path, part)
-            if (known := self.folders.get(path)) is None:
-                known = self.folders[path] = _lstat_is(path, stat.S_ISDIR)
-            if not known:
-                return False
-        return _lstat_is(os.path.join(path, parts[-1]), stat.S_ISREG)
-
-
-def _lstat_is(path: str, kind: Callable[[int], bool]) -> bool:
-    try:
-        return kind(os.lstat(path).st_mode)
-    except OSError:
-        return False
+        return "/".join(parts) in self.files
 
 
 class _Folders:
