@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import stat
@@ -762,9 +763,10 @@ def scratch_prefix(out_dir: Path) -> str:
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """Staging, scratch and retired folders of builds that were killed (we hold the lock)."""
+    """Staging, scratch and retired folders of builds that were killed (we hold the lock);
+    the site's name is matched as written (``site[1]``'s are not those of ``site1``)."""
     for prefix in (f".{out_dir.name}.staging-", scratch_prefix(out_dir), f".{out_dir.name}.old-"):
-        for leftover in out_dir.parent.glob(f"{prefix}*"):
+        for leftover in out_dir.parent.glob(f"{glob.escape(prefix)}*"):
             remove_tree(leftover)
 
 
