@@ -161,11 +161,17 @@ class Staging:
 
     def claim(self, relative: str) -> Path:
         """An empty folder for a tool to write into (anything there before is removed); what
-        the tool writes there is part of the new site. Its path."""
+        the tool writes there is part of the new site. Its path.
+
+        The folder is made here, before the tool starts: the site may be settled while the
+        tool runs, and a folder the tool made itself, after the settle had listed its parent
+        and found nothing kept there, made the settle's removal of that parent fail."""
         parts = _parts(relative)
         with self._guard:
             self._staged.forget(parts)
-            _remove_entry(self._staged.folder(parts[:-1]), parts[-1])
+            parent = self._staged.folder(parts[:-1])
+            _remove_entry(parent, parts[-1])
+            _make_folder(parent, parts[-1])
             self.claimed.add(parts)
             self.mirrored.files.difference_update([name for name in self.mirrored.files
                                                    if name.startswith(f"{'/'.join(parts)}/")])

@@ -6,6 +6,7 @@ reach, and fails on the code as committed there."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -255,3 +256,48 @@ def test_the_search_scratch_folder_lies_beside_the_site_and_a_killed_builds_is_r
     assert seen and all(path.is_relative_to(project.root) and links > 1
                         for path, links in seen)
     assert list(project.root.glob(".site.search-*")) == []
+
+
+def test_a_search_shard_folder_made_while_the_site_is_settled_never_fails_the_build(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The site is settled while Pagefind runs. A shard's folder was claimed for Pagefind but
+    made by Pagefind itself: a settle that found ``pagefind/`` holding nothing it kept (a
+    --force build drops the published search code) removed its files, and Pagefind made its
+    folder in there before the settle removed ``pagefind/`` itself; the build failed, now and
+    then, in CI ("error: Directory not empty (pagefind)", exit 1). Here Pagefind starts exactly
+    between the settle's listing of ``pagefind/`` and its removal."""
+    listed, settling = threading.Event(), threading.Event()
+    scan, settle, run_pagefind = publish._scan, publish.Staging.settle, search.SearchIndexing._run
+    claimed: list[Path] = []
+
+    def settled(staging: publish.Staging) -> None:
+        settling.set()
+        settle(staging)
+
+    def listing(folder: int) -> dict[str, tuple[str, int]]:
+        found = scan(folder)
+        if settling.is_set() and os.readlink(f"/proc/self/fd/{folder}").endswith("/pagefind"):
+            listed.set()
+            deadline = time.monotonic() + 60
+            while not all(output.is_dir() for output in claimed) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return found
+
+    def indexing(self: search.SearchIndexing, source: Path, output: Path) -> None:
+        if output.parent.name == "pagefind":
+            claimed.append(output)
+        listed.wait(60)
+        run_pagefind(self, source, output)
+
+    project.write("open.yaml", brief("open", "ML", "floods"))
+    assert project.run("-j", "1", "--no-pdf").code == 0
+    monkeypatch.setattr(publish, "_scan", listing)
+    monkeypatch.setattr(publish.Staging, "settle", settled)
+    monkeypatch.setattr(search.SearchIndexing, "_run", indexing)
+    run = project.run("-j", "1", "--no-pdf", "--force")
+    assert (run.code, run.err) == (0, "")
+    assert claimed and listed.is_set()
+    listing_file = json.loads((project.root / "site/pagefind/shards.json").read_text())
+    assert all((project.root / "site/pagefind" / shard["path"] / "pagefind-entry.json").is_file()
+               for shard in listing_file["shards"])
+    assert_twin_is_the_site(project)
