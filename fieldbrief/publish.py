@@ -26,11 +26,10 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
-import glob
 import os
+import re
 import shutil
 import stat
-import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -101,8 +100,7 @@ class Staging:
         self._lock.__enter__()
         try:
             _remove_leftovers(self.out_dir)
-            self.path = self._prepared_twin() or Path(tempfile.mkdtemp(
-                prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent))
+            self.path = self._prepared_twin() or beside_site(self.out_dir, "staging")
             self._staged = _Folders(self.path, create=True)
             self._published: _Folders | None = None
         except BaseException:
@@ -762,18 +760,33 @@ def _locked(out_dir: Path) -> Iterator[None]:
         yield
 
 
-def scratch_prefix(out_dir: Path) -> str:
-    """How the scratch folders of a build into ``out_dir`` begin: beside it, so that its
-    files are linked there, not copied (a killed build's are removed by the next)."""
-    return f".{out_dir.name}.search-"
+LEFTOVERS = ("staging", "search", "old")
+"""What a build keeps beside its site while it runs: staged site, search scratch, retired site."""
+
+
+def _leftover_name(out_dir: Path, kind: str) -> str:
+    return f".{out_dir.name}.{kind}-{uuid.uuid4().hex}"
+
+
+def beside_site(out_dir: Path, kind: str) -> Path:
+    """A new folder of this build beside ``out_dir`` (on its file system, so that its files
+    are linked there, not copied), named as only fieldbrief names one: a killed build's is
+    removed by the next, and nothing else is."""
+    path = out_dir.with_name(_leftover_name(out_dir, kind))
+    path.mkdir(mode=0o700)
+    return path
 
 
 def _remove_leftovers(out_dir: Path) -> None:
-    """Staging, scratch and retired folders of builds that were killed (we hold the lock);
-    the site's name is matched as written (``site[1]``'s are not those of ``site1``)."""
-    for prefix in (f".{out_dir.name}.staging-", scratch_prefix(out_dir), f".{out_dir.name}.old-"):
-        for leftover in out_dir.parent.glob(f"{glob.escape(prefix)}*"):
-            remove_tree(leftover)
+    """Staging, scratch and retired folders of builds that were killed (we hold the lock):
+    only names of exactly their shape, the site's name matched as written (a site named
+    ``.site.search-pub``, or the staging folder of a build into ``site.search-2``, is no
+    leftover of ``site``; ``site[1]``'s are not those of ``site1``)."""
+    shape = re.compile(re.escape(f".{out_dir.name}.") + f"({'|'.join(LEFTOVERS)})-[0-9a-f]{{32}}")
+    with os.scandir(out_dir.parent) as entries:
+        leftovers = [entry.name for entry in entries if shape.fullmatch(entry.name)]
+    for name in leftovers:
+        remove_tree(out_dir.parent / name)
 
 
 def _swap_in(staging: Path, out_dir: Path) -> None:
@@ -784,7 +797,7 @@ def _swap_in(staging: Path, out_dir: Path) -> None:
         return
     if _exchange(staging, out_dir):
         return
-    retired = out_dir.with_name(f".{out_dir.name}.old-{uuid.uuid4().hex}")
+    retired = out_dir.with_name(_leftover_name(out_dir, "old"))
     out_dir.rename(retired)
     staging.rename(out_dir)
     retired.rename(staging)

@@ -36,7 +36,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.publish import Staging, safe_join, scratch_prefix
+from fieldbrief.publish import Staging, beside_site, safe_join
 from fieldbrief.stamp import regular_file_bytes
 
 BUNDLE = "pagefind"
@@ -107,7 +107,7 @@ class SearchIndexing:
         self.stopped = False
         self.carried_counts: dict[str, dict[str, int]] = {}
         """The pages of each shard carried over, by language, as its published entry counts them."""
-        self.scratch = Path(tempfile.mkdtemp(prefix=scratch_prefix(site.out_dir), dir=site.out_dir.parent))
+        self.scratch = beside_site(site.out_dir, "search")
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = []
         try:

@@ -197,7 +197,7 @@ def test_the_replaced_site_is_removed_before_the_build_returns(built: TmpProject
 
 def test_a_retired_site_left_by_an_interrupted_removal_is_removed_by_the_next_build(
         built: TmpProject) -> None:
-    leftover = built.root / ".site.old-0123456789abcdef"
+    leftover = built.root / ".site.old-0123456789abcdef0123456789abcdef"
     shutil.copytree(built.root / "site", leftover)
     published = {name: content for name, (_, content) in site_files(built.root / "site").items()}
     edit("bravo.yaml", value="13")(built)

@@ -10,6 +10,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -239,7 +240,7 @@ def test_the_search_scratch_folder_lies_beside_the_site_and_a_killed_builds_is_r
     system (linked, never copied into a small temporary file system); one a killed build left
     behind, with copies of published pages, is removed by the next build."""
     two_briefs(project)
-    leftover = project.root / ".site.search-killed"
+    leftover = project.root / f".site.search-{uuid.uuid4().hex}"
     (leftover / "briefs/open").mkdir(parents=True)
     (leftover / "briefs/open/index.html").write_text(f"<html><body>{SECRET}</body></html>")
     seen: list[tuple[Path, int]] = []
