@@ -31,7 +31,7 @@ from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief import stamp
 from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes, replace_file
 
-MANIFEST_FORMAT = 1
+MANIFEST_FORMAT = 2
 Placement = Literal["published", "restricted", "draft"]
 
 
@@ -128,7 +128,9 @@ class Record(BaseModel):
     placement: Placement
     page: str | None = None  # fingerprint of its web page, when published
     pdf: str | None = None  # fingerprint of its PDF, when one was made
-    outputs: list[str] = []  # its files, relative to the site (or the restricted folder)
+    outputs: dict[str, str] = {}
+    """Its files, relative to the site (or the restricted folder): the digest of the bytes
+    written, then their seal once one was taken (a file edited by hand is written again)."""
     id_line: int = 1  # where its id is, for duplicate-id errors
     id_column: int = 1
     seal: BriefSeal | None = None  # its file and images when ``content`` was read, if settled

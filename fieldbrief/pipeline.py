@@ -128,6 +128,7 @@ class Entry:
     checked: Checked | None = None  # when it was loaded and validated in this build
     translations: tuple[Translation, ...] = ()  # its languages on the site, itself included
     seal: BriefSeal | None = None  # its files as they were when found unchanged (see Record.seal)
+    kept: dict[str, str] | None = None  # its outputs, when kept: as Record.outputs, seals refreshed
 
     @property
     def card(self) -> BriefCard:
@@ -230,9 +231,11 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         restricted_ok = previous.restricted_build is not None and previous.restricted_build == planned[1]
         there = {"published": RegularFiles(out_dir) if site_ok else None,
                  "restricted": RegularFiles(options.restricted_dir) if restricted_ok else None}
-        keep = {e.path for e in entries if e.path not in named and _can_keep(
-            e, placements[e.path], _with_series(prints, series, e), options, there)}
-        to_render = [e for e in entries if placements[e.path] != "draft" and e.path not in keep]
+        for entry in entries:
+            if entry.path not in named:
+                entry.kept = _kept_outputs(entry, placements[entry.path],
+                                           _with_series(prints, series, entry), options, there)
+        to_render = [e for e in entries if placements[e.path] != "draft" and e.kept is None]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
             drop_stale_twin(out_dir, twin_path(project.root, out_dir))
@@ -402,20 +405,29 @@ def _policy(project: Project, options: BuildOptions) -> PublishingPolicy:
     return PublishingPolicy(tuple(project.config.publish_tlp), options.drafts)
 
 
-def _can_keep(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
-              there: dict[Placement, RegularFiles | None]) -> bool:
-    """Whether the brief's files may be kept: its record says what this build would write,
-    and they are in the output folder of its placement (None where that folder is not
-    the one the last build recorded)."""
+def _kept_outputs(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
+                  there: dict[Placement, RegularFiles | None]) -> dict[str, str] | None:
+    """The brief's files, as :attr:`Record.outputs` records them (seals refreshed), if they
+    may be kept: its record says what this build would write, and the output folder of its
+    placement (None where that folder is not the one the last build recorded) holds each
+    as the bytes written (a page edited by hand in the published site was kept by every
+    later build). None if the brief is to be rendered."""
     record = entry.record
     if record is None or record.placement != placement:
-        return False
+        return None
     if placement == "draft":
-        return True
+        return {}
     page, pdf = _output_prints(record.content, placement, prints, options, entry.translations)
     files = there[placement]
-    return (files is not None and record.page == page and record.pdf == pdf
-            and all(output in files for output in record.outputs))
+    if files is None or record.page != page or record.pdf != pdf:
+        return None
+    kept = {}
+    for output, recorded in record.outputs.items():
+        found = _kept_file(files.root, output, recorded) if output in files else None
+        if found is None:
+            return None
+        kept[output] = found
+    return kept
 
 
 def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,
@@ -496,7 +508,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                 site_build=site.build_id, restricted_build=private.build_id if private else None,
                 rules=prints.rules, site=prints.site, gate_policy=policy.key, gated=gated,
                 site_pages=pages,
-                records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, []),
+                records={str(e.path): _record(e, placements[e.path], outputs.get(e.path, {}),
                                               _with_series(prints, series, e), options)
                          for e in entries}))
             search.wait()
@@ -543,21 +555,29 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
 def _published_page(out_dir: Path, page: str, recorded: str) -> str | None:
     """The fingerprint to record for a site page the last build recorded as ``recorded``
     ('inputs digest', then maybe the page's seal), if the published site still holds the
-    bytes of that digest there as a regular file; None if not (a page edited by hand since
-    its build wrote it is not kept).
+    bytes of that digest there (see :func:`_kept_file`); None if not."""
+    inputs, _, rest = recorded.partition(" ")
+    kept = _kept_file(out_dir, page, rest)
+    return None if kept is None else f"{inputs} {kept}"
+
+
+def _kept_file(root: Path, relative: str, recorded: str) -> str | None:
+    """The fingerprint to record for a file of ``root`` its build recorded as ``recorded``
+    ('digest', then maybe the file's seal), if ``root`` still holds the bytes of that digest
+    there as a regular file; None if not (a file edited by hand since its build wrote it is
+    not kept).
 
     The bytes are read and digested, unless the file is in the very state sealed when
     they last were: a seal is recorded only if the file had been left alone for SETTLED
     seconds when it was taken, since any later change to it (a write, its times set back,
     a new file of that inode) gives it a later change time, which no one can set back."""
-    inputs, _, rest = recorded.partition(" ")
-    written, _, sealed = rest.partition(" ")
-    path = safe_join(out_dir, page)
+    written, _, sealed = recorded.partition(" ")
+    path = safe_join(root, relative)
     try:
         found = os.lstat(path)
         if not stat.S_ISREG(found.st_mode):
             return None
-        if sealed and sealed == _page_seal(found):
+        if sealed and sealed == _file_seal(found):
             return recorded
         started = time.time_ns()
         with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as file:
@@ -568,29 +588,29 @@ def _published_page(out_dir: Path, page: str, recorded: str) -> str | None:
     if not stat.S_ISREG(found.st_mode) or digest(content) != written:
         return None
     seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-    return f"{inputs} {written}" + (f" {_page_seal(found)}" if settled([seal], started) else "")
+    return written + (f" {_file_seal(found)}" if settled([seal], started) else "")
 
 
-def _page_seal(found: os.stat_result) -> str:
+def _file_seal(found: os.stat_result) -> str:
     return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}"
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
                     placements: dict[Path, Placement], site: Staging,
-                    private: Staging | None) -> dict[Path, list[str]]:
-    kept: dict[Path, list[str]] = {}
+                    private: Staging | None) -> dict[Path, dict[str, str]]:
+    kept: dict[Path, dict[str, str]] = {}
     rendering = {entry.path for entry in to_render}
     for entry in entries:
-        if entry.path in rendering or entry.record is None or placements[entry.path] == "draft":
+        if entry.path in rendering or entry.kept is None or placements[entry.path] == "draft":
             continue
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
-        stage.keep_all(entry.record.outputs)
-        kept[entry.path] = entry.record.outputs
+        stage.keep_all(entry.kept)
+        kept[entry.path] = entry.kept
     return kept
 
 
-def _check_one_owner(outputs: dict[Path, list[str]], placements: dict[Path, Placement]) -> None:
+def _check_one_owner(outputs: dict[Path, dict[str, str]], placements: dict[Path, Placement]) -> None:
     """Refuse a build in which two brief files own one output file: the later would
     overwrite the earlier, and a file kept for one would carry the other's text."""
     owners: dict[tuple[Placement, str], Path] = {}
@@ -603,7 +623,7 @@ def _check_one_owner(outputs: dict[Path, list[str]], placements: dict[Path, Plac
 
 def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: dict[Path, Placement],
                     series: SeriesFacts, site: Staging, private: Staging | None,
-                    progress: Progress) -> tuple[dict[Path, list[str]], dict[str, PageParts]]:
+                    progress: Progress) -> tuple[dict[Path, dict[str, str]], dict[str, PageParts]]:
     """Render the briefs that changed; their files, and the scans of their web pages."""
     def job(entry: Entry) -> RenderJob:
         published = placements[entry.path] == "published"
@@ -612,7 +632,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
         return RenderJob(entry.checked, _name(entry.path), folder, published,
                          series.contexts.get(entry.card.id), entry.translations)
 
-    rendered: dict[Path, list[str]] = {}
+    rendered: dict[Path, dict[str, str]] = {}
     scanned: dict[str, PageParts] = {}
     failures = []
     for entry, result in zip(to_render, workers.map(render, (job(e) for e in to_render)), strict=True):
@@ -620,7 +640,7 @@ def _render_changed(workers: Workers, to_render: Sequence[Entry], placements: di
             failures.append(result.error)
             progress.done(f"failed {_name(entry.path)}")
             continue
-        rendered[entry.path] = list(result.outputs)
+        rendered[entry.path] = dict(result.outputs)
         stage = site if placements[entry.path] == "published" else private
         assert stage is not None
         stage.wrote(result.outputs)
@@ -646,7 +666,7 @@ class _maybe_staging:
             self.staging.__exit__(*exc)  # type: ignore[arg-type]
 
 
-def _record(entry: Entry, placement: Placement, outputs: list[str], prints: Fingerprints,
+def _record(entry: Entry, placement: Placement, outputs: dict[str, str], prints: Fingerprints,
             options: BuildOptions) -> Record:
     page, pdf = (_output_prints(entry.content, placement, prints, options, entry.translations)
                  if placement != "draft" else (None, None))

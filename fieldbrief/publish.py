@@ -372,6 +372,7 @@ class RegularFiles:
     way is looked at once (:class:`~fieldbrief.resources.SiteFiles`)."""
 
     def __init__(self, root: Path) -> None:
+        self.root = root
         self.files = SiteFiles(root)
 
     def __contains__(self, relative: str) -> bool:

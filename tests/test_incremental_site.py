@@ -382,7 +382,8 @@ def edit_in_place(page: Path) -> None:
     time set back (only its change time tells)."""
     before = page.stat()
     text = page.read_bytes()
-    edited = text.replace(b"<main", b"<MAIN", 1) if b"<main" in text else text.replace(b"<", b"[", 1)
+    edited = (text.replace(b"<main", b"<MAIN", 1) if b"<main" in text
+              else text.replace(b"<", b"[", 1) if b"<" in text else text.replace(b'"', b"'", 1))
     assert edited != text and len(edited) == len(text)
     with open(page, "r+b") as file:
         file.write(edited)
@@ -442,6 +443,34 @@ def test_a_sealed_site_page_changed_by_hand_is_written_again(
     assert written == BRAVO_PAGES | set(published)
     assert {name: after[name][1] for name in published} == published
     assert_as_from_scratch(sealed, after)
+
+
+ALPHA_OUTPUTS = ("briefs/alpha/index.html", "briefs/alpha/alpha.json")
+
+
+@pytest.mark.parametrize("tamper", [
+    pytest.param(edit_in_place, id="edited in place, its time set back"),
+    pytest.param(lambda page: page.write_bytes(page.read_bytes() + b"<!-- Tampered -->"), id="rewritten"),
+    pytest.param(lambda page: page.unlink(), id="deleted"),
+])
+@pytest.mark.parametrize("output", ALPHA_OUTPUTS)
+@pytest.mark.parametrize("another_edit", [True, False], ids=["another brief edited", "nothing else"])
+def test_a_brief_output_changed_by_hand_is_written_again(
+        sealed: TmpProject, tamper: Callable[[Path], None], output: str, another_edit: bool) -> None:
+    """A brief's page or data file edited by hand in the published site (after the build
+    that wrote it, or after one that sealed it): every later build kept it, since a kept
+    brief's files were only checked to be there."""
+    site = sealed.root / "site"
+    published = {name: (site / name).read_bytes() for name in ALPHA_OUTPUTS}
+    edit("charlie.yaml", title="Charlie, revised")(sealed)
+    assert sealed.run("-j", "1", "--no-pdf").code == 0  # alpha's files read once more: now sealed
+    tamper(site / output)
+    if another_edit:
+        edit("bravo.yaml", title="Bravo, revised")(sealed)
+    run = sealed.run("-j", "1", "--no-pdf")
+    assert (run.code, run.err) == (0, "")
+    assert "rendered briefs/alpha.yaml" in run.out
+    assert {name: (site / name).read_bytes() for name in ALPHA_OUTPUTS} == published
 
 
 # --- any sequence of edits ---------------------------------------------------------------------
