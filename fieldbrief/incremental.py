@@ -5,7 +5,7 @@ images it uses), its card for the site-wide pages, where the policy placed it, a
 the fingerprints of everything else its outputs depend on: fieldbrief's version, the
 site configuration, the templates the page uses, the print stylesheets, the fonts
 and the PDF options. An output is kept only when all of these are unchanged, its
-files are still in the published site, and that site is the one the manifest
+files are still in the published site as the bytes written, and that site is the one the manifest
 describes (the build id written in the site must match); anything else rebuilds it.
 The manifest lives in ``.fieldbrief/`` in the project, never in the published site,
 with a record of when the site it describes was last whole (the gate reads again any kept
@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
 from pathlib import Path
@@ -26,8 +27,9 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from fieldbrief import __version__
-from fieldbrief.errors import Problem, Severity
+from fieldbrief.errors import BuildFailed, Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
+from fieldbrief.publish import RegularFiles, safe_join
 from fieldbrief import stamp
 from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes, replace_file
 
@@ -102,6 +104,45 @@ def settled(seal: BriefSeal, started_ns: int) -> bool:
     change time (which no program can set) of any later write is later than the one sealed,
     even on a file system whose clock ticks coarsely (git's "racily clean" entries)."""
     return all(found is None or found[4] <= started_ns - stamp.SETTLED * 1e9 for found in seal)
+
+
+def kept_file(files: RegularFiles, relative: str, recorded: str) -> str | None:
+    """The fingerprint to record for a file of a published folder (``files``) its build
+    recorded as ``recorded`` ('digest', then maybe the file's seal), if the folder still
+    holds the bytes of that digest there as a regular file, reached without following a
+    link; None if not (a file edited by hand since its build wrote it is not kept).
+
+    The bytes are read and digested, unless the file is in the very state sealed when
+    they last were: a seal is recorded only if the file had been left alone for SETTLED
+    seconds when it was taken, since any later change to it (a write, its times set back,
+    a new file of that inode) gives it a later change time, which no one can set back."""
+    written, _, sealed = recorded.partition(" ")
+    if relative not in files:  # a name from the records (anyone may edit them) that leaves the folder
+        return None
+    try:
+        path = safe_join(files.root, relative)
+        found = os.lstat(path)
+        if not stat.S_ISREG(found.st_mode):
+            return None
+        if sealed and sealed == _seal_text(found):
+            return recorded
+        started = time.time_ns()
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a pipe put there never blocks
+        with open(os.open(path, flags), "rb") as file:
+            found = os.fstat(file.fileno())  # the seal of the very file read, taken before
+            if not stat.S_ISREG(found.st_mode):
+                return None
+            content = file.read()
+    except (OSError, BuildFailed):
+        return None
+    if digest(content) != written:
+        return None
+    seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
+    return written + (f" {_seal_text(found)}" if settled([seal], started) else "")
+
+
+def _seal_text(found: os.stat_result) -> str:
+    return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}"
 
 
 def _asset_seal(path: Path) -> FileSeal:

@@ -12,7 +12,6 @@ in a separate folder.
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,18 +25,17 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brief_seal,
                                     config_digest, content_digest, digest, files_digest,
                                     fonts_digest, load_manifest, problem_record, save_manifest,
-                                    save_sealed, sealed_at, settled)
+                                    kept_file, save_sealed, sealed_at, settled)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import (SITE_MARKER, Staging, drop_stale_twin, published_build_id, RegularFiles,
-                                safe_join)
+from fieldbrief.publish import SITE_MARKER, Staging, drop_stale_twin, published_build_id, RegularFiles
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
-from fieldbrief.search import BUNDLE, SearchIndexing
+from fieldbrief.search import BUNDLE, SearchIndexing, load_record, save_record
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.stamp import STATE_DIR, manifest_path, twin_path
 from fieldbrief.validate import SiteRules, ValidBrief, validate
@@ -423,7 +421,7 @@ def _kept_outputs(entry: Entry, placement: Placement, prints: Fingerprints, opti
         return None
     kept = {}
     for output, recorded in record.outputs.items():
-        found = _kept_file(files.root, output, recorded) if output in files else None
+        found = kept_file(files, output, recorded)
         if found is None:
             return None
         kept[output] = found
@@ -444,11 +442,13 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      prints: Fingerprints, site_ok: bool, out_dir: Path) -> bool:
     """Nothing to render, nothing placed elsewhere, and every site page still as its
     build wrote it (one deleted or edited by hand is written again)."""
-    return (not to_render and site_ok and previous.site == prints.site
+    if not (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
-            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)
-            and all(_published_page(out_dir, page, recorded) is not None
-                    for page, recorded in previous.site_pages.items()))
+            and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)):
+        return False
+    site = RegularFiles(out_dir)
+    return all(_published_page(site, page, recorded) is not None
+               for page, recorded in previous.site_pages.items())
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -466,9 +466,10 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
 
     The site but its search folder is settled, gated and recorded while Pagefind indexes
     the changed shards; the search folder is gated once it is written. The manifest is
-    saved before the swap (and before the search index is finished): a build that cannot
-    record what it built fails with the published site as it was (a manifest naming a site
-    that was never swapped in only makes the next build a full one)."""
+    saved before the swap (and before the search index is finished; the fingerprints of the
+    search folder once it is): a build that cannot record what it built fails with the
+    published site as it was (records naming a site that was never swapped in only make the
+    next build a full one)."""
     restricted_needed = any(p == "restricted" for p in placements.values()) \
         or (options.restricted_dir / SITE_MARKER).exists()
     with Staging(out_dir, twin_path(project.root, out_dir)) as site, \
@@ -484,7 +485,8 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
         # brief pages are all there: index the search shards whose pages changed meanwhile
         search = SearchIndexing(site, {brief_page_path(e.card.id): e.card.language for e in entries
                                        if placements[e.path] == "published"}, options.jobs,
-                                carry_over=published_pages is not None)
+                                load_record(_search_record_path(manifest_file), planned[0])
+                                if published_pages is not None else None)
         try:
             published = [e.card for e in entries if placements[e.path] == "published"]
             pages = _write_site_pages(html, site, published, series, options, prints,
@@ -512,11 +514,18 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
                                               _with_series(prints, series, e), options)
                          for e in entries}))
             search.wait()
+            save_record(_search_record_path(manifest_file), site.build_id, search.fingerprints())
         finally:
             search.stop()
         _gate(site, policy, {}, SitePart(folder=BUNDLE))
         _check_site(site, project, scanned)
     save_sealed(manifest_file, site.build_id, checked_at)
+
+
+def _search_record_path(manifest_file: Path) -> Path:
+    """Where the fingerprints of the search folder are kept, beside the manifest: saved
+    once the index is written, after the manifest (which is saved while it is written)."""
+    return manifest_file.with_suffix(".search.json")
 
 
 def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
@@ -537,10 +546,11 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
                          draw_map=lambda code, places: country_map(code, places, language)),
              *series_pages(html, series.listings, options.generated_at, options.pdf)]
     fingerprints = {}
+    published = RegularFiles(site.out_dir)
     for page in pages:
         inputs = digest(prints.site, page.inputs)
         recorded = published_pages.get(page.path, "")
-        kept = _published_page(site.out_dir, page.path, recorded) \
+        kept = _published_page(published, page.path, recorded) \
             if recorded.startswith(f"{inputs} ") else None
         if kept is not None:
             site.keep(page.path)
@@ -552,47 +562,13 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
     return fingerprints
 
 
-def _published_page(out_dir: Path, page: str, recorded: str) -> str | None:
+def _published_page(site: RegularFiles, page: str, recorded: str) -> str | None:
     """The fingerprint to record for a site page the last build recorded as ``recorded``
     ('inputs digest', then maybe the page's seal), if the published site still holds the
-    bytes of that digest there (see :func:`_kept_file`); None if not."""
+    bytes of that digest there (see :func:`~fieldbrief.incremental.kept_file`); None if not."""
     inputs, _, rest = recorded.partition(" ")
-    kept = _kept_file(out_dir, page, rest)
+    kept = kept_file(site, page, rest)
     return None if kept is None else f"{inputs} {kept}"
-
-
-def _kept_file(root: Path, relative: str, recorded: str) -> str | None:
-    """The fingerprint to record for a file of ``root`` its build recorded as ``recorded``
-    ('digest', then maybe the file's seal), if ``root`` still holds the bytes of that digest
-    there as a regular file; None if not (a file edited by hand since its build wrote it is
-    not kept).
-
-    The bytes are read and digested, unless the file is in the very state sealed when
-    they last were: a seal is recorded only if the file had been left alone for SETTLED
-    seconds when it was taken, since any later change to it (a write, its times set back,
-    a new file of that inode) gives it a later change time, which no one can set back."""
-    written, _, sealed = recorded.partition(" ")
-    path = safe_join(root, relative)
-    try:
-        found = os.lstat(path)
-        if not stat.S_ISREG(found.st_mode):
-            return None
-        if sealed and sealed == _file_seal(found):
-            return recorded
-        started = time.time_ns()
-        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC), "rb") as file:
-            found = os.fstat(file.fileno())  # the seal of the very file read, taken before
-            content = file.read()
-    except OSError:
-        return None
-    if not stat.S_ISREG(found.st_mode) or digest(content) != written:
-        return None
-    seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
-    return written + (f" {_file_seal(found)}" if settled([seal], started) else "")
-
-
-def _file_seal(found: os.stat_result) -> str:
-    return f"{found.st_dev}:{found.st_ino}:{found.st_size}:{found.st_mtime_ns}:{found.st_ctime_ns}"
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],

@@ -87,7 +87,6 @@ class Staging:
         self.mirrored = Mirrored()
         """What the twin was found or made to hold when it was made the copy of the site
         (a name written, or in a claimed folder, is taken out of its files)."""
-        self._mirrored_under: dict[int, dict[str, list[str]]] = {}
         self.settled_away: list[tuple[str, ...]] = []
         """What :meth:`settle` removed, files and emptied folders (by their names on the way),
         deepest first."""
@@ -208,24 +207,6 @@ class Staging:
                                follow_symlinks=False)
             except OSError:
                 return None
-
-    def published_files(self, folder: str) -> list[str] | None:
-        """The regular files under ``folder`` of the published site, reached without
-        following a link, as the twin was made to hold them when this build began; None
-        when this build was not staged in a twin (walk the published folder instead)."""
-        depth = folder.count("/") + 1
-        with self._guard:
-            if not self.mirrored.files:
-                return None
-            if depth not in self._mirrored_under:  # grouped once: a search has a folder per shard
-                grouped: dict[str, list[str]] = {}
-                for name in self.mirrored.files:
-                    parts = name.split("/", depth)
-                    if len(parts) > depth:
-                        grouped.setdefault("/".join(parts[:depth]), []).append(name)
-                self._mirrored_under[depth] = grouped
-            return [name for name in self._mirrored_under[depth].get(folder, ())
-                    if name in self.mirrored.files]
 
     def holds(self, relative: str) -> bool:
         """Whether the file at ``relative`` was written or kept by this build."""

@@ -11,8 +11,10 @@ page, so re-indexing a thousand pages for one edited brief took longer than the 
 build. Each page belongs to one shard, chosen by its language and a stable hash of its path;
 a shard is indexed again only when one of its pages was written in this build or its set of
 pages changed (the set, with the Pagefind version, names the shard's folder), and otherwise
-kept from the published site like any unchanged file. One shard holds one language, so the
-page searches exactly the index Pagefind would have chosen for it in a single bundle.
+kept from the published site, provided each of its files still holds the bytes recorded when
+it was written (:meth:`SearchIndexing.fingerprints`, kept beside the build's manifest). One
+shard holds one language, so the page searches exactly the index Pagefind would have chosen
+for it in a single bundle.
 
 Only brief pages are indexed, and Pagefind reads only what carries ``data-pagefind-body``.
 The Pagefind binary comes from the ``pagefind[bin]`` package on PyPI; nothing is downloaded
@@ -36,8 +38,9 @@ from importlib.metadata import version
 from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.publish import Staging, beside_site, safe_join
-from fieldbrief.stamp import regular_file_bytes
+from fieldbrief.publish import RegularFiles, Staging, beside_site, safe_join
+from fieldbrief.incremental import digest, kept_file
+from fieldbrief.stamp import regular_file_bytes, replace_file
 
 BUNDLE = "pagefind"
 """The search folder inside the site."""
@@ -95,13 +98,20 @@ class SearchIndexing:
     """
 
     def __init__(self, site: Staging, pages: dict[str, str], jobs: int = 1,
-                 carry_over: bool = True) -> None:
-        """``carry_over``: whether the published site is the one the last build wrote (and
-        no --force): otherwise nothing of its search folder is trusted, and all is indexed."""
+                 recorded: dict[str, str] | None = None) -> None:
+        """``recorded``: the fingerprints of the published search folder's files (see
+        :meth:`fingerprints`), when the published site is the one the last build wrote (and
+        no --force). A file is carried over only if proven to be the bytes recorded; without
+        a record nothing of the published search folder is trusted, and all is indexed."""
         self.site = site
         self.shards = plan_shards(pages)
         self.published = site.out_dir / BUNDLE
+        self.published_files = RegularFiles(site.out_dir)
+        self.recorded = recorded or {}
+        self.kept: dict[str, dict[str, str]] = {}
+        """The files carried over (fingerprints refreshed), by shard folder ('' for the code)."""
         self.code_files: tuple[str, ...] = ()
+        self.written_code: dict[str, str] = {}
         self.running: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopped = False
@@ -111,13 +121,13 @@ class SearchIndexing:
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = []
         try:
-            kept = [shard for shard in self.shards if carry_over and self._can_carry_over(shard)]
+            kept = [shard for shard in self.shards if self._can_carry_over(shard)]
             for shard in self.shards:
                 if shard not in kept:
                     self.futures.append(self.pool.submit(self._index, *self._gathered(shard)))
             for shard in kept:  # while the changed shards are indexed
-                self.site.keep_all(self._shard_files(shard))
-            if not (carry_over and self._code_carried_over()):
+                self.site.keep_all(self.kept[shard.folder])
+            if not self._code_carried_over():
                 self.futures.append(self.pool.submit(self._write_code))
         except BaseException:  # no caller can stop what was started: Pagefind would write on
             self.stop()        # into a staged site being removed, with the site's lock let go
@@ -129,6 +139,18 @@ class SearchIndexing:
             future.result()
         self.pool.shutdown()
         self.site.write(f"{BUNDLE}/shards.json", self._listing())
+
+    def fingerprints(self) -> dict[str, str]:
+        """Every file of the new search folder but its listing, by path in the site: the
+        digest of its bytes, then its seal if one was taken (call it after :meth:`wait`).
+        The next build carries a file over only if it still holds these bytes: a file of
+        a kept shard edited by hand was carried over by every later build."""
+        found = {name: recorded for files in self.kept.values() for name, recorded in files.items()}
+        for shard in self.shards:
+            if shard.folder not in self.kept:
+                found.update(_digests(self.site.path, f"{BUNDLE}/{shard.folder}"))
+        found.update(self.written_code)
+        return found
 
     def stop(self) -> None:
         """Stop what still runs (after a failure elsewhere in the build)."""
@@ -142,49 +164,48 @@ class SearchIndexing:
 
     def _can_carry_over(self, shard: Shard) -> bool:
         """Whether an unchanged shard is carried over from the published site: none of its
-        pages was written in this build, and the published site holds a shard of exactly its
-        pages, its entry counting them all (an entry edited by hand into something else
-        ended every build in a traceback, or was listed with its counts)."""
-        published = self.published / shard.folder
-        if any(page in self.site.written for page in shard.pages) or not _real_folder(published):
+        pages was written in this build, and the published site holds each file recorded of
+        a shard of exactly its pages as the bytes recorded, its entry counting them all (an
+        entry edited by hand into something else ended every build in a traceback, or was
+        listed with its counts). Only those files are carried over: a link, or any other
+        file put there, is left behind."""
+        folder = f"{BUNDLE}/{shard.folder}/"
+        recorded = {name: print_ for name, print_ in self.recorded.items() if name.startswith(folder)}
+        if any(page in self.site.written for page in shard.pages) \
+                or f"{folder}pagefind-entry.json" not in recorded \
+                or not all(_shard_data(Path(name[len(folder):])) for name in recorded):
             return False
-        counts = _page_counts(published / "pagefind-entry.json")
-        if counts is None or sum(counts.values()) != len(shard.pages):
+        proven = self._proven(recorded)
+        counts = _page_counts(self.published / shard.folder / "pagefind-entry.json")
+        if proven is None or counts is None or sum(counts.values()) != len(shard.pages):
             return False
         self.carried_counts[shard.folder] = counts
+        self.kept[shard.folder] = proven
         return True
-
-    def _shard_files(self, shard: Shard) -> list[str]:
-        """The files of the published shard folder to carry over (as ``pagefind/<shard>/...``):
-        only the regular files Pagefind writes; a link, or any other file planted there, is
-        left behind."""
-        folder = f"{BUNDLE}/{shard.folder}"
-        found = self.site.published_files(folder)
-        if found is None:
-            found = _regular_files(self.published / shard.folder, folder)
-        return [name for name in found if _shard_data(Path(name[len(folder) + 1:]))]
 
     def _code_carried_over(self) -> bool:
-        """Carry Pagefind's search code over when the published site has this version's: the
-        files ``shards.json`` lists as the code, each a regular file (anything else found in
-        the folder is left behind), none named as a shard folder of this build (one claimed
-        for Pagefind, with the file carried into it, failed the build)."""
-        try:
-            listing = json.loads(regular_file_bytes(self.published / "shards.json"))
-        except (OSError, ValueError, RecursionError):
-            return False
-        code = listing.get("code") if isinstance(listing, dict) else None
+        """Carry Pagefind's search code over when the published site holds the files
+        recorded as this version's code (the record names the Pagefind that wrote it) as the
+        bytes recorded; none named as a shard folder of this build (one claimed for
+        Pagefind, with the file carried into it, failed the build)."""
+        recorded = {name: print_ for name, print_ in self.recorded.items()
+                    if name.startswith(f"{BUNDLE}/") and "/" not in name[len(BUNDLE) + 1:]}
+        names = [name[len(BUNDLE) + 1:] for name in recorded]
         folders = {shard.folder for shard in self.shards}
-        if not isinstance(code, list) or listing.get("pagefind") != pagefind_version() \
-                or not all(isinstance(name, str) and _code_file(name) and name not in folders
-                           for name in code) \
-                or not set(INTERFACE_FILES) <= set(code) \
-                or not all(_regular(self.published / name) for name in code):
+        if not all(_code_file(name) and name not in folders for name in names) \
+                or not set(INTERFACE_FILES) <= set(names) \
+                or (proven := self._proven(recorded)) is None:
             return False
-        for name in code:
-            self.site.keep(f"{BUNDLE}/{name}")
-        self.code_files = tuple(code)
+        self.site.keep_all(proven)
+        self.kept[""] = proven
+        self.code_files = tuple(sorted(names))
         return True
+
+    def _proven(self, recorded: dict[str, str]) -> dict[str, str] | None:
+        """The ``recorded`` files, fingerprints refreshed, if the published site holds each
+        as the bytes recorded; None if not."""
+        proven = {name: kept_file(self.published_files, name, print_) for name, print_ in recorded.items()}
+        return None if None in proven.values() else proven  # type: ignore[return-value]
 
     def _gathered(self, shard: Shard) -> tuple[Path, Path]:
         """The shard's pages alone, at their own addresses, in a scratch folder, and the
@@ -217,7 +238,9 @@ class SearchIndexing:
             code = sorted(path.name for path in (Path(scratch) / "out").iterdir()
                           if path.is_file() and not _shard_file(path.name))
             for name in code:
-                self.site.write(f"{BUNDLE}/{name}", (Path(scratch) / "out" / name).read_bytes())
+                content = (Path(scratch) / "out" / name).read_bytes()
+                self.site.write(f"{BUNDLE}/{name}", content)
+                self.written_code[f"{BUNDLE}/{name}"] = digest(content)
             self.code_files = tuple(code)
 
     def _run(self, source: Path, output: Path) -> None:
@@ -288,19 +311,38 @@ def _shard_data(relative: Path) -> bool:
     return len(relative.parts) == 2 and relative.name.endswith(SHARD_DATA.get(relative.parts[0], "/"))
 
 
-def _real_folder(path: Path) -> bool:
-    """A folder, not a link to one."""
-    return path.is_dir() and not path.is_symlink()
-
-
-def _regular_files(published: Path, folder: str) -> list[str]:
-    """The regular files (not links) under the folder ``published``, as ``folder/...``."""
-    found = []
-    for root, _, names in os.walk(published):
-        relative = Path(root).relative_to(published)
-        found.extend(f"{folder}/{(relative / name).as_posix()}" for name in names
-                     if _regular(Path(root, name)))
+def _digests(site: Path, folder: str) -> dict[str, str]:
+    """The digest of each regular file under ``folder`` of the staged ``site`` (as written
+    there by Pagefind), by path in the site."""
+    found = {}
+    for root, _, names in os.walk(site / folder):
+        for name in names:
+            relative = (Path(root) / name).relative_to(site).as_posix()
+            try:
+                found[relative] = digest(regular_file_bytes(Path(root) / name))
+            except OSError:
+                continue  # not a regular file: never carried over
     return found
+
+
+def load_record(path: Path, site_build: str | None) -> dict[str, str] | None:
+    """The fingerprints of the search folder of the site of build ``site_build``, as saved
+    at ``path`` by that build with this Pagefind; None if there are none to trust."""
+    try:
+        record = json.loads(regular_file_bytes(path))
+        files = record["files"]
+        if record["site_build"] != site_build or record["pagefind"] != pagefind_version() \
+                or not all(isinstance(name, str) and isinstance(print_, str) for name, print_ in files.items()):
+            return None
+    except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
+        return None
+    return files
+
+
+def save_record(path: Path, site_build: str, files: dict[str, str]) -> None:
+    """Save the fingerprints of the search folder of build ``site_build`` (see :func:`load_record`)."""
+    replace_file(path, json.dumps({"site_build": site_build, "pagefind": pagefind_version(),
+                                   "files": files}).encode())
 
 
 def _page_counts(entry: Path) -> dict[str, int] | None:
@@ -315,11 +357,6 @@ def _page_counts(entry: Path) -> dict[str, int] | None:
                for language, count in counts.items()):
         return None
     return counts
-
-
-def _regular(path: Path) -> bool:
-    """A regular file, not a link to one."""
-    return path.is_file() and not path.is_symlink()
 
 
 def _link(source: Path, target: Path) -> None:

@@ -19,6 +19,7 @@ import pytest
 from conftest import TmpProject
 from fieldbrief import publish, search
 from fieldbrief.errors import BuildFailed
+from fieldbrief.incremental import digest
 from fieldbrief.stamp import twin_path
 from test_redteam_incremental import SECRET, brief, files_showing
 from test_twin import assert_twin_is_the_site, site_bytes, two_briefs
@@ -150,16 +151,18 @@ def test_a_search_shard_entry_edited_by_hand_is_indexed_again(
 def test_a_labelled_page_carried_over_as_search_code_is_gated_after_the_search_index(
         project: TmpProject) -> None:
     """The search folder is gated on its own, once Pagefind has written it (the rest of the
-    site is gated while it indexes): a page the published ``shards.json`` names as search code
-    is carried over with the code, and must be read by the gate like any page of the site."""
+    site is gated while it indexes): a page the build records name as search code (here
+    added to them by hand, with its digest) is carried over with the code, and must be read
+    by the gate like any page of the site."""
     two_briefs(project)
     search_folder = project.root / "site/pagefind"
-    listing = json.loads((search_folder / "shards.json").read_text())
-    listing["code"].append("notes.html")
-    (search_folder / "shards.json").write_text(json.dumps(listing))
-    (search_folder / "notes.html").write_text(
-        '<html><head><meta name="fieldbrief-tlp" content="TLP:RED"><meta name="fieldbrief-status" '
-        f'content="final"></head><body>{SECRET}</body></html>')
+    page = ('<html><head><meta name="fieldbrief-tlp" content="TLP:RED"><meta name="fieldbrief-status" '
+            f'content="final"></head><body>{SECRET}</body></html>')
+    (search_folder / "notes.html").write_text(page)
+    record_file = next((project.root / ".fieldbrief").glob("build-*.search.json"))
+    record = json.loads(record_file.read_text())
+    record["files"]["pagefind/notes.html"] = digest(page)
+    record_file.write_text(json.dumps(record))
     published = site_bytes(project.root / "site")
     revise_open(project)
     run = project.run("-j", "1", "--no-pdf")

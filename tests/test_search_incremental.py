@@ -11,6 +11,7 @@ import functools
 import gzip
 import http.server
 import json
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -112,6 +113,56 @@ def test_each_shard_holds_one_language_and_the_list_counts_its_pages(project: Tm
     assert sorted((shard["path"][:2], shard["languages"]) for shard in listing["shards"]) == [
         ("ar", {"ar": 1}), ("en", {"en": 1}), ("fr", {"fr": 1})]
     assert (project.root / "site/pagefind/pagefind-ui.js").is_file()
+
+
+def _in_place(path: Path, replace: bytes, by: bytes) -> None:
+    """Edit ``path`` in place to the same size, its modification time set back."""
+    before = path.stat()
+    data = path.read_bytes()
+    edited = data.replace(replace, by, 1) if replace else by + data[len(by):]
+    assert edited != data and len(edited) == len(data)
+    with open(path, "r+b") as file:
+        file.write(edited)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+TAMPERED = b"Tampered by hand: the Kelvarro dam broke."
+
+
+@pytest.mark.parametrize("target", ["a fragment", "the entry", "the search script"])
+@pytest.mark.parametrize("in_place", [True, False], ids=["edited in place, its time set back", "rewritten"])
+def test_a_search_file_edited_by_hand_is_written_again(project: TmpProject, target: str,
+                                                       in_place: bool) -> None:
+    """A file of a kept search shard, or Pagefind's script, edited by hand in the published
+    site: carried over by every later build that kept the shard (a fragment is what a
+    search result shows). Now each is carried over only as the bytes recorded when it was
+    written; otherwise the shard is indexed again, the script written again."""
+    assert bucket_of("briefs/alpha/index.html") != bucket_of("briefs/bravo/index.html")
+    for brief_id in ("alpha", "bravo"):
+        project.write(f"{brief_id}.yaml", brief_text(brief_id, f"The Velmorach crossing of {brief_id}."))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    site = project.root / "site"
+    alpha_shard = next(folder for name, folder in shard_folders(site).items()
+                       if name.startswith("en-%02d-" % bucket_of("briefs/alpha/index.html")))
+    path = {"a fragment": next(alpha_shard.glob("fragment/*.pf_fragment")),
+            "the entry": alpha_shard / "pagefind-entry.json",
+            "the search script": site / "pagefind/pagefind-ui.js"}[target]
+    if target == "the entry":  # still an entry counting the shard's pages
+        if in_place:
+            _in_place(path, b'"version":"1', b'"version":"9')
+        else:
+            path.write_bytes(path.read_bytes().replace(b"{", b'{"note":"' + TAMPERED + b'",', 1))
+    elif in_place:
+        _in_place(path, b"", TAMPERED)
+    else:
+        path.write_bytes(path.read_bytes() + TAMPERED)
+    tampered = path.read_bytes()
+    project.write("bravo.yaml", brief_text("bravo", "The Velmorach crossing of bravo, revised."))
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    assert not path.exists() or path.read_bytes() != tampered
+    assert "kelvarro" not in index_text(site) and "tampered" not in index_text(site)
+    assert index_text(site).count("velmorach") >= 2
 
 
 # --- searching in the browser ------------------------------------------------------------------
