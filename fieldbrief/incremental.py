@@ -22,18 +22,18 @@ import time
 from dataclasses import fields, is_dataclass
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from fieldbrief import __version__
 from fieldbrief.errors import BuildFailed, Problem, Severity
 from fieldbrief.model import BriefCard, IssueFacts
-from fieldbrief.publish import RegularFiles, safe_join
+from fieldbrief.publish import FilesIn
 from fieldbrief import stamp
 from fieldbrief.stamp import FONT_FOLDERS, regular_file_bytes, replace_file
 
-MANIFEST_FORMAT = 2
+MANIFEST_FORMAT = 3
 Placement = Literal["published", "restricted", "draft"]
 
 
@@ -45,6 +45,31 @@ def digest(*parts: bytes | str) -> str:
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
+
+
+CHUNK_BYTES = 2**20
+
+
+def written_digest(content: bytes) -> str:
+    """What a build records of a file it wrote: the :func:`digest` of its bytes, and their
+    number (a file found later of another size is known changed without being read)."""
+    return f"{digest(content)}:{len(content)}"
+
+
+def holds_written(file: BinaryIO, written: str) -> bool:
+    """Whether the open regular ``file`` holds the bytes recorded as ``written`` (see
+    :func:`written_digest`): read only if its size is theirs, and in chunks, so that a
+    huge file put in its place takes neither the memory nor the time of its size."""
+    expected, _, length = written.rpartition(":")
+    size = os.fstat(file.fileno()).st_size
+    if length != str(size):
+        return False
+    hasher = hashlib.sha256(size.to_bytes(8, "big"))
+    read = 0
+    while read <= size and (chunk := file.read(CHUNK_BYTES)):
+        hasher.update(chunk)
+        read += len(chunk)
+    return read == size and hasher.hexdigest() == expected
 
 
 def facts_digest(value: object) -> str:
@@ -106,36 +131,27 @@ def settled(seal: BriefSeal, started_ns: int) -> bool:
     return all(found is None or found[4] <= started_ns - stamp.SETTLED * 1e9 for found in seal)
 
 
-def kept_file(files: RegularFiles, relative: str, recorded: str) -> str | None:
-    """The fingerprint to record for a file of a published folder (``files``) its build
-    recorded as ``recorded`` ('digest', then maybe the file's seal), if the folder still
-    holds the bytes of that digest there as a regular file, reached without following a
-    link; None if not (a file edited by hand since its build wrote it is not kept).
+def kept_file(files: FilesIn, relative: str, recorded: str) -> str | None:
+    """The fingerprint to record for a file of an output folder (``files``) its build
+    recorded as ``recorded`` ('written digest', then maybe the file's seal), if the folder
+    still holds the bytes written there as a regular file, reached without following a link
+    (see :class:`~fieldbrief.publish.FilesIn`); None if not (a file edited by hand since its
+    build wrote it is not kept, nor one whose name in a damaged record leaves the folder).
 
     The bytes are read and digested, unless the file is in the very state sealed when
     they last were: a seal is recorded only if the file had been left alone for SETTLED
     seconds when it was taken, since any later change to it (a write, its times set back,
     a new file of that inode) gives it a later change time, which no one can set back."""
     written, _, sealed = recorded.partition(" ")
-    if relative not in files:  # a name from the records (anyone may edit them) that leaves the folder
-        return None
+    started = time.time_ns()
     try:
-        path = safe_join(files.root, relative)
-        found = os.lstat(path)
-        if not stat.S_ISREG(found.st_mode):
-            return None
-        if sealed and sealed == _seal_text(found):
-            return recorded
-        started = time.time_ns()
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC  # a pipe put there never blocks
-        with open(os.open(path, flags), "rb") as file:
+        with files.open(relative) as file:
             found = os.fstat(file.fileno())  # the seal of the very file read, taken before
-            if not stat.S_ISREG(found.st_mode):
+            if sealed and sealed == _seal_text(found):
+                return recorded
+            if not holds_written(file, written):
                 return None
-            content = file.read()
-    except (OSError, BuildFailed):
-        return None
-    if digest(content) != written:
+    except (OSError, ValueError, BuildFailed):
         return None
     seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
     return written + (f" {_seal_text(found)}" if settled([seal], started) else "")
@@ -171,7 +187,8 @@ class Record(BaseModel):
     pdf: str | None = None  # fingerprint of its PDF, when one was made
     outputs: dict[str, str] = {}
     """Its files, relative to the site (or the restricted folder): the digest of the bytes
-    written, then their seal once one was taken (a file edited by hand is written again)."""
+    written (:func:`written_digest`), then their seal once one was taken (a file edited by
+    hand is written again)."""
     id_line: int = 1  # where its id is, for duplicate-id errors
     id_column: int = 1
     seal: BriefSeal | None = None  # its file and images when ``content`` was read, if settled

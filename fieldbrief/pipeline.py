@@ -25,13 +25,13 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brief_seal,
                                     config_digest, content_digest, digest, files_digest,
                                     fonts_digest, load_manifest, problem_record, save_manifest,
-                                    kept_file, save_sealed, sealed_at, settled)
+                                    kept_file, save_sealed, sealed_at, settled, written_digest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, Staging, drop_stale_twin, published_build_id, RegularFiles
+from fieldbrief.publish import SITE_MARKER, FilesIn, Staging, drop_stale_twin, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -227,12 +227,13 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         planned = (published_build_id(out_dir), published_build_id(options.restricted_dir))
         site_ok = previous.site_build is not None and previous.site_build == planned[0]
         restricted_ok = previous.restricted_build is not None and previous.restricted_build == planned[1]
-        there = {"published": RegularFiles(out_dir) if site_ok else None,
-                 "restricted": RegularFiles(options.restricted_dir) if restricted_ok else None}
-        for entry in entries:
-            if entry.path not in named:
-                entry.kept = _kept_outputs(entry, placements[entry.path],
-                                           _with_series(prints, series, entry), options, there)
+        with FilesIn(out_dir) as site_files, FilesIn(options.restricted_dir) as restricted_files:
+            there = {"published": site_files if site_ok else None,
+                     "restricted": restricted_files if restricted_ok else None}
+            for entry in entries:
+                if entry.path not in named:
+                    entry.kept = _kept_outputs(entry, placements[entry.path],
+                                               _with_series(prints, series, entry), options, there)
         to_render = [e for e in entries if placements[e.path] != "draft" and e.kept is None]
         _check_entries(workers, [e for e in to_render if e.checked is None])
         if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
@@ -404,7 +405,7 @@ def _policy(project: Project, options: BuildOptions) -> PublishingPolicy:
 
 
 def _kept_outputs(entry: Entry, placement: Placement, prints: Fingerprints, options: BuildOptions,
-                  there: dict[Placement, RegularFiles | None]) -> dict[str, str] | None:
+                  there: dict[Placement, FilesIn | None]) -> dict[str, str] | None:
     """The brief's files, as :attr:`Record.outputs` records them (seals refreshed), if they
     may be kept: its record says what this build would write, and the output folder of its
     placement (None where that folder is not the one the last build recorded) holds each
@@ -446,9 +447,9 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
             and set(previous.records) == {str(e.path) for e in entries}
             and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)):
         return False
-    site = RegularFiles(out_dir)
-    return all(_published_page(site, page, recorded) is not None
-               for page, recorded in previous.site_pages.items())
+    with FilesIn(out_dir) as files:
+        return all(_published_page(files, page, recorded) is not None
+                   for page, recorded in previous.site_pages.items())
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -525,7 +526,7 @@ def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Se
 def _search_record_path(manifest_file: Path) -> Path:
     """Where the fingerprints of the search folder are kept, beside the manifest: saved
     once the index is written, after the manifest (which is saved while it is written)."""
-    return manifest_file.with_suffix(".search.json")
+    return manifest_file.with_suffix(".search")
 
 
 def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCard],
@@ -546,28 +547,29 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
                          draw_map=lambda code, places: country_map(code, places, language)),
              *series_pages(html, series.listings, options.generated_at, options.pdf)]
     fingerprints = {}
-    published = RegularFiles(site.out_dir)
-    for page in pages:
-        inputs = digest(prints.site, page.inputs)
-        recorded = published_pages.get(page.path, "")
-        kept = _published_page(published, page.path, recorded) \
-            if recorded.startswith(f"{inputs} ") else None
-        if kept is not None:
-            site.keep(page.path)
-            fingerprints[page.path] = kept
-        else:
-            content = page.render()
-            site.write(page.path, content)
-            fingerprints[page.path] = f"{inputs} {digest(content)}"
+    with FilesIn(site.out_dir) as files:
+        for page in pages:
+            inputs = digest(prints.site, page.inputs)
+            recorded = published_pages.get(page.path, "")
+            kept = _published_page(files, page.path, recorded) \
+                if recorded.startswith(f"{inputs} ") else None
+            if kept is not None:
+                site.keep(page.path)
+                fingerprints[page.path] = kept
+            else:
+                content = page.render()
+                site.write(page.path, content)
+                fingerprints[page.path] = f"{inputs} {written_digest(content)}"
     return fingerprints
 
 
-def _published_page(site: RegularFiles, page: str, recorded: str) -> str | None:
+def _published_page(files: FilesIn, page: str, recorded: str) -> str | None:
     """The fingerprint to record for a site page the last build recorded as ``recorded``
-    ('inputs digest', then maybe the page's seal), if the published site still holds the
-    bytes of that digest there (see :func:`~fieldbrief.incremental.kept_file`); None if not."""
+    ('inputs digest', then maybe the page's seal), if the published site (``files``) still
+    holds the bytes of that digest there (see :func:`~fieldbrief.incremental.kept_file`);
+    None if not."""
     inputs, _, rest = recorded.partition(" ")
-    kept = kept_file(site, page, rest)
+    kept = kept_file(files, page, rest)
     return None if kept is None else f"{inputs} {kept}"
 
 

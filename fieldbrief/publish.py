@@ -37,10 +37,9 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.resources import SiteFiles
 from fieldbrief.stamp import regular_file_bytes
 
 SITE_MARKER = ".fieldbrief-site"
@@ -347,21 +346,37 @@ def _parts(relative: str) -> tuple[str, ...]:
     return parts
 
 
-class RegularFiles:
-    """Which paths, named as a build names its outputs, are regular files under ``root``
-    reached without following a link (in any of their folders either); each folder on the
-    way is looked at once (:class:`~fieldbrief.resources.SiteFiles`)."""
+class FilesIn:
+    """The regular files of an output folder, each opened for reading through folders opened
+    by descriptor without following a link (a folder swapped for a link after it was looked
+    at is not followed either), and without waiting (a pipe put in a file's place never
+    blocks). The folders on the way are kept open for the next file (a brief's files share
+    one). Use it as a context manager."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.files = SiteFiles(root)
+        self._folders: _Folders | None = None
 
-    def __contains__(self, relative: str) -> bool:
-        try:
-            parts = _parts(relative)
-        except BuildFailed:
-            return False
-        return "/".join(parts) in self.files
+    def __enter__(self) -> FilesIn:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._folders is not None:
+            self._folders.close()
+
+    def open(self, relative: str) -> BinaryIO:
+        """The file at ``relative``: OSError if it is anything but a regular file reached so,
+        BuildFailed if ``relative`` leaves the folder, ValueError if it holds a NUL byte."""
+        parts = _parts(relative)
+        if self._folders is None:
+            self._folders = _Folders(self.root.resolve())
+        found = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                        dir_fd=self._folders.folder(parts[:-1]))
+        file = os.fdopen(found, "rb")
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            file.close()
+            raise OSError(f"{relative} is not a regular file")
+        return file
 
 
 class _Folders:

@@ -38,8 +38,8 @@ from importlib.metadata import version
 from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
-from fieldbrief.publish import RegularFiles, Staging, beside_site, safe_join
-from fieldbrief.incremental import digest, kept_file
+from fieldbrief.publish import FilesIn, Staging, beside_site, safe_join
+from fieldbrief.incremental import kept_file, written_digest
 from fieldbrief.stamp import regular_file_bytes, replace_file
 
 BUNDLE = "pagefind"
@@ -105,8 +105,6 @@ class SearchIndexing:
         a record nothing of the published search folder is trusted, and all is indexed."""
         self.site = site
         self.shards = plan_shards(pages)
-        self.published = site.out_dir / BUNDLE
-        self.published_files = RegularFiles(site.out_dir)
         self.recorded = recorded or {}
         self.kept: dict[str, dict[str, str]] = {}
         """The files carried over (fingerprints refreshed), by shard folder ('' for the code)."""
@@ -121,14 +119,15 @@ class SearchIndexing:
         self.pool = ThreadPoolExecutor(max_workers=max(1, jobs))
         self.futures: list[Future[None]] = []
         try:
-            kept = [shard for shard in self.shards if self._can_carry_over(shard)]
-            for shard in self.shards:
-                if shard not in kept:
-                    self.futures.append(self.pool.submit(self._index, *self._gathered(shard)))
-            for shard in kept:  # while the changed shards are indexed
-                self.site.keep_all(self.kept[shard.folder])
-            if not self._code_carried_over():
-                self.futures.append(self.pool.submit(self._write_code))
+            with FilesIn(site.out_dir) as published:
+                kept = [shard for shard in self.shards if self._can_carry_over(shard, published)]
+                for shard in self.shards:
+                    if shard not in kept:
+                        self.futures.append(self.pool.submit(self._index, *self._gathered(shard)))
+                for shard in kept:  # while the changed shards are indexed
+                    self.site.keep_all(self.kept[shard.folder])
+                if not self._code_carried_over(published):
+                    self.futures.append(self.pool.submit(self._write_code))
         except BaseException:  # no caller can stop what was started: Pagefind would write on
             self.stop()        # into a staged site being removed, with the site's lock let go
             raise
@@ -162,7 +161,7 @@ class SearchIndexing:
         self.pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
-    def _can_carry_over(self, shard: Shard) -> bool:
+    def _can_carry_over(self, shard: Shard, published: FilesIn) -> bool:
         """Whether an unchanged shard is carried over from the published site: none of its
         pages was written in this build, and the published site holds each file recorded of
         a shard of exactly its pages as the bytes recorded, its entry counting them all (an
@@ -175,15 +174,15 @@ class SearchIndexing:
                 or f"{folder}pagefind-entry.json" not in recorded \
                 or not all(_shard_data(Path(name[len(folder):])) for name in recorded):
             return False
-        proven = self._proven(recorded)
-        counts = _page_counts(self.published / shard.folder / "pagefind-entry.json")
+        proven = _proven(published, recorded)
+        counts = _page_counts(published, f"{folder}pagefind-entry.json")
         if proven is None or counts is None or sum(counts.values()) != len(shard.pages):
             return False
         self.carried_counts[shard.folder] = counts
         self.kept[shard.folder] = proven
         return True
 
-    def _code_carried_over(self) -> bool:
+    def _code_carried_over(self, published: FilesIn) -> bool:
         """Carry Pagefind's search code over when the published site holds the files
         recorded as this version's code (the record names the Pagefind that wrote it) as the
         bytes recorded; none named as a shard folder of this build (one claimed for
@@ -194,18 +193,12 @@ class SearchIndexing:
         folders = {shard.folder for shard in self.shards}
         if not all(_code_file(name) and name not in folders for name in names) \
                 or not set(INTERFACE_FILES) <= set(names) \
-                or (proven := self._proven(recorded)) is None:
+                or (proven := _proven(published, recorded)) is None:
             return False
         self.site.keep_all(proven)
         self.kept[""] = proven
         self.code_files = tuple(sorted(names))
         return True
-
-    def _proven(self, recorded: dict[str, str]) -> dict[str, str] | None:
-        """The ``recorded`` files, fingerprints refreshed, if the published site holds each
-        as the bytes recorded; None if not."""
-        proven = {name: kept_file(self.published_files, name, print_) for name, print_ in recorded.items()}
-        return None if None in proven.values() else proven  # type: ignore[return-value]
 
     def _gathered(self, shard: Shard) -> tuple[Path, Path]:
         """The shard's pages alone, at their own addresses, in a scratch folder, and the
@@ -240,7 +233,7 @@ class SearchIndexing:
             for name in code:
                 content = (Path(scratch) / "out" / name).read_bytes()
                 self.site.write(f"{BUNDLE}/{name}", content)
-                self.written_code[f"{BUNDLE}/{name}"] = digest(content)
+                self.written_code[f"{BUNDLE}/{name}"] = written_digest(content)
             self.code_files = tuple(code)
 
     def _run(self, source: Path, output: Path) -> None:
@@ -319,7 +312,7 @@ def _digests(site: Path, folder: str) -> dict[str, str]:
         for name in names:
             relative = (Path(root) / name).relative_to(site).as_posix()
             try:
-                found[relative] = digest(regular_file_bytes(Path(root) / name))
+                found[relative] = written_digest(regular_file_bytes(Path(root) / name))
             except OSError:
                 continue  # not a regular file: never carried over
     return found
@@ -345,13 +338,24 @@ def save_record(path: Path, site_build: str, files: dict[str, str]) -> None:
                                    "files": files}).encode())
 
 
-def _page_counts(entry: Path) -> dict[str, int] | None:
-    """The pages of a shard by language, as its ``pagefind-entry.json`` counts them; None if
-    it is not a regular file holding such counts."""
+def _proven(published: FilesIn, recorded: dict[str, str]) -> dict[str, str] | None:
+    """The ``recorded`` files, fingerprints refreshed, if the published site holds each as
+    the bytes recorded; None if not."""
+    proven = {name: kept_file(published, name, print_) for name, print_ in recorded.items()}
+    return None if None in proven.values() else proven  # type: ignore[return-value]
+
+
+MAX_ENTRY_BYTES = 2**20
+
+
+def _page_counts(published: FilesIn, entry: str) -> dict[str, int] | None:
+    """The pages of a shard by language, as its ``pagefind-entry.json`` (at ``entry`` in the
+    published site) counts them; None if it is not a regular file holding such counts."""
     try:
-        languages = json.loads(regular_file_bytes(entry)).get("languages")
+        with published.open(entry) as file:
+            languages = json.loads(file.read(MAX_ENTRY_BYTES)).get("languages")
         counts = {language: index["page_count"] for language, index in languages.items()}
-    except (OSError, ValueError, RecursionError, AttributeError, KeyError, TypeError):
+    except (OSError, ValueError, RecursionError, AttributeError, KeyError, TypeError, BuildFailed):
         return None
     if not all(isinstance(language, str) and type(count) is int and count >= 0
                for language, count in counts.items()):

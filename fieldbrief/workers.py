@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fieldbrief.archive import Archive, archive_references
 from fieldbrief.budget import budget
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, excerpt
-from fieldbrief.incremental import content_digest, digest
+from fieldbrief.incremental import content_digest, written_digest
 from fieldbrief.load import LoadedFile
 from fieldbrief.model import Brief, BriefCard, IssueFacts
 from fieldbrief.project import Project
@@ -93,7 +93,7 @@ class RenderJob:
 
 @dataclass(frozen=True)
 class Rendered:
-    outputs: dict[str, str]  # each file written, relative to its folder: the digest of its bytes
+    outputs: dict[str, str]  # each file written, relative to its folder: its written_digest
     seconds: float
     error: str | None = None
     page: PageParts | None = None  # the links and loads of the web page, for the site check
@@ -163,7 +163,7 @@ def render(job: RenderJob) -> Rendered:
                         f"{job.label}: rendering failed ({type(error).__name__}: "
                         f"{excerpt(str(error), 200)}); please report this as a bug")
     page = files.get(brief_page_path(valid.brief.id))
-    return Rendered({relative: digest(content) for relative, content in files.items()},
+    return Rendered({relative: written_digest(content) for relative, content in files.items()},
                     time.perf_counter() - started,
                     page=scan_page(page.decode()) if page else None)
 

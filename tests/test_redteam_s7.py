@@ -19,7 +19,7 @@ import pytest
 from conftest import TmpProject
 from fieldbrief import publish, search
 from fieldbrief.errors import BuildFailed
-from fieldbrief.incremental import digest
+from fieldbrief.incremental import written_digest
 from fieldbrief.stamp import twin_path
 from test_redteam_incremental import SECRET, brief, files_showing
 from test_twin import assert_twin_is_the_site, site_bytes, two_briefs
@@ -159,9 +159,9 @@ def test_a_labelled_page_carried_over_as_search_code_is_gated_after_the_search_i
     page = ('<html><head><meta name="fieldbrief-tlp" content="TLP:RED"><meta name="fieldbrief-status" '
             f'content="final"></head><body>{SECRET}</body></html>')
     (search_folder / "notes.html").write_text(page)
-    record_file = next((project.root / ".fieldbrief").glob("build-*.search.json"))
+    record_file = next((project.root / ".fieldbrief").glob("build-*.search"))
     record = json.loads(record_file.read_text())
-    record["files"]["pagefind/notes.html"] = digest(page)
+    record["files"]["pagefind/notes.html"] = written_digest(page.encode())
     record_file.write_text(json.dumps(record))
     published = site_bytes(project.root / "site")
     revise_open(project)
