@@ -236,7 +236,8 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
                                                _with_series(prints, series, entry), options, there)
         to_render = [e for e in entries if placements[e.path] != "draft" and e.kept is None]
         _check_entries(workers, [e for e in to_render if e.checked is None])
-        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir):
+        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir,
+                            manifest_file):
             drop_stale_twin(out_dir, twin_path(project.root, out_dir))
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
@@ -440,16 +441,21 @@ def _output_prints(content: str, placement: Placement, prints: Fingerprints, opt
 
 def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      placements: dict[Path, Placement], previous: Manifest,
-                     prints: Fingerprints, site_ok: bool, out_dir: Path) -> bool:
-    """Nothing to render, nothing placed elsewhere, and every site page still as its
-    build wrote it (one deleted or edited by hand is written again)."""
+                     prints: Fingerprints, site_ok: bool, out_dir: Path, manifest_file: Path) -> bool:
+    """Nothing to render, nothing placed elsewhere, and every site page and every file of
+    the search folder still as its build wrote it (one deleted or edited by hand is written
+    again: a search folder edited or removed was left so by every build with no brief changed)."""
     if not (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
             and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)):
         return False
+    search = load_record(_search_record_path(manifest_file), previous.site_build)
+    if search is None:
+        return False
     with FilesIn(out_dir) as files:
         return all(_published_page(files, page, recorded) is not None
-                   for page, recorded in previous.site_pages.items())
+                   for page, recorded in previous.site_pages.items()) \
+            and all(kept_file(files, name, recorded) is not None for name, recorded in search.items())
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],

@@ -44,6 +44,8 @@ from fieldbrief.stamp import regular_file_bytes, replace_file
 
 BUNDLE = "pagefind"
 """The search folder inside the site."""
+LISTING = f"{BUNDLE}/shards.json"
+"""The shards and the search code, as the search page's script reads them."""
 SHARDS_PER_LANGUAGE = 16
 """Buckets per language: more make one edit cheaper to index and a search fetch more files
 (BENCHMARKS.md, issue 16, has the figures that chose this)."""
@@ -110,6 +112,7 @@ class SearchIndexing:
         """The files carried over (fingerprints refreshed), by shard folder ('' for the code)."""
         self.code_files: tuple[str, ...] = ()
         self.written_code: dict[str, str] = {}
+        self.written_listing: dict[str, str] = {}
         self.running: set[subprocess.Popen[str]] = set()
         self.lock = threading.Lock()
         self.stopped = False
@@ -137,18 +140,22 @@ class SearchIndexing:
         for future in self.futures:
             future.result()
         self.pool.shutdown()
-        self.site.write(f"{BUNDLE}/shards.json", self._listing())
+        listing = self._listing()
+        self.site.write(LISTING, listing)
+        self.written_listing = {LISTING: written_digest(listing)}
 
     def fingerprints(self) -> dict[str, str]:
-        """Every file of the new search folder but its listing, by path in the site: the
-        digest of its bytes, then its seal if one was taken (call it after :meth:`wait`).
-        The next build carries a file over only if it still holds these bytes: a file of
-        a kept shard edited by hand was carried over by every later build."""
+        """Every file of the new search folder, by path in the site: the digest of its
+        bytes, then its seal if one was taken (call it after :meth:`wait`). The next build
+        carries a file over only if it still holds these bytes (a file of a kept shard
+        edited by hand was carried over by every later build), and the listing never (it
+        is written by every build); a build with nothing else to do checks them all."""
         found = {name: recorded for files in self.kept.values() for name, recorded in files.items()}
         for shard in self.shards:
             if shard.folder not in self.kept:
                 found.update(_digests(self.site.path, f"{BUNDLE}/{shard.folder}"))
         found.update(self.written_code)
+        found.update(self.written_listing)
         return found
 
     def stop(self) -> None:
@@ -188,7 +195,8 @@ class SearchIndexing:
         bytes recorded; none named as a shard folder of this build (one claimed for
         Pagefind, with the file carried into it, failed the build)."""
         recorded = {name: print_ for name, print_ in self.recorded.items()
-                    if name.startswith(f"{BUNDLE}/") and "/" not in name[len(BUNDLE) + 1:]}
+                    if name.startswith(f"{BUNDLE}/") and "/" not in name[len(BUNDLE) + 1:]
+                    and name != LISTING}
         names = [name[len(BUNDLE) + 1:] for name in recorded]
         folders = {shard.folder for shard in self.shards}
         if not all(_code_file(name) and name not in folders for name in names) \

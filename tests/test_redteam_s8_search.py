@@ -1,0 +1,56 @@
+"""Red team, stop 8: the records of the search folder (``.fieldbrief/build-*.search``) and
+what a build carries over through them."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import TmpProject
+from test_search_incremental import brief_text, index_text
+
+WORDS = {brief_id: f"Velmorach{brief_id}" for brief_id in ("alpha", "bravo", "charlie")}
+
+
+@pytest.fixture
+def built(project: TmpProject) -> TmpProject:
+    for brief_id, word in WORDS.items():
+        project.write(f"{brief_id}.yaml", brief_text(brief_id, f"The {word} crossing."))
+    run = project.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    return project
+
+
+def all_findable(site: Path) -> bool:
+    text = index_text(site)
+    return all(word.lower() in text for word in WORDS.values())
+
+
+@pytest.mark.parametrize("damage", ["a fragment edited", "the search script edited",
+                                    "the shard listing edited", "the search folder removed"])
+def test_a_search_folder_damaged_by_hand_is_repaired_by_a_build_with_no_brief_changed(
+        built: TmpProject, damage: str) -> None:
+    """Nothing changed in the briefs, but the published search folder was edited or removed
+    by hand: the build said 'nothing changed: 3 briefs unchanged, site/ untouched' and left
+    it so (a planted fragment stayed findable, the search script stayed replaced, or every
+    brief was unfindable) until some brief changed. Its files are proven against the search
+    record as the site pages are."""
+    site = built.root / "site"
+    search = site / "pagefind"
+    if damage == "a fragment edited":
+        fragment = next(search.glob("*/fragment/*.pf_fragment"))
+        fragment.write_bytes(gzip.compress(b'{"content":"Kelvarro planted"}'))
+    elif damage == "the search script edited":
+        (search / "pagefind-ui.js").write_bytes(b"alert('kelvarro')")
+    elif damage == "the shard listing edited":
+        (search / "shards.json").write_text('{"pagefind": "kelvarro", "code": [], "shards": []}')
+    else:
+        shutil.rmtree(search)
+    run = built.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    assert "kelvarro" not in index_text(site)
+    assert all_findable(site)
+    assert b"kelvarro" not in (search / "shards.json").read_bytes()
