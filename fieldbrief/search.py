@@ -333,11 +333,21 @@ def load_record(path: Path, site_build: str | None) -> dict[str, str] | None:
         record = json.loads(regular_file_bytes(path))
         files = record["files"]
         if record["site_build"] != site_build or record["pagefind"] != pagefind_version() \
-                or not all(isinstance(name, str) and isinstance(print_, str) for name, print_ in files.items()):
+                or not all(isinstance(name, str) and _search_path(name) and isinstance(print_, str)
+                           for name, print_ in files.items()):
             return None
     except (OSError, ValueError, RecursionError, KeyError, TypeError, AttributeError):
         return None
     return files
+
+
+def _search_path(name: str) -> bool:
+    """Whether ``name`` is the path of a file of the search folder as a build records it:
+    one spelling only (a kept file named 'fragment/./x' was carried over under that name,
+    and the settle removed the file under its own as never kept)."""
+    parts = name.split("/")
+    return len(parts) > 1 and parts[0] == BUNDLE \
+        and all(PAGEFIND_NAME.fullmatch(part) and part not in (".", "..") for part in parts[1:])
 
 
 def save_record(path: Path, site_build: str, files: dict[str, str]) -> None:

@@ -4,12 +4,14 @@ what a build carries over through them."""
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from conftest import TmpProject
+from fieldbrief.stamp import manifest_path
 from test_search_incremental import brief_text, index_text
 
 WORDS = {brief_id: f"Velmorach{brief_id}" for brief_id in ("alpha", "bravo", "charlie")}
@@ -54,3 +56,27 @@ def test_a_search_folder_damaged_by_hand_is_repaired_by_a_build_with_no_brief_ch
     assert "kelvarro" not in index_text(site)
     assert all_findable(site)
     assert b"kelvarro" not in (search / "shards.json").read_bytes()
+
+
+def search_record(project: TmpProject) -> Path:
+    return manifest_path(project.root, project.root / "site").with_suffix(".search")
+
+
+@pytest.mark.parametrize("alias", ["fragment/./", "fragment//"])
+def test_a_search_record_naming_kept_files_by_another_spelling_carries_them_whole(
+        built: TmpProject, alias: str) -> None:
+    """The search record hand-edited to name each fragment by another spelling of its path
+    ('fragment/./x.pf_fragment'): the file was proven and carried over under that name, and
+    the settle then removed it as never kept under its own, so the kept shards were published
+    without their fragments (3 of 4 .pf_fragment files gone: a search found the briefs and
+    could not show them). Only names as a build writes them are trusted."""
+    record = search_record(built)
+    data = json.loads(record.read_text())
+    data["files"] = {name.replace("fragment/", alias): print_ for name, print_ in data["files"].items()}
+    record.write_text(json.dumps(data))
+    built.write("delta.yaml", brief_text("delta", "The Velmorachdelta crossing."))
+    run = built.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    site = built.root / "site"
+    assert len(list((site / "pagefind").glob("*/fragment/*.pf_fragment"))) == 4
+    assert all_findable(site) and "velmorachdelta" in index_text(site)
