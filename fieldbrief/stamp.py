@@ -211,14 +211,24 @@ def recorded(path: Path, observe_now: Callable[[], Scene]) -> Unchanged | None:
     return Unchanged(briefs, warnings) if observe_now().digest == scene else None
 
 
+MAX_OWN_FILE_BYTES = 2**30
+"""The most read of a file a build keeps for itself (its records of ten thousand briefs take
+tens of MB): a huge file put in its place (a sparse one takes no disk) ended the build in
+MemoryError."""
+
+
 def regular_file_bytes(path: Path) -> bytes:
     """The bytes of ``path``, a regular file and not a link (OSError otherwise): a pipe in
     its place would block the build for ever, a link could lead out of the project. For
     the files a build keeps for itself: its stamp, its records, its site's marker."""
     with os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK), "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+        found = os.fstat(file.fileno())
+        if not stat.S_ISREG(found.st_mode):
             raise OSError(f"{path} is not a regular file")
-        return file.read()
+        content = b"" if found.st_size > MAX_OWN_FILE_BYTES else file.read(MAX_OWN_FILE_BYTES + 1)
+        if found.st_size > MAX_OWN_FILE_BYTES or len(content) > MAX_OWN_FILE_BYTES:  # or grew since
+            raise OSError(f"{path} is larger than any file a build keeps for itself")
+        return content
 
 
 def record(path: Path, scene: Scene, started_ns: int, unchanged: Unchanged) -> None:

@@ -80,3 +80,34 @@ def test_a_search_record_naming_kept_files_by_another_spelling_carries_them_whol
     site = built.root / "site"
     assert len(list((site / "pagefind").glob("*/fragment/*.pf_fragment"))) == 4
     assert all_findable(site) and "velmorachdelta" in index_text(site)
+
+
+@pytest.mark.parametrize("record", [".search", ".json", ".sealed"])
+def test_a_huge_file_put_in_place_of_a_build_record_makes_a_full_build(built: TmpProject,
+                                                                        record: str) -> None:
+    """A 200 GB sparse file (no disk taken) in place of the search record, the manifest or
+    the seal record: it was read whole, and the build ended in a MemoryError traceback.
+    A file larger than any a build keeps for itself is no record: the build is a full one."""
+    path = search_record(built).with_suffix(record)
+    with path.open("r+b") as file:
+        file.truncate(200 * 2**30)
+    built.write("delta.yaml", brief_text("delta", "The Velmorachdelta crossing."))
+    run = built.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    site = built.root / "site"
+    assert all_findable(site) and "velmorachdelta" in index_text(site)
+    assert path.stat().st_size < 2**20
+
+
+def test_a_huge_file_put_in_place_of_the_sites_marker_is_never_read_whole(built: TmpProject) -> None:
+    """The published site's marker replaced by a 200 GB sparse file: it was read whole for
+    the build id, and the build ended in a MemoryError traceback. Its build is now unknown:
+    nothing of the site is trusted, and the build is a full one."""
+    marker = built.root / "site/.fieldbrief-site"
+    with marker.open("r+b") as file:
+        file.truncate(200 * 2**30)
+    built.write("delta.yaml", brief_text("delta", "The Velmorachdelta crossing."))
+    run = built.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, "")
+    assert "built 4 briefs" in run.out
+    assert all_findable(built.root / "site") and marker.stat().st_size < 2**20
