@@ -258,6 +258,9 @@ def replace_file(path: Path, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
         os.replace(partial, path)
+    except OSError as error:  # named by the file it was to be, not by its passing name
+        forget(Path(partial))
+        raise OSError(error.errno, error.strerror, str(path)) from None
     except BaseException:
         forget(Path(partial))
         raise

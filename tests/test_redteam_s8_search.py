@@ -111,3 +111,19 @@ def test_a_huge_file_put_in_place_of_the_sites_marker_is_never_read_whole(built:
     assert (run.code, run.err) == (0, "")
     assert "built 4 briefs" in run.out
     assert all_findable(built.root / "site") and marker.stat().st_size < 2**20
+
+
+@pytest.mark.parametrize("record", [".search", ".json"])
+def test_a_folder_in_place_of_a_build_record_is_named_in_the_error(built: TmpProject, record: str) -> None:
+    """A folder made by hand where the search record (or the manifest) is saved: the build
+    fails with the published site as it was, as it must, but the error named a temporary
+    file that no longer exists ('error: Is a directory (…/.build-….search.x1y2z3.partial)')
+    rather than the record in the way."""
+    path = search_record(built).with_suffix(record)
+    path.unlink()
+    path.mkdir()
+    built.write("delta.yaml", brief_text("delta", "The Velmorachdelta crossing."))
+    run = built.run("--no-pdf", "-j", "1")
+    assert run.code == 1
+    assert run.err.splitlines()[-1] == f"error: Is a directory ({path})"
+    assert not (built.root / "site/briefs/delta").exists()
