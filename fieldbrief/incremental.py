@@ -145,16 +145,20 @@ def kept_file(files: FilesIn, relative: str, recorded: str) -> str | None:
     written, _, sealed = recorded.partition(" ")
     started = time.time_ns()
     try:
+        if sealed and _sealed_as(files.status(relative), sealed):  # unchanged: not read
+            return recorded
         with files.open(relative) as file:
             found = os.fstat(file.fileno())  # the seal of the very file read, taken before
-            if sealed and sealed == _seal_text(found):
-                return recorded
             if not holds_written(file, written):
                 return None
     except (OSError, ValueError, BuildFailed):
         return None
     seal = (found.st_dev, found.st_ino, found.st_size, found.st_mtime_ns, found.st_ctime_ns)
     return written + (f" {_seal_text(found)}" if settled([seal], started) else "")
+
+
+def _sealed_as(found: os.stat_result, sealed: str) -> bool:
+    return stat.S_ISREG(found.st_mode) and _seal_text(found) == sealed
 
 
 def _seal_text(found: os.stat_result) -> str:

@@ -364,19 +364,28 @@ class FilesIn:
         if self._folders is not None:
             self._folders.close()
 
+    def status(self, relative: str) -> os.stat_result:
+        """The status of the file at ``relative`` (a link's own), reached so, without opening
+        it (as cheap as ``lstat``); OSError, BuildFailed or ValueError as :meth:`open`."""
+        parts = _parts(relative)
+        return os.stat(parts[-1], dir_fd=self._folder(parts[:-1]), follow_symlinks=False)
+
     def open(self, relative: str) -> BinaryIO:
         """The file at ``relative``: OSError if it is anything but a regular file reached so,
         BuildFailed if ``relative`` leaves the folder, ValueError if it holds a NUL byte."""
         parts = _parts(relative)
-        if self._folders is None:
-            self._folders = _Folders(self.root.resolve())
         found = os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
-                        dir_fd=self._folders.folder(parts[:-1]))
+                        dir_fd=self._folder(parts[:-1]))
         file = os.fdopen(found, "rb")
         if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
             file.close()
             raise OSError(f"{relative} is not a regular file")
         return file
+
+    def _folder(self, parts: tuple[str, ...]) -> int:
+        if self._folders is None:
+            self._folders = _Folders(self.root.resolve())
+        return self._folders.folder(parts)
 
 
 class _Folders:

@@ -107,7 +107,11 @@ class SearchIndexing:
         a record nothing of the published search folder is trusted, and all is indexed."""
         self.site = site
         self.shards = plan_shards(pages)
-        self.recorded = recorded or {}
+        self.recorded: dict[str, dict[str, str]] = {}
+        """The fingerprints recorded, by the folder of ``pagefind/`` they are in ('' for its own files)."""
+        for name, print_ in (recorded or {}).items():
+            parts = name.split("/")
+            self.recorded.setdefault(parts[1] if len(parts) > 2 else "", {})[name] = print_
         self.kept: dict[str, dict[str, str]] = {}
         """The files carried over (fingerprints refreshed), by shard folder ('' for the code)."""
         self.code_files: tuple[str, ...] = ()
@@ -176,10 +180,10 @@ class SearchIndexing:
         listed with its counts). Only those files are carried over: a link, or any other
         file put there, is left behind."""
         folder = f"{BUNDLE}/{shard.folder}/"
-        recorded = {name: print_ for name, print_ in self.recorded.items() if name.startswith(folder)}
+        recorded = self.recorded.get(shard.folder, {})
         if any(page in self.site.written for page in shard.pages) \
                 or f"{folder}pagefind-entry.json" not in recorded \
-                or not all(_shard_data(Path(name[len(folder):])) for name in recorded):
+                or not all(_shard_data(name[len(folder):]) for name in recorded):
             return False
         proven = _proven(published, recorded)
         counts = _page_counts(published, f"{folder}pagefind-entry.json")
@@ -194,9 +198,8 @@ class SearchIndexing:
         recorded as this version's code (the record names the Pagefind that wrote it) as the
         bytes recorded; none named as a shard folder of this build (one claimed for
         Pagefind, with the file carried into it, failed the build)."""
-        recorded = {name: print_ for name, print_ in self.recorded.items()
-                    if name.startswith(f"{BUNDLE}/") and "/" not in name[len(BUNDLE) + 1:]
-                    and name != LISTING}
+        recorded = {name: print_ for name, print_ in self.recorded.get("", {}).items()
+                    if name != LISTING}
         names = [name[len(BUNDLE) + 1:] for name in recorded]
         folders = {shard.folder for shard in self.shards}
         if not all(_code_file(name) and name not in folders for name in names) \
@@ -300,16 +303,18 @@ def _code_file(name: str) -> bool:
         and not _shard_file(name)
 
 
-def _shard_data(relative: Path) -> bool:
-    """A file Pagefind writes in a shard folder (``relative`` to it): anything else found
-    there was put there by someone else, and is not carried over. Pagefind names its files
-    with letters, digits, ``_``, ``-`` and ``.`` only (a name with a backslash, kept, failed
-    every build staged without the kept copy as one writing outside the site)."""
-    if not all(PAGEFIND_NAME.fullmatch(part) for part in relative.parts):
+def _shard_data(relative: str) -> bool:
+    """A file Pagefind writes in a shard folder (``relative`` to it, '/'-separated):
+    anything else found there was put there by someone else, and is not carried over.
+    Pagefind names its files with letters, digits, ``_``, ``-`` and ``.`` only (a name with a
+    backslash, kept, failed every build staged without the kept copy as one writing outside
+    the site)."""
+    parts = relative.split("/")
+    if not all(PAGEFIND_NAME.fullmatch(part) for part in parts):
         return False
-    if len(relative.parts) == 1:
-        return _shard_file(relative.name)
-    return len(relative.parts) == 2 and relative.name.endswith(SHARD_DATA.get(relative.parts[0], "/"))
+    if len(parts) == 1:
+        return _shard_file(parts[0])
+    return len(parts) == 2 and parts[1].endswith(SHARD_DATA.get(parts[0], "/"))
 
 
 def _digests(site: Path, folder: str) -> dict[str, str]:
