@@ -5,8 +5,8 @@ images it uses), its card for the site-wide pages, where the policy placed it, a
 the fingerprints of everything else its outputs depend on: fieldbrief's version, the
 site configuration, the templates the page uses, the print stylesheets, the fonts
 and the PDF options. An output is kept only when all of these are unchanged, its
-files are still in the published site as the bytes written, and that site is the one the manifest
-describes (the build id written in the site must match); anything else rebuilds it.
+files are still in the published site as the bytes written, and that site is the one the
+manifest describes (the build id written in the site must match); anything else rebuilds it.
 The manifest lives in ``.fieldbrief/`` in the project, never in the published site,
 with a record of when the site it describes was last whole (the gate reads again any kept
 file changed since).
