@@ -333,8 +333,9 @@ class _Watch:
         options = ["build", str(self.root.resolve()), os.environ.get("SOURCE_DATE_EPOCH", "-"),
                    *(f"{name}={value!r}" for name, value in sorted(vars(args).items())
                      if name != "jobs")]
-        beside = [stamp.manifest_path(self.root, args.out), *([args.config] if args.config else [])]
-        return stamp.observe(self.root, options, [args.out, args.restricted_out], beside)
+        return stamp.observe(self.root, options, [args.out, args.restricted_out],
+                             [args.config] if args.config else [],
+                             [stamp.manifest_path(self.root, args.out)])
 
 
 def _nothing_changed(briefs: int, args: argparse.Namespace, seconds: float) -> str:

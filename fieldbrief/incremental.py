@@ -157,6 +157,18 @@ def kept_file(files: FilesIn, relative: str, recorded: str) -> str | None:
     return written + (f" {_seal_text(found)}" if settled([seal], started) else "")
 
 
+def kept_files(files: FilesIn, recorded: dict[str, str]) -> dict[str, str] | None:
+    """The ``recorded`` files of a folder, fingerprints refreshed (see :func:`kept_file`),
+    if it holds each as the bytes written; None at the first it does not."""
+    kept = {}
+    for relative, fingerprint in recorded.items():
+        found = kept_file(files, relative, fingerprint)
+        if found is None:
+            return None
+        kept[relative] = found
+    return kept
+
+
 def _sealed_as(found: os.stat_result, sealed: str) -> bool:
     return stat.S_ISREG(found.st_mode) and _seal_text(found) == sealed
 

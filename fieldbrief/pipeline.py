@@ -11,6 +11,7 @@ in a separate folder.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -25,13 +26,15 @@ from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brief_seal,
                                     config_digest, content_digest, digest, files_digest,
                                     fonts_digest, load_manifest, problem_record, save_manifest,
-                                    kept_file, save_sealed, sealed_at, settled, written_digest)
+                                    kept_file, kept_files, save_sealed, sealed_at, settled,
+                                    written_digest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import SITE_MARKER, FilesIn, Staging, drop_stale_twin, published_build_id
+from fieldbrief.publish import (SITE_MARKER, FilesIn, Staging, drop_stale_twin, published_build_id,
+                                while_published)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -236,8 +239,10 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
                                                _with_series(prints, series, entry), options, there)
         to_render = [e for e in entries if placements[e.path] != "draft" and e.kept is None]
         _check_entries(workers, [e for e in to_render if e.checked is None])
-        if _nothing_changed(entries, to_render, placements, previous, prints, site_ok, out_dir,
-                            manifest_file):
+        proof = _nothing_changed(entries, to_render, placements, previous, prints, site_ok,
+                                 out_dir, manifest_file)
+        if proof is not None:
+            _record_seals(manifest_file, out_dir, previous, entries, proof)
             drop_stale_twin(out_dir, twin_path(project.root, out_dir))
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
@@ -421,13 +426,7 @@ def _kept_outputs(entry: Entry, placement: Placement, prints: Fingerprints, opti
     files = there[placement]
     if files is None or record.page != page or record.pdf != pdf:
         return None
-    kept = {}
-    for output, recorded in record.outputs.items():
-        found = kept_file(files, output, recorded)
-        if found is None:
-            return None
-        kept[output] = found
-    return kept
+    return kept_files(files, record.outputs)
 
 
 def _output_prints(content: str, placement: Placement, prints: Fingerprints, options: BuildOptions,
@@ -439,23 +438,65 @@ def _output_prints(content: str, placement: Placement, prints: Fingerprints, opt
     return page, pdf
 
 
+@dataclass(frozen=True)
+class Unchanged:
+    """The site-wide pages and search files of a published site a build found nothing to
+    change in, as their records, seals refreshed (see :func:`_record_seals`)."""
+
+    site_build: str
+    site_pages: dict[str, str]
+    search: dict[str, str]
+    search_recorded: dict[str, str]  # the search record as the build found it
+
+
 def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      placements: dict[Path, Placement], previous: Manifest,
-                     prints: Fingerprints, site_ok: bool, out_dir: Path, manifest_file: Path) -> bool:
+                     prints: Fingerprints, site_ok: bool, out_dir: Path,
+                     manifest_file: Path) -> Unchanged | None:
     """Nothing to render, nothing placed elsewhere, and every site page and every file of
     the search folder still as its build wrote it (one deleted or edited by hand is written
-    again: a search folder edited or removed was left so by every build with no brief changed)."""
+    again: a search folder edited or removed was left so by every build with no brief
+    changed); None if not."""
     if not (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
             and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)):
-        return False
+        return None
     search = load_record(_search_record_path(manifest_file), previous.site_build)
-    if search is None:
-        return False
+    if search is None or previous.site_build is None:
+        return None
+    pages: dict[str, str] = {}
     with FilesIn(out_dir) as files:
-        return all(_published_page(files, page, recorded) is not None
-                   for page, recorded in previous.site_pages.items()) \
-            and all(kept_file(files, name, recorded) is not None for name, recorded in search.items())
+        for page, recorded in previous.site_pages.items():
+            if (kept := _published_page(files, page, recorded)) is None:
+                return None
+            pages[page] = kept
+        kept_search = kept_files(files, search)
+    return None if kept_search is None else Unchanged(previous.site_build, pages, kept_search, search)
+
+
+def _record_seals(manifest_file: Path, out_dir: Path, previous: Manifest,
+                  entries: Sequence[Entry], unchanged: Unchanged) -> None:
+    """Save the seals a build with nothing to do took of the files it read to prove them
+    (files that settled since the build that wrote them), so that the next build need not
+    read them again: without it, the first brief changed after a full build read every
+    kept page and PDF. Only if it took any (a build that saves records leaves no stamp:
+    see cli._Watch), and only while the site is still the one recorded; a record that
+    cannot be saved only costs that reading, as a stamp that cannot be saved does."""
+    if any(entry.record is None or entry.kept is None for entry in entries):
+        return  # a draft changed since it was recorded: its next build records it
+    records = {str(entry.path): entry.record.model_copy(update={  # type: ignore[union-attr]
+        "outputs": entry.kept, "seal": entry.seal if entry.checked is None else None})
+        for entry in entries}
+    manifest = previous.model_copy(update={"records": records, "site_pages": unchanged.site_pages})
+
+    def save() -> None:
+        with contextlib.suppress(OSError, BuildFailed):
+            if manifest != previous:
+                save_manifest(manifest_file, manifest)
+            if unchanged.search != unchanged.search_recorded:
+                save_record(_search_record_path(manifest_file), unchanged.site_build, unchanged.search)
+
+    while_published(out_dir, unchanged.site_build, save)
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],

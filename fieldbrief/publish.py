@@ -323,6 +323,19 @@ def drop_stale_twin(out_dir: Path, twin: Path) -> None:
         pass
 
 
+def while_published(out_dir: Path, build_id: str | None, record: Callable[[], None]) -> None:
+    """Call ``record`` (to save records of the site of build ``build_id``) under the site's
+    lock, if that site is still the one published: skipped while another build holds the
+    lock, or once one has published (the records it saves replace these)."""
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(_locked(out_dir.resolve()))
+        except (BuildFailed, OSError):
+            return
+        if published_build_id(out_dir) == build_id:
+            record()
+
+
 def published_build_id(out_dir: Path) -> str | None:
     """The id of the build that wrote the site in ``out_dir``, if fieldbrief wrote it."""
     try:

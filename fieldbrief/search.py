@@ -39,7 +39,7 @@ from pathlib import Path
 
 from fieldbrief.errors import BuildFailed
 from fieldbrief.publish import FilesIn, Staging, beside_site, safe_join
-from fieldbrief.incremental import kept_file, written_digest
+from fieldbrief.incremental import kept_files, written_digest
 from fieldbrief.stamp import regular_file_bytes, replace_file
 
 BUNDLE = "pagefind"
@@ -185,7 +185,7 @@ class SearchIndexing:
                 or f"{folder}pagefind-entry.json" not in recorded \
                 or not all(_shard_data(name[len(folder):]) for name in recorded):
             return False
-        proven = _proven(published, recorded)
+        proven = kept_files(published, recorded)
         counts = _page_counts(published, f"{folder}pagefind-entry.json")
         if proven is None or counts is None or sum(counts.values()) != len(shard.pages):
             return False
@@ -204,7 +204,7 @@ class SearchIndexing:
         folders = {shard.folder for shard in self.shards}
         if not all(_code_file(name) and name not in folders for name in names) \
                 or not set(INTERFACE_FILES) <= set(names) \
-                or (proven := _proven(published, recorded)) is None:
+                or (proven := kept_files(published, recorded)) is None:
             return False
         self.site.keep_all(proven)
         self.kept[""] = proven
@@ -359,13 +359,6 @@ def save_record(path: Path, site_build: str, files: dict[str, str]) -> None:
     """Save the fingerprints of the search folder of build ``site_build`` (see :func:`load_record`)."""
     replace_file(path, json.dumps({"site_build": site_build, "pagefind": pagefind_version(),
                                    "files": files}).encode())
-
-
-def _proven(published: FilesIn, recorded: dict[str, str]) -> dict[str, str] | None:
-    """The ``recorded`` files, fingerprints refreshed, if the published site holds each as
-    the bytes recorded; None if not."""
-    proven = {name: kept_file(published, name, print_) for name, print_ in recorded.items()}
-    return None if None in proven.values() else proven  # type: ignore[return-value]
 
 
 MAX_ENTRY_BYTES = 2**20

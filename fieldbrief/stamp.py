@@ -21,7 +21,9 @@ The change time (``st_ctime``) cannot be set by a program, so an edit that keeps
 size and sets its modification time back is still seen. A file changed twice within one
 tick of the file system's clock could keep its times, so no stamp is made when any file
 it covers changed later than ``SETTLED`` seconds before the build started (git's "racily
-clean" entries); a change during the build is later still.
+clean" entries); a change during the build is later still. The build records are the
+exception: a build with nothing to do may save the seals it took (see
+pipeline._record_seals), and no build reads the records that a stamp stops.
 
 Stdlib only: this module runs before the build's own modules are imported.
 """
@@ -96,17 +98,21 @@ class Unchanged:
 
 
 def observe(root: Path, options: Sequence[str], outputs: Sequence[Path],
-            files: Iterable[Path]) -> Scene:
+            files: Iterable[Path], records: Iterable[Path] = ()) -> Scene:
     """The state of the project at ``root`` built with ``options`` into ``outputs``
-    (folders), with ``files`` beside it (the build records, a configuration file).
+    (folders), with ``files`` beside it (a configuration file), and the build's own
+    ``records``, whose change times do not count in the scene's newest change (the build
+    that stamps may have just saved them).
 
     Raises Uncoverable when some file cannot be covered by a stamp."""
     seen: list[tuple[str, int]] = []
-    beside = list(files)
+    own = [str(path) for path in records]
+    beside = [*files, *records]
     _walk_project(root, {os.path.realpath(folder) for folder in outputs}, seen)
     for folder in (PACKAGE_DIR, *FONT_FOLDERS, *_builtin_folders(), *outputs):
         _walk(str(folder), lambda entry: entry.name == "__pycache__", False, seen)
-    seen.extend(_describe(str(path), in_project=False) for path in {*beside, *_library_folders()})
+    seen.extend(_describe(str(path), in_project=False) for path in {*files, *_library_folders()})
+    seen.extend((_describe(path, in_project=False)[0], 0) for path in own)
     # where the output folders and the files beside are, links followed (the build
     # refuses some places), even for an output folder that does not exist yet
     seen.extend((f"{path}\0at {os.path.realpath(path)}", 0) for path in (*outputs, *beside))
