@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -268,7 +269,7 @@ class SearchIndexing:
             with self.lock:
                 self.running.discard(process)
         if process.returncode != 0:
-            raise BuildFailed(f"building the search index failed: {errors.strip()}")
+            raise BuildFailed(f"building the search index failed: {_why(process.returncode, errors)}")
 
     def _listing(self) -> bytes:
         """``shards.json``: each shard's folder and its pages by language, as Pagefind counted them."""
@@ -384,6 +385,17 @@ def _link(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+
+
+def _why(returncode: int, errors: str) -> str:
+    """Why Pagefind failed: in its own words, else by how it ended (a Pagefind killed by
+    the system, out of memory, printed nothing, and the build said only 'failed: ')."""
+    if errors.strip():
+        return errors.strip()
+    if returncode < 0:
+        return (f"Pagefind was stopped by signal {signal.Signals(-returncode).name} and said "
+                "nothing (the system may have run out of memory)")
+    return f"Pagefind ended with exit status {returncode} and said nothing"
 
 
 def _executable() -> str:

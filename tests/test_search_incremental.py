@@ -249,3 +249,27 @@ def test_search_on_a_french_site_searches_the_french_briefs(project: TmpProject,
     page.goto(served + "search/index.html?q=Oumbrasso")
     expect(page.locator(".pagefind-ui__result-link")).to_have_text(["Brief fr"])
     context.close()
+
+
+@pytest.mark.parametrize("script, why", [
+    ("kill -KILL $$", "Pagefind was stopped by signal SIGKILL and said nothing (the system may "
+                      "have run out of memory)"),
+    ("exit 3", "Pagefind ended with exit status 3 and said nothing"),
+    ("echo 'Error: no pages to index' >&2; exit 1", "Error: no pages to index"),
+])
+def test_a_search_indexer_that_fails_is_said_to_fail_and_why(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, script: str,
+        why: str) -> None:
+    """A Pagefind killed by the system printed nothing, and the build said only
+    'building the search index failed: ; nothing was written'."""
+    from fieldbrief import search
+    indexer = tmp_path / "pagefind"
+    indexer.write_text(f"#!/bin/sh\n{script}\n")
+    indexer.chmod(0o755)
+    monkeypatch.setattr(search, "_executable", lambda: str(indexer))
+    project.write("alpha.yaml", brief_text("alpha", "Alpha's summary."))
+    result = project.run("--no-pdf", "-j", "1")
+    assert result.code == 1
+    assert result.err.splitlines()[-1] == \
+        f"error: building the search index failed: {why}; nothing was written"
+    assert not (project.root / "site").exists()
