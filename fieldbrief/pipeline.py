@@ -12,9 +12,10 @@ in a separate folder.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -33,8 +34,8 @@ from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
 from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
 from fieldbrief.project import Project
-from fieldbrief.publish import (SITE_MARKER, FilesIn, Staging, drop_stale_twin, published_build_id,
-                                while_published)
+from fieldbrief.publish import (SITE_MARKER, FilesIn, Staging, clock_of_site, drop_stale_twin,
+                                published_build_id, while_published)
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
@@ -242,7 +243,8 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
         proof = _nothing_changed(entries, to_render, placements, previous, prints, site_ok,
                                  out_dir, manifest_file)
         if proof is not None:
-            _record_seals(manifest_file, out_dir, previous, entries, proof)
+            _record_seals(manifest_file, out_dir, twin_path(project.root, out_dir),
+                          _policy(project, options), previous, entries, proof)
             drop_stale_twin(out_dir, twin_path(project.root, out_dir))
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
@@ -474,29 +476,52 @@ def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
     return None if kept_search is None else Unchanged(previous.site_build, pages, kept_search, search)
 
 
-def _record_seals(manifest_file: Path, out_dir: Path, previous: Manifest,
-                  entries: Sequence[Entry], unchanged: Unchanged) -> None:
+def _record_seals(manifest_file: Path, out_dir: Path, twin: Path, policy: PublishingPolicy,
+                  previous: Manifest, entries: Sequence[Entry], unchanged: Unchanged) -> None:
     """Save the seals a build with nothing to do took of the files it read to prove them
-    (files that settled since the build that wrote them), so that the next build need not
-    read them again: without it, the first brief changed after a full build read every
-    kept page and PDF. Only if it took any (a build that saves records leaves no stamp:
-    see cli._Watch), and only while the site is still the one recorded; a record that
-    cannot be saved only costs that reading, as a stamp that cannot be saved does."""
+    (files that settled since the build that wrote them), and the publishing gate's seals
+    renewed (see :func:`_gated_again`), so that the next build need not read them again:
+    without it, the first brief changed after a full build read every kept page and PDF,
+    twice. Only if it took any, and only while the site is still the one recorded (under
+    its lock); a record that cannot be saved only costs that reading, as a stamp that
+    cannot be saved does."""
     if any(entry.record is None or entry.kept is None for entry in entries):
         return  # a draft changed since it was recorded: its next build records it
     records = {str(entry.path): entry.record.model_copy(update={  # type: ignore[union-attr]
         "outputs": entry.kept, "seal": entry.seal if entry.checked is None else None})
         for entry in entries}
-    manifest = previous.model_copy(update={"records": records, "site_pages": unchanged.site_pages})
 
     def save() -> None:
+        gated = _gated_again(out_dir, twin, policy, previous, sealed_at(manifest_file, unchanged.site_build))
+        manifest = previous.model_copy(update={"records": records, "site_pages": unchanged.site_pages,
+                                               **({"gated": gated[0]} if gated else {})})
         with contextlib.suppress(OSError, BuildFailed):
             if manifest != previous:
                 save_manifest(manifest_file, manifest)
+            if gated:  # only once the seals it dates are saved
+                save_sealed(manifest_file, unchanged.site_build, gated[1])
             if unchanged.search != unchanged.search_recorded:
                 save_record(_search_record_path(manifest_file), unchanged.site_build, unchanged.search)
 
     while_published(out_dir, unchanged.site_build, save)
+
+
+def _gated_again(out_dir: Path, twin: Path, policy: PublishingPolicy, previous: Manifest,
+                 sealed: int | None) -> tuple[dict[str, Seal], int] | None:
+    """The publishing gate's seals of the published site, and the time they count from,
+    renewed where the last build's no longer vouch for every file it let through (the copy
+    of the site a full build links to each file afterwards changes the file's change time);
+    None if they all still do, or the gate refuses the site (the next build that publishes
+    refuses it too). As a build that publishes gates its site: the time is taken first,
+    then the files not changed since are found, then the others are read."""
+    if previous.gate_policy != policy.key or (now := clock_of_site(out_dir, twin)) is None:
+        return None
+    with FilesIn(out_dir) as files:
+        trusted = _trusted(previous.gated, functools.partial(_status_in, files), sealed)
+    if len(trusted) == len(previous.gated):
+        return None
+    problems, seals = gate_site(out_dir, policy, trusted)
+    return None if problems else (seals, now)
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -722,16 +747,31 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
 
 
 def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> dict[str, Seal]:
-    """The seals of ``passed`` files kept unchanged since the last build began to check its
-    site (``sealed``, by the clock of the site's file system): kept as the very inode sealed,
-    whose change time (set by every write, by setting the modification time back, and by
-    linking), looked at now, after this build took the time it records, is earlier. A file
-    changed after that time, while this build or the last one ran on, is read next time."""
+    """The seals of ``passed`` files kept in ``site`` unchanged (see :func:`_trusted`)."""
+    return _trusted(passed, lambda relative: site.status(relative) if relative in site.carried
+                    else None, sealed)
+
+
+def _trusted(passed: dict[str, Seal], status: Callable[[str], os.stat_result | None],
+             sealed: int | None) -> dict[str, Seal]:
+    """The seals of ``passed`` files unchanged since the last build began to check its
+    site (``sealed``, by the clock of the site's file system): the very inode sealed, whose
+    change time (set by every write, by setting the modification time back, and by
+    linking), looked at now (``status``), after this build took the time it records, is
+    earlier. A file changed after that time, while this build or the last one ran on, is
+    read next time."""
     if sealed is None:
         return {}
     return {relative: seal for relative, seal in passed.items()
-            if relative in site.carried and (found := site.status(relative)) is not None
+            if (found := status(relative)) is not None
             and found.st_ino == seal[0] and found.st_ctime_ns < sealed}
+
+
+def _status_in(files: FilesIn, relative: str) -> os.stat_result | None:
+    try:
+        return files.status(relative)
+    except (OSError, ValueError, BuildFailed):
+        return None
 
 
 def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal], part: SitePart) -> dict[str, Seal]:

@@ -183,18 +183,9 @@ class Staging:
             self._settled = True
 
     def now(self) -> int:
-        """The time (ns) by the clock of the new site's file system: the change time of a
-        file made (and removed) in it now. A file of the site changed later has a later
-        change time, or an equal one (the clock may tick coarsely)."""
-        name = f".fieldbrief-clock-{uuid.uuid4().hex}"
+        """The time (ns) by the clock of the new site's file system (see :func:`_clock_in`)."""
         with self._guard:
-            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
-                                 | os.O_CLOEXEC, 0o600, dir_fd=self._staged.root)
-            try:
-                return os.fstat(descriptor).st_ctime_ns
-            finally:
-                os.close(descriptor)
-                os.unlink(name, dir_fd=self._staged.root)
+            return _clock_in(self._staged.root)
 
     def status(self, relative: str) -> os.stat_result | None:
         """The status of the file at ``relative`` in the new site (a link's own, reached
@@ -321,6 +312,33 @@ def drop_stale_twin(out_dir: Path, twin: Path) -> None:
                 remove_tree(twin)
     except BuildFailed:
         pass
+
+
+def clock_of_site(out_dir: Path, twin: Path) -> int | None:
+    """The time (ns) by the clock of the file system of the site in ``out_dir``, read in
+    its ``twin`` (see :func:`_clock_in`); None if the twin is not a folder on that file
+    system (a build then uses no twin)."""
+    if not (_real_folder(twin) and _real_folder(out_dir) and _same_file_system(twin, out_dir)):
+        return None
+    folder = os.open(twin, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        return _clock_in(folder)
+    finally:
+        os.close(folder)
+
+
+def _clock_in(folder: int) -> int:
+    """The time (ns) by the clock of the file system of the open ``folder``: the change
+    time of a file made (and removed) in it now. A file there changed later has a later
+    change time, or an equal one (the clock may tick coarsely)."""
+    name = f".fieldbrief-clock-{uuid.uuid4().hex}"
+    descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                         0o600, dir_fd=folder)
+    try:
+        return os.fstat(descriptor).st_ctime_ns
+    finally:
+        os.close(descriptor)
+        os.unlink(name, dir_fd=folder)
 
 
 def while_published(out_dir: Path, build_id: str | None, record: Callable[[], None]) -> None:

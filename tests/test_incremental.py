@@ -436,3 +436,49 @@ def test_a_page_edited_by_hand_after_its_seal_was_recorded_by_a_build_with_nothi
     project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
     assert project.run("--no-pdf", "-j", "1").code == 0
     assert "Brief alpha" in page.read_text() and "Brief ALPHA" not in page.read_text()
+
+
+def pages_gated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The pages the publishing gate reads, as it reads them."""
+    from fieldbrief import policy
+    read: list[str] = []
+    original = policy.page_refusal
+    monkeypatch.setattr(policy, "page_refusal",
+                        lambda relative, *rest: read.append(relative) or original(relative, *rest))
+    return read
+
+
+def test_a_build_with_nothing_to_do_renews_the_gates_seals_so_the_next_gates_only_what_changed(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy of the site a full build links to each file afterwards changes the file's
+    change time, so the gate's seals of that build vouched for none of them: the first
+    build after it that published read every page and PDF again to gate it."""
+    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
+    project.write("alpha.yaml", brief_text("alpha"))
+    project.write("bravo.yaml", brief_text("bravo"))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    read = pages_gated(monkeypatch)
+    assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed: 2 briefs unchanged")
+    assert "briefs/alpha/index.html" in read and "index.html" in read
+    read.clear()
+    project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    assert rendered(project.run("--no-pdf", "-j", "1").out) == ["briefs/bravo.yaml"]
+    assert "briefs/bravo/index.html" in read
+    assert "briefs/alpha/index.html" not in read
+
+
+def test_a_page_relabelled_by_hand_after_the_gates_seals_were_renewed_is_never_published(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
+    project.write("alpha.yaml", brief_text("alpha"))
+    project.write("bravo.yaml", brief_text("bravo"))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed")
+    page = project.root / "site/briefs/alpha/index.html"
+    edit_in_place_keeping_time(page, 'content="TLP:CLEAR"', 'content="TLP:AMBER"')
+    project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
+    result = project.run("--no-pdf", "-j", "1")
+    assert (result.code, result.err) == (0, "")
+    assert 'content="TLP:CLEAR"' in page.read_text() and "TLP:AMBER" not in page.read_text()
