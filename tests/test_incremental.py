@@ -392,6 +392,16 @@ def test_a_brief_changed_shortly_before_the_build_that_found_it_unchanged_is_rea
     assert read == ["alpha.yaml", "bravo.yaml"]
 
 
+def fully_built(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
+    """alpha and bravo built by a full build, whose files are too fresh to seal; from then
+    on, files count as left alone long enough at once (SETTLED 0)."""
+    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
+    project.write("alpha.yaml", brief_text("alpha"))
+    project.write("bravo.yaml", brief_text("bravo"))
+    assert project.run("--no-pdf", "-j", "1").code == 0
+    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+
+
 def kept_files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The published files the build reads to prove it may keep them, as it reads them."""
     from fieldbrief import incremental
@@ -407,11 +417,7 @@ def test_a_build_with_nothing_to_do_records_the_seals_it_took_for_the_next_build
     """A full build's files are too fresh to seal; the build after it with nothing to do
     reads each to prove it. It records the seals it took: the first brief changed after a
     full build read every page, data file and search file kept again (0.3 s of 1000 briefs)."""
-    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
-    project.write("alpha.yaml", brief_text("alpha"))
-    project.write("bravo.yaml", brief_text("bravo"))
-    assert project.run("--no-pdf", "-j", "1").code == 0
-    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    fully_built(project, monkeypatch)
     read = kept_files_read(monkeypatch)
     assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed: 2 briefs unchanged")
     assert len(read) > 10  # each page and data file of both briefs, each site page and search file
@@ -421,21 +427,6 @@ def test_a_build_with_nothing_to_do_records_the_seals_it_took_for_the_next_build
     assert read == []
     assert "Bravo, revised" in (project.root / "site/briefs/bravo/index.html").read_text()
     assert "Brief alpha" in (project.root / "site/briefs/alpha/index.html").read_text()
-
-
-def test_a_page_edited_by_hand_after_its_seal_was_recorded_by_a_build_with_nothing_to_do_is_written_again(
-        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
-    project.write("alpha.yaml", brief_text("alpha"))
-    project.write("bravo.yaml", brief_text("bravo"))
-    assert project.run("--no-pdf", "-j", "1").code == 0
-    monkeypatch.setattr(stamp, "SETTLED", 0.0)
-    assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed")
-    page = project.root / "site/briefs/alpha/index.html"
-    edit_in_place_keeping_time(page, "Brief alpha", "Brief ALPHA")
-    project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
-    assert project.run("--no-pdf", "-j", "1").code == 0
-    assert "Brief alpha" in page.read_text() and "Brief ALPHA" not in page.read_text()
 
 
 def pages_gated(monkeypatch: pytest.MonkeyPatch) -> list[str]:
@@ -453,11 +444,7 @@ def test_a_build_with_nothing_to_do_renews_the_gates_seals_so_the_next_gates_onl
     """The copy of the site a full build links to each file afterwards changes the file's
     change time, so the gate's seals of that build vouched for none of them: the first
     build after it that published read every page and PDF again to gate it."""
-    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
-    project.write("alpha.yaml", brief_text("alpha"))
-    project.write("bravo.yaml", brief_text("bravo"))
-    assert project.run("--no-pdf", "-j", "1").code == 0
-    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    fully_built(project, monkeypatch)
     read = pages_gated(monkeypatch)
     assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed: 2 briefs unchanged")
     assert "briefs/alpha/index.html" in read and "index.html" in read
@@ -468,17 +455,17 @@ def test_a_build_with_nothing_to_do_renews_the_gates_seals_so_the_next_gates_onl
     assert "briefs/alpha/index.html" not in read
 
 
-def test_a_page_relabelled_by_hand_after_the_gates_seals_were_renewed_is_never_published(
-        project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
-    project.write("alpha.yaml", brief_text("alpha"))
-    project.write("bravo.yaml", brief_text("bravo"))
-    assert project.run("--no-pdf", "-j", "1").code == 0
-    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+@pytest.mark.parametrize("published, edited", [("Brief alpha", "Brief ALPHA"),
+                                               ('content="TLP:CLEAR"', 'content="TLP:AMBER"')])
+def test_a_page_edited_by_hand_after_a_build_with_nothing_to_do_recorded_its_seals_is_written_again(
+        project: TmpProject, monkeypatch: pytest.MonkeyPatch, published: str, edited: str) -> None:
+    """In place, its modification time set back: the seals that build recorded (of the
+    file, and the gate's) must not vouch for it; relabelled, it is never published."""
+    fully_built(project, monkeypatch)
     assert project.run("--no-pdf", "-j", "1").out.startswith("nothing changed")
     page = project.root / "site/briefs/alpha/index.html"
-    edit_in_place_keeping_time(page, 'content="TLP:CLEAR"', 'content="TLP:AMBER"')
+    edit_in_place_keeping_time(page, published, edited)
     project.write("bravo.yaml", brief_text("bravo", "Bravo, revised"))
     result = project.run("--no-pdf", "-j", "1")
     assert (result.code, result.err) == (0, "")
-    assert 'content="TLP:CLEAR"' in page.read_text() and "TLP:AMBER" not in page.read_text()
+    assert published in page.read_text() and edited not in page.read_text()
