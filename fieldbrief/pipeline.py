@@ -513,14 +513,22 @@ def _gated_again(out_dir: Path, twin: Path, policy: PublishingPolicy, previous: 
     of the site a full build links to each file afterwards changes the file's change time);
     None if they all still do, or the gate refuses the site (the next build that publishes
     refuses it too). As a build that publishes gates its site: the time is taken first,
-    then the files not changed since are found, then the others are read."""
-    if previous.gate_policy != policy.key or (now := clock_of_site(out_dir, twin)) is None:
+    then the files not changed since are found, then the others are read. The site is
+    gated as it is, with whatever was planted in it (a build that publishes removes that
+    first): a clock that cannot be read, or a file or folder the gate cannot read (a page
+    that is not UTF-8, a tree too deep to name), only leaves the seals as they were."""
+    if previous.gate_policy != policy.key:
         return None
-    with FilesIn(out_dir) as files:
-        trusted = _trusted(previous.gated, functools.partial(_status_in, files), sealed)
-    if len(trusted) == len(previous.gated):
+    try:
+        if (now := clock_of_site(out_dir, twin)) is None:
+            return None
+        with FilesIn(out_dir) as files:
+            trusted = _trusted(previous.gated, functools.partial(_status_in, files), sealed)
+        if len(trusted) == len(previous.gated):
+            return None
+        problems, seals = gate_site(out_dir, policy, trusted)
+    except (OSError, ValueError, BuildFailed):
         return None
-    problems, seals = gate_site(out_dir, policy, trusted)
     return None if problems else (seals, now)
 
 
