@@ -515,8 +515,9 @@ def _gated_again(out_dir: Path, twin: Path, policy: PublishingPolicy, previous: 
     refuses it too). As a build that publishes gates its site: the time is taken first,
     then the files not changed since are found, then the others are read. The site is
     gated as it is, with whatever was planted in it (a build that publishes removes that
-    first): a clock that cannot be read, or a file or folder the gate cannot read (a page
-    that is not UTF-8, a tree too deep to name), only leaves the seals as they were."""
+    first): a clock that cannot be read, a file the last build did not gate (which may be of
+    any size), or a file or folder the gate cannot read (a page that is not UTF-8, a tree
+    too deep to name), only leaves the seals as they were."""
     if previous.gate_policy != policy.key:
         return None
     try:
@@ -526,7 +527,7 @@ def _gated_again(out_dir: Path, twin: Path, policy: PublishingPolicy, previous: 
             trusted = _trusted(previous.gated, functools.partial(_status_in, files), sealed)
         if len(trusted) == len(previous.gated):
             return None
-        problems, seals = gate_site(out_dir, policy, trusted)
+        problems, seals = gate_site(out_dir, policy, trusted, known=previous.gated)
     except (OSError, ValueError, BuildFailed):
         return None
     return None if problems else (seals, now)

@@ -109,7 +109,8 @@ def gate(site: Path, policy: PublishingPolicy) -> list[str]:
 
 
 def gate_site(site: Path, policy: PublishingPolicy, passed: Mapping[str, Seal],
-              part: SitePart = SitePart()) -> tuple[list[str], dict[str, Seal]]:
+              part: SitePart = SitePart(), known: Mapping[str, Seal] | None = None
+              ) -> tuple[list[str], dict[str, Seal]]:
     """Like :func:`gate`, and the seal of every file it let through; of ``part`` of the
     site only, if given (the parts of a site gated one by one must cover it all).
 
@@ -119,7 +120,9 @@ def gate_site(site: Path, policy: PublishingPolicy, passed: Mapping[str, Seal],
     it changes its modification time (a new file has a new inode). Each file is
     sealed before it is read, so a change made while it is read is caught next time.
     Anything in the site that is neither a folder nor a regular file (a link) is refused:
-    the gate reads no file through a link, and a site carries none."""
+    the gate reads no file through a link, and a site carries none. With ``known`` (the
+    seals of the last gate, for a site no build removed anything planted from), a file
+    not among them, or not of the size sealed, is refused unread (it may be of any size)."""
     problems: list[str] = []
     seals: dict[str, Seal] = {}
     files: set[str] = set()
@@ -135,6 +138,9 @@ def gate_site(site: Path, policy: PublishingPolicy, passed: Mapping[str, Seal],
             continue
         status = entry.stat(follow_symlinks=False)
         seal = (status.st_ino, status.st_size, status.st_mtime_ns)
+        if known is not None and (relative not in known or known[relative][1] != seal[1]):
+            problems.append(f"the site may not carry {relative}: the last build did not gate it")
+            continue
         reason = None if passed.get(relative) == seal else _refusal(relative, entry.path, policy)
         if reason:
             problems.append(f"the site may not carry {relative}: {reason}")

@@ -72,3 +72,17 @@ def test_a_clock_that_cannot_be_read_does_not_fail_a_build_with_nothing_to_do(
     run = full.run("--no-pdf", "-j", "1")
     assert (run.code, run.err) == (0, ""), run.err
     assert run.out.startswith("nothing changed")
+
+
+def test_a_huge_file_planted_in_the_site_does_not_crash_a_build_with_nothing_to_do(
+        full: TmpProject) -> None:
+    """A sparse file of 200 GB (`truncate -s 200G`) planted in the published site as a PDF:
+    a build that publishes removes it before its gate reads anything, but the build with
+    nothing to do gated the site as it is, read it whole, and ended in a traceback
+    (MemoryError); a smaller one (a few GB) took that much memory. The site is only
+    gated again when it holds nothing the last build did not gate."""
+    with open(full.root / "site/notes.pdf", "wb") as file:
+        file.truncate(200 * 2**30)
+    run = full.run("--no-pdf", "-j", "1")
+    assert (run.code, run.err) == (0, ""), run.err
+    assert run.out.startswith("nothing changed")
