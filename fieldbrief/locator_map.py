@@ -741,9 +741,11 @@ def _inset_svg(layer: BaseLayer) -> str:
     x, y, width, height = INSET
     parts = [f'<g class="inset"><rect x="{x:g}" y="{y:g}" width="{width:g}" height="{height:g}" '
              f'fill="#d7e6f0"/><g clip-path="url(#map-inset)">']
-    for path, ours in layer.inset_countries:
-        parts.append(f'<path d="{path}" fill-rule="evenodd" fill="{"#e0a84a" if ours else "#f3f1ec"}" '
-                     f'stroke="#9a9a9a" stroke-width="0.3"/>')
+    for ours in (False, True):  # one path of each fill: the inset's countries are not told apart
+        outlines = "".join(path for path, highlighted in layer.inset_countries if highlighted == ours)
+        if outlines:
+            parts.append(f'<path d="{outlines}" fill-rule="evenodd" fill="{"#e0a84a" if ours else "#f3f1ec"}" '
+                         f'stroke="#9a9a9a" stroke-width="0.3"/>')
     parts.append(f'<path class="inset-frame" d="{layer.inset_frame}" fill="none" stroke="#b3261e" '
                  f'stroke-width="1"/></g><rect x="{x:g}" y="{y:g}" width="{width:g}" '
                  f'height="{height:g}" fill="none" stroke="#555555" stroke-width="0.8"/></g>')
