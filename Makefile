@@ -7,12 +7,12 @@ MAP_DATA := mapdata/countries-50m.json
 
 VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 
-.PHONY: build test check serve system-deps browser-deps validator-deps map-data clean catalogs
+.PHONY: build test check serve system-deps browser-deps office-deps validator-deps map-data clean catalogs
 
 build: $(STAMP) $(MAP_DATA)
 	$(PY) build.py
 
-test: $(STAMP) $(MAP_DATA) browser-deps $(VNU_JAR)
+test: $(STAMP) $(MAP_DATA) browser-deps office-deps $(VNU_JAR)
 	$(PY) -m pytest
 
 serve: $(STAMP) $(MAP_DATA)
@@ -30,6 +30,10 @@ system-deps:
 # Chromium from Debian, for the browser tests (Playwright drives it; it downloads nothing).
 browser-deps:
 	@sh scripts/system-deps.sh --browser
+
+# LibreOffice Writer without its desktop (Debian's), which the tests open the Word files with.
+office-deps:
+	@sh scripts/system-deps.sh --office
 
 # Java (Debian's) and npm, then the W3C Nu HTML checker at the version package-lock.json
 # pins, into node_modules/ (its install script, which would fetch a Java of its own, is

@@ -2,7 +2,8 @@
 # Make sure WeasyPrint's system libraries, the report fonts and npm (which installs the
 # locator maps' base data and the Nu HTML checker, see the Makefile) are present; with
 # --browser also Chromium, which the browser tests drive; with --validators also Java,
-# which runs the W3C Nu HTML checker (vnu.jar).
+# which runs the W3C Nu HTML checker (vnu.jar); with --office also LibreOffice Writer
+# (headless), which the tests open the Word files with.
 # Debian/Ubuntu: installs what is missing when run as root; otherwise prints the
 # exact command to run. Without libharfbuzz-subset0 WeasyPrint still works but
 # falls back to fontTools, and every PDF takes about 2.5x longer.
@@ -24,6 +25,7 @@ for option in "$@"; do
   case "$option" in
     --browser) command -v chromium >/dev/null 2>&1 || missing="$missing chromium" ;;
     --validators) command -v java >/dev/null 2>&1 || missing="$missing default-jre-headless" ;;
+    --office) command -v soffice >/dev/null 2>&1 || missing="$missing libreoffice-writer-nogui" ;;
   esac
 done
 
@@ -43,5 +45,6 @@ case "$missing" in
   # WeasyPrint cannot run without Pango, the browser tests without Chromium, the Nu
   # HTML checker without Java, nor the map data and the checker install without npm
   *libpango*|*chromium*|*jre*|*npm*) exit 1 ;;
-  *) echo "(continuing: PDFs will build, but slower or with fallback fonts)" >&2 ;;
+  *) echo "(continuing: PDFs will build, but slower or with fallback fonts; Word files are" \
+          "then only read back by the tests, not opened in LibreOffice)" >&2 ;;
 esac
