@@ -169,6 +169,15 @@ def kept_files(files: FilesIn, recorded: dict[str, str]) -> dict[str, str] | Non
     return kept
 
 
+def kept_site_page(files: FilesIn, page: str, recorded: str) -> str | None:
+    """The fingerprint to record for a site page the last build recorded as ``recorded``
+    ('inputs digest', then maybe the page's seal), if the published site (``files``) still
+    holds the bytes of that digest there (see :func:`kept_file`); None if not."""
+    inputs, _, rest = recorded.partition(" ")
+    kept = kept_file(files, page, rest)
+    return None if kept is None else f"{inputs} {kept}"
+
+
 def _sealed_as(found: os.stat_result, sealed: str) -> bool:
     return stat.S_ISREG(found.st_mode) and _seal_text(found) == sealed
 

@@ -11,11 +11,9 @@ in a separate folder.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,22 +24,23 @@ from fieldbrief.choices import PdfVariant
 from fieldbrief.errors import BuildFailed, InvalidInput, Problem, display_path
 from fieldbrief.incremental import (BriefSeal, Manifest, Placement, Record, brief_seal,
                                     config_digest, content_digest, digest, files_digest,
-                                    fonts_digest, load_manifest, problem_record, save_manifest,
-                                    kept_file, kept_files, save_sealed, sealed_at, settled,
+                                    fonts_digest, kept_files, kept_site_page, load_manifest,
+                                    problem_record, save_manifest, save_sealed, sealed_at, settled,
                                     written_digest)
 from fieldbrief.gazetteer import gazetteer_version
 from fieldbrief.map_data import map_data_digest
 from fieldbrief.model import BriefCard, IssueFacts
-from fieldbrief.policy import PublishingPolicy, Seal, SitePart, gate_site, page_refusal
+from fieldbrief.policy import (PublishingPolicy, Seal, SitePart, gate_site, page_refusal,
+                               unchanged_seals)
 from fieldbrief.project import Project
-from fieldbrief.publish import (SITE_MARKER, FilesIn, Staging, clock_of_site, drop_stale_twin,
-                                published_build_id, while_published)
+from fieldbrief.publish import SITE_MARKER, FilesIn, Staging, drop_stale_twin, published_build_id
 from fieldbrief.render_html import HtmlRenderer, brief_page_path, brief_pdf_path
 from fieldbrief.translations import Translation, translation_problem, translation_sets
 from fieldbrief.resources import PageParts, site_problems
 from fieldbrief.search import BUNDLE, SearchIndexing, load_record, save_record
 from fieldbrief.series import Declared, Member, SeriesFacts, gather, issue_facts, load_declarations
 from fieldbrief.stamp import STATE_DIR, manifest_path, twin_path
+from fieldbrief.unchanged_site import UnchangedSite, proven_site, record_seals
 from fieldbrief.validate import SiteRules, ValidBrief, validate
 from fieldbrief.workers import Checked, RenderJob, Workers, WorkerSetup, check_file, render
 
@@ -240,12 +239,14 @@ def build(project: Project, out_dir: Path, only: Sequence[Path] = (),
                                                _with_series(prints, series, entry), options, there)
         to_render = [e for e in entries if placements[e.path] != "draft" and e.kept is None]
         _check_entries(workers, [e for e in to_render if e.checked is None])
-        proof = _nothing_changed(entries, to_render, placements, previous, prints, site_ok,
-                                 out_dir, manifest_file)
-        if proof is not None:
-            _record_seals(manifest_file, out_dir, twin_path(project.root, out_dir),
-                          _policy(project, options), previous, entries, proof)
-            drop_stale_twin(out_dir, twin_path(project.root, out_dir))
+        unchanged = _nothing_changed(entries, to_render, placements, previous, prints, site_ok,
+                                     out_dir, manifest_file)
+        if unchanged is not None:
+            twin = twin_path(project.root, out_dir)
+            if (records := _proven_records(entries)) is not None:
+                record_seals(manifest_file, _search_record_path(manifest_file), out_dir, twin,
+                             _policy(project, options), previous, records, unchanged)
+            drop_stale_twin(out_dir, twin)
             return _report(entries, [], placements, started, wrote=False)
         progress.start(len(to_render))
         passed = previous.gated if site_ok and previous.gate_policy == _policy(project, options).key else {}
@@ -440,97 +441,27 @@ def _output_prints(content: str, placement: Placement, prints: Fingerprints, opt
     return page, pdf
 
 
-@dataclass(frozen=True)
-class Unchanged:
-    """The site-wide pages and search files of a published site a build found nothing to
-    change in, as their records, seals refreshed (see :func:`_record_seals`)."""
-
-    site_build: str
-    site_pages: dict[str, str]
-    search: dict[str, str]
-    search_recorded: dict[str, str]  # the search record as the build found it
-
-
 def _nothing_changed(entries: Sequence[Entry], to_render: Sequence[Entry],
                      placements: dict[Path, Placement], previous: Manifest,
                      prints: Fingerprints, site_ok: bool, out_dir: Path,
-                     manifest_file: Path) -> Unchanged | None:
-    """Nothing to render, nothing placed elsewhere, and every site page and every file of
-    the search folder still as its build wrote it (one deleted or edited by hand is written
-    again: a search folder edited or removed was left so by every build with no brief
-    changed); None if not."""
+                     manifest_file: Path) -> UnchangedSite | None:
+    """Nothing to render, nothing placed elsewhere, and the published site as its build
+    wrote it (see :func:`~fieldbrief.unchanged_site.proven_site`); None if not."""
     if not (not to_render and site_ok and previous.site == prints.site
             and set(previous.records) == {str(e.path) for e in entries}
             and all(previous.records[str(e.path)].placement == placements[e.path] for e in entries)):
         return None
-    search = load_record(_search_record_path(manifest_file), previous.site_build)
-    if search is None or previous.site_build is None:
-        return None
-    pages: dict[str, str] = {}
-    with FilesIn(out_dir) as files:
-        for page, recorded in previous.site_pages.items():
-            if (kept := _published_page(files, page, recorded)) is None:
-                return None
-            pages[page] = kept
-        kept_search = kept_files(files, search)
-    return None if kept_search is None else Unchanged(previous.site_build, pages, kept_search, search)
+    return proven_site(out_dir, previous, _search_record_path(manifest_file))
 
 
-def _record_seals(manifest_file: Path, out_dir: Path, twin: Path, policy: PublishingPolicy,
-                  previous: Manifest, entries: Sequence[Entry], unchanged: Unchanged) -> None:
-    """Save the seals a build with nothing to do took of the files it read to prove them
-    (files that settled since the build that wrote them), and the publishing gate's seals
-    renewed (see :func:`_gated_again`), so that the next build need not read them again:
-    without it, the first brief changed after a full build read every kept page and PDF,
-    twice. Only if it took any, and only while the site is still the one recorded (under
-    its lock); a record that cannot be saved only costs that reading, as a stamp that
-    cannot be saved does."""
+def _proven_records(entries: Sequence[Entry]) -> dict[str, Record] | None:
+    """Each brief's record, its files' seals as a build with nothing to do proved them;
+    None if a draft changed since it was recorded (its next build records it)."""
     if any(entry.record is None or entry.kept is None for entry in entries):
-        return  # a draft changed since it was recorded: its next build records it
-    records = {str(entry.path): entry.record.model_copy(update={  # type: ignore[union-attr]
+        return None
+    return {str(entry.path): entry.record.model_copy(update={  # type: ignore[union-attr]
         "outputs": entry.kept, "seal": entry.seal if entry.checked is None else None})
         for entry in entries}
-
-    def save() -> None:
-        gated = _gated_again(out_dir, twin, policy, previous, sealed_at(manifest_file, unchanged.site_build))
-        manifest = previous.model_copy(update={"records": records, "site_pages": unchanged.site_pages,
-                                               **({"gated": gated[0]} if gated else {})})
-        with contextlib.suppress(OSError, BuildFailed):
-            if manifest != previous:
-                save_manifest(manifest_file, manifest)
-            if gated:  # only once the seals it dates are saved
-                save_sealed(manifest_file, unchanged.site_build, gated[1])
-            if unchanged.search != unchanged.search_recorded:
-                save_record(_search_record_path(manifest_file), unchanged.site_build, unchanged.search)
-
-    while_published(out_dir, unchanged.site_build, save)
-
-
-def _gated_again(out_dir: Path, twin: Path, policy: PublishingPolicy, previous: Manifest,
-                 sealed: int | None) -> tuple[dict[str, Seal], int] | None:
-    """The publishing gate's seals of the published site, and the time they count from,
-    renewed where the last build's no longer vouch for every file it let through (the copy
-    of the site a full build links to each file afterwards changes the file's change time);
-    None if they all still do, or the gate refuses the site (the next build that publishes
-    refuses it too). As a build that publishes gates its site: the time is taken first,
-    then the files not changed since are found, then the others are read. The site is
-    gated as it is, with whatever was planted in it (a build that publishes removes that
-    first): a clock that cannot be read, a file the last build did not gate (which may be of
-    any size), or a file or folder the gate cannot read (a page that is not UTF-8, a tree
-    too deep to name), only leaves the seals as they were."""
-    if previous.gate_policy != policy.key:
-        return None
-    try:
-        if (now := clock_of_site(out_dir, twin)) is None:
-            return None
-        with FilesIn(out_dir) as files:
-            trusted = _trusted(previous.gated, functools.partial(_status_in, files), sealed)
-        if len(trusted) == len(previous.gated):
-            return None
-        problems, seals = gate_site(out_dir, policy, trusted, known=previous.gated)
-    except (OSError, ValueError, BuildFailed):
-        return None
-    return None if problems else (seals, now)
 
 
 def _publish(project: Project, html: HtmlRenderer, workers: Workers, entries: Sequence[Entry],
@@ -632,7 +563,7 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
         for page in pages:
             inputs = digest(prints.site, page.inputs)
             recorded = published_pages.get(page.path, "")
-            kept = _published_page(files, page.path, recorded) \
+            kept = kept_site_page(files, page.path, recorded) \
                 if recorded.startswith(f"{inputs} ") else None
             if kept is not None:
                 site.keep(page.path)
@@ -642,16 +573,6 @@ def _write_site_pages(html: HtmlRenderer, site: Staging, published: list[BriefCa
                 site.write(page.path, content)
                 fingerprints[page.path] = f"{inputs} {written_digest(content)}"
     return fingerprints
-
-
-def _published_page(files: FilesIn, page: str, recorded: str) -> str | None:
-    """The fingerprint to record for a site page the last build recorded as ``recorded``
-    ('inputs digest', then maybe the page's seal), if the published site (``files``) still
-    holds the bytes of that digest there (see :func:`~fieldbrief.incremental.kept_file`);
-    None if not."""
-    inputs, _, rest = recorded.partition(" ")
-    kept = kept_file(files, page, rest)
-    return None if kept is None else f"{inputs} {kept}"
 
 
 def _keep_unchanged(entries: Sequence[Entry], to_render: Sequence[Entry],
@@ -756,31 +677,10 @@ def _check_site(site: Staging, project: Project, scanned: dict[str, PageParts]) 
 
 
 def _unchanged(passed: dict[str, Seal], site: Staging, sealed: int | None) -> dict[str, Seal]:
-    """The seals of ``passed`` files kept in ``site`` unchanged (see :func:`_trusted`)."""
-    return _trusted(passed, lambda relative: site.status(relative) if relative in site.carried
+    """The seals of ``passed`` files kept in ``site`` unchanged (see
+    :func:`~fieldbrief.policy.unchanged_seals`)."""
+    return unchanged_seals(passed, lambda relative: site.status(relative) if relative in site.carried
                     else None, sealed)
-
-
-def _trusted(passed: dict[str, Seal], status: Callable[[str], os.stat_result | None],
-             sealed: int | None) -> dict[str, Seal]:
-    """The seals of ``passed`` files unchanged since the last build began to check its
-    site (``sealed``, by the clock of the site's file system): the very inode sealed, whose
-    change time (set by every write, by setting the modification time back, and by
-    linking), looked at now (``status``), after this build took the time it records, is
-    earlier. A file changed after that time, while this build or the last one ran on, is
-    read next time."""
-    if sealed is None:
-        return {}
-    return {relative: seal for relative, seal in passed.items()
-            if (found := status(relative)) is not None
-            and found.st_ino == seal[0] and found.st_ctime_ns < sealed}
-
-
-def _status_in(files: FilesIn, relative: str) -> os.stat_result | None:
-    try:
-        return files.status(relative)
-    except (OSError, ValueError, BuildFailed):
-        return None
 
 
 def _gate(site: Staging, policy: PublishingPolicy, passed: dict[str, Seal], part: SitePart) -> dict[str, Seal]:

@@ -28,7 +28,7 @@ import os
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
@@ -149,6 +149,21 @@ def gate_site(site: Path, policy: PublishingPolicy, passed: Mapping[str, Seal],
     if not part.folder:
         problems.extend(_orphans(site, files))
     return problems, seals
+
+
+def unchanged_seals(passed: Mapping[str, Seal], status: Callable[[str], os.stat_result | None],
+                    sealed: int | None) -> dict[str, Seal]:
+    """The seals of ``passed`` files unchanged since the last build began to check its
+    site (``sealed``, by the clock of the site's file system): the very inode sealed, whose
+    change time (set by every write, by setting the modification time back, and by
+    linking), looked at now (``status``), after this build took the time it records, is
+    earlier. A file changed after that time, while this build or the last one ran on, is
+    read next time."""
+    if sealed is None:
+        return {}
+    return {relative: seal for relative, seal in passed.items()
+            if (found := status(relative)) is not None
+            and found.st_ino == seal[0] and found.st_ctime_ns < sealed}
 
 
 def _entries(site: str, part: SitePart) -> list[tuple[str, os.DirEntry[str]]]:

@@ -23,7 +23,7 @@ tick of the file system's clock could keep its times, so no stamp is made when a
 it covers changed later than ``SETTLED`` seconds before the build started (git's "racily
 clean" entries); a change during the build is later still. The build records are the
 exception: a build with nothing to do may save the seals it took (see
-pipeline._record_seals), and no build reads the records that a stamp stops.
+unchanged_site.record_seals), and no build reads the records that a stamp stops.
 
 Stdlib only: this module runs before the build's own modules are imported.
 """

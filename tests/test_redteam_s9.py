@@ -1,6 +1,6 @@
 """Red-team findings on a5dbc26 (a build with nothing to do saves the seals it took of the
 published files, and renews the publishing gate's seals by gating the published site
-itself, ``pipeline._gated_again``): each test is a scenario a careless or hostile user can
+itself, ``unchanged_site._gated_again``): each test is a scenario a careless or hostile user can
 reach, and fails on the code as committed there."""
 
 from __future__ import annotations
