@@ -11,20 +11,14 @@ import os
 import pytest
 
 from conftest import TmpProject
-from fieldbrief import stamp
-from test_incremental import brief_text
+from test_incremental import fully_built
 
 
 @pytest.fixture
 def full(project: TmpProject, monkeypatch: pytest.MonkeyPatch) -> TmpProject:
     """Two briefs built in full (files too fresh to seal), then files settle at once: the
     next build with nothing to do gates the published site again."""
-    monkeypatch.setattr(stamp, "SETTLED", 3600.0)
-    project.write("alpha.yaml", brief_text("alpha"))
-    project.write("bravo.yaml", brief_text("bravo"))
-    run = project.run("--no-pdf", "-j", "1")
-    assert (run.code, run.err) == (0, ""), run.err
-    monkeypatch.setattr(stamp, "SETTLED", 0.0)
+    fully_built(project, monkeypatch)
     return project
 
 
